@@ -1,0 +1,30 @@
+# flowslo — the two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/flowslo
+DATA_DIR  ?= ./data
+GOFLAGS_TEST ?= -count=1 -timeout 20m
+
+.PHONY: all build setup run test bench vet clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/flowslo
+
+# setup fetches the embedded ClickHouse (libchdb.so, pinned, integrity-checked)
+# into the user cache. It does nothing when the library is already there.
+setup:
+	scripts/setup-chdb.sh
+
+run: setup build
+	$(BIN) serve --data-dir $(DATA_DIR) --slo examples/
+
+test: setup
+	$(GO) vet ./...
+	$(GO) test $(GOFLAGS_TEST) ./...
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
+
+clean:
+	rm -rf bin

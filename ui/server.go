@@ -1,0 +1,121 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Stats are the exact row counts of the stored telemetry.
+type Stats struct {
+	Spans uint64 `json:"spans"`
+	Logs  uint64 `json:"logs"`
+}
+
+// StatsFunc counts the stored spans and logs.
+type StatsFunc func(ctx context.Context) (Stats, error)
+
+// ReadyFunc reports whether flowslo can take traffic, and why not if it can't.
+type ReadyFunc func(ctx context.Context) error
+
+// Options are what the server needs from the rest of flowslo.
+type Options struct {
+	Addr     string
+	Logger   *slog.Logger
+	Gatherer prometheus.Gatherer
+	Ready    ReadyFunc
+	Stats    StatsFunc
+}
+
+// Server serves the API, health endpoints and metrics.
+type Server struct {
+	opts     Options
+	echo     *echo.Echo
+	http     *http.Server
+	listener net.Listener
+}
+
+// New builds the server and its routes; Start makes it listen.
+func New(opts Options) *Server {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	s := &Server{opts: opts, echo: e}
+	s.routes()
+	return s
+}
+
+// Handler exposes the routes, for tests that need no listener.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+func (s *Server) routes() {
+	s.echo.Use(recoverMiddleware(s.opts.Logger))
+	s.echo.GET("/healthz", s.healthz)
+	s.echo.GET("/readyz", s.readyz)
+	s.echo.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
+	api := s.echo.Group("/api/v1")
+	api.GET("/stats", s.stats)
+}
+
+// Start listens on Options.Addr and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return err
+	}
+	s.listener = ln
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	go func() {
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.opts.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the server listens on (useful with ":0").
+func (s *Server) Addr() string {
+	if s.listener == nil {
+		return ""
+	}
+	return s.listener.Addr().String()
+}
+
+// Shutdown stops accepting requests and waits for those in flight.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	return s.http.Shutdown(ctx)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.opts.Ready(c.Request().Context()); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) stats(c echo.Context) error {
+	st, err := s.opts.Stats(c.Request().Context())
+	if err != nil {
+		return unavailable("count stored rows", err)
+	}
+	return c.JSON(http.StatusOK, st)
+}
