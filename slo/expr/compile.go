@@ -24,16 +24,20 @@ type Compiled struct {
 	Params Params
 }
 
-// Error is one problem in an expression. Column counts from 1 into the
-// expression text; 0 when the problem is the expression as a whole.
+// Error is one problem in an expression. Line and Column count from 1 into
+// the expression text; both are 0 when the problem is the whole expression.
 type Error struct {
+	Line   int
 	Column int
 	Msg    string
 }
 
 func (e *Error) Error() string {
-	if e.Column == 0 {
+	switch {
+	case e.Column == 0:
 		return e.Msg
+	case e.Line > 1:
+		return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 	}
 	return fmt.Sprintf("column %d: %s", e.Column, e.Msg)
 }
@@ -144,7 +148,7 @@ func issuesError(src Source, iss *cel.Issues) error {
 		case noOverload.MatchString(msg):
 			msg += `: compare like with like: text with "quoted text", numbers with numbers, duration with duration("300ms")`
 		}
-		errs = append(errs, &Error{Column: e.Location.Column() + 1, Msg: msg})
+		errs = append(errs, &Error{Line: e.Location.Line(), Column: e.Location.Column() + 1, Msg: msg})
 	}
 	return errors.Join(errs...)
 }
@@ -197,11 +201,11 @@ func (c *compiler) param(typ, value string) string {
 }
 
 func (c *compiler) errorf(id int64, format string, args ...any) error {
-	col := 0
+	e := &Error{Msg: fmt.Sprintf(format, args...)}
 	if c.info != nil {
 		if loc := c.info.GetStartLocation(id); loc.Line() > 0 {
-			col = loc.Column() + 1
+			e.Line, e.Column = loc.Line(), loc.Column()+1
 		}
 	}
-	return &Error{Column: col, Msg: fmt.Sprintf(format, args...)}
+	return e
 }

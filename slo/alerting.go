@@ -1,0 +1,71 @@
+package slo
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func checkAlerting(d *draft) {
+	d.slo.Alerting.Page = d.text("alerting.page")
+	d.slo.Alerting.Ticket = d.text("alerting.ticket")
+	checkChannel(d, "alerting.page")
+	checkChannel(d, "alerting.ticket")
+	n := d.node("alerting.windows")
+	if n == nil {
+		return
+	}
+	for i := range n.Content {
+		if w, ok := checkAlertWindow(d, fmt.Sprintf("alerting.windows[%d]", i)); ok {
+			d.slo.Alerting.Windows = append(d.slo.Alerting.Windows, w)
+		}
+	}
+}
+
+// checkChannel catches a channel name YAML read as a comment: an unquoted
+// #oncall is no value at all, so a quoted one is what users mean.
+func checkChannel(d *draft, key string) {
+	v := d.text(key)
+	if v != "" && strings.ContainsAny(v, " \t") {
+		d.errorf(key, "channel %q has spaces: write a Slack channel, e.g. \"#oncall-auth\" (quoted)", v)
+	}
+}
+
+func checkAlertWindow(d *draft, key string) (AlertWindow, bool) {
+	w := AlertWindow{Severity: d.text(key + ".severity")}
+	ok := true
+	if w.Severity != "page" && w.Severity != "ticket" {
+		d.errorf(key, "severity %q is unknown: write severity: page or severity: ticket", w.Severity)
+		ok = false
+	}
+	w.Long, ok = alertSpan(d, key+".long", "1h", ok)
+	w.Short, ok = alertSpan(d, key+".short", "5m", ok)
+	f, err := strconv.ParseFloat(d.text(key+".factor"), 64)
+	if err != nil || f <= 0 {
+		d.errorf(key, "factor %q is not a positive number: write the burn rate to alert at, e.g. factor: 14.4", d.text(key+".factor"))
+		ok = false
+	}
+	w.Factor = f
+	if ok && w.Short >= w.Long {
+		d.errorf(key+".short", "short window %s is not shorter than long window %s: write e.g. long: 1h, short: 5m", w.Short, w.Long)
+		ok = false
+	}
+	return w, ok
+}
+
+// alertSpan reads a window length in Go's syntax, or days as 3d.
+func alertSpan(d *draft, key, example string, ok bool) (time.Duration, bool) {
+	v := d.text(key)
+	if days, found := strings.CutSuffix(v, "d"); found {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 {
+			return time.Duration(n) * 24 * time.Hour, ok
+		}
+	}
+	t, err := time.ParseDuration(v)
+	if err != nil || t <= 0 {
+		d.errorf(key, "%s %q is not a positive duration: write e.g. %s", label(key), v, example)
+		return 0, false
+	}
+	return t, ok
+}

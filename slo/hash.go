@@ -1,0 +1,51 @@
+package slo
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/flowslo/flowslo/slo/expr"
+)
+
+// definition is what the hash covers. Expressions enter in canonical form,
+// so reformatting a file or an expression keeps the hash.
+type definition struct {
+	Source    expr.Source `json:"source"`
+	Total     string      `json:"total"`
+	Good      string      `json:"good,omitempty"`
+	Bad       string      `json:"bad,omitempty"`
+	LatencyNS int64       `json:"latency_ns,omitempty"`
+	Objective float64     `json:"objective"`
+	Slices    []string    `json:"slices"`
+}
+
+// hash returns the definition hash of a valid SLO.
+func hash(s *SLO) string {
+	in := s.Indicator
+	def := definition{
+		Source:    in.Source,
+		Total:     canonical(in.Source, in.Total),
+		Good:      canonical(in.Source, in.Good),
+		Bad:       canonical(in.Source, in.Bad),
+		LatencyNS: in.Latency.Nanoseconds(),
+		Objective: s.Objective,
+	}
+	for _, sl := range s.Slices {
+		def.Slices = append(def.Slices, canonical(in.Source, sl))
+	}
+	b, _ := json.Marshal(def) // cannot fail: plain strings and numbers
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func canonical(src expr.Source, text string) string {
+	if text == "" {
+		return ""
+	}
+	c, err := expr.Canonical(src, text)
+	if err != nil {
+		return text // unreachable for a validated SLO; keep the hash defined anyway
+	}
+	return c
+}
