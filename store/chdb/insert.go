@@ -1,0 +1,176 @@
+package chdb
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowslo/flowslo/store"
+)
+
+// Inserts are sent as RowBinary through chDB's streaming insert, the rows
+// apart from the SQL text; BenchmarkInsertSpans compares it with JSONEachRow.
+
+var (
+	spansInsert = "INSERT INTO otel_traces (" + quoteCols(store.SpanColumns) + ")"
+	logsInsert  = "INSERT INTO otel_logs (" + quoteCols(store.LogColumns) + ")"
+)
+
+func quoteCols(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = "`" + c + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+// bufs recycles insert payloads; a 50k-span batch is tens of MB.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
+
+// InsertSpans writes spans to otel_traces in one INSERT on the insert connection.
+func (s *Store) InsertSpans(ctx context.Context, spans []store.Span) error {
+	if len(spans) == 0 {
+		return nil
+	}
+	bp := bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for i := range spans {
+		b = appendSpan(b, &spans[i])
+	}
+	err := s.insert(ctx, spansInsert, b)
+	*bp = b
+	bufs.Put(bp)
+	return err
+}
+
+// InsertLogs writes log records to otel_logs in one INSERT.
+func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	bp := bufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for i := range logs {
+		b = appendLog(b, &logs[i])
+	}
+	err := s.insert(ctx, logsInsert, b)
+	*bp = b
+	bufs.Put(bp)
+	return err
+}
+
+func (s *Store) insert(ctx context.Context, query string, rows []byte) error {
+	c, err := s.inserts.get(ctx)
+	if err != nil {
+		return fmt.Errorf("chdb insert: %w", err)
+	}
+	defer s.inserts.put(c)
+	if _, err := c.insert(query, "RowBinary", rows); err != nil {
+		return fmt.Errorf("chdb insert: %w", err)
+	}
+	return nil
+}
+
+func appendSpan(b []byte, s *store.Span) []byte {
+	b = appendTime(b, s.Timestamp)
+	b = appendStr(b, s.TraceID)
+	b = appendStr(b, s.SpanID)
+	b = appendStr(b, s.ParentSpanID)
+	b = appendStr(b, s.TraceState)
+	b = appendStr(b, s.SpanName)
+	b = appendStr(b, s.SpanKind)
+	b = appendStr(b, s.ServiceName)
+	b = appendMap(b, s.ResourceAttributes)
+	b = appendStr(b, s.ScopeName)
+	b = appendStr(b, s.ScopeVersion)
+	b = appendMap(b, s.SpanAttributes)
+	b = binary.LittleEndian.AppendUint64(b, uint64(max(s.Duration, 0)))
+	b = appendStr(b, s.StatusCode)
+	b = appendStr(b, s.StatusMessage)
+	return appendLinks(appendEvents(b, s.Events), s.Links)
+}
+
+// appendEvents writes the Events nested columns: one array per field.
+func appendEvents(b []byte, ev []store.SpanEvent) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ev)))
+	for i := range ev {
+		b = appendTime(b, ev[i].Timestamp)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ev)))
+	for i := range ev {
+		b = appendStr(b, ev[i].Name)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ev)))
+	for i := range ev {
+		b = appendMap(b, ev[i].Attributes)
+	}
+	return b
+}
+
+func appendLinks(b []byte, ls []store.SpanLink) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ls)))
+	for i := range ls {
+		b = appendStr(b, ls[i].TraceID)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ls)))
+	for i := range ls {
+		b = appendStr(b, ls[i].SpanID)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ls)))
+	for i := range ls {
+		b = appendStr(b, ls[i].TraceState)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ls)))
+	for i := range ls {
+		b = appendMap(b, ls[i].Attributes)
+	}
+	return b
+}
+
+func appendLog(b []byte, l *store.LogRecord) []byte {
+	ts := l.Timestamp
+	if ts.IsZero() { // as the contrib exporter: fall back to the observed time
+		ts = l.ObservedTimestamp
+	}
+	b = appendTime(b, ts)
+	b = appendStr(b, l.TraceID)
+	b = appendStr(b, l.SpanID)
+	b = append(b, l.TraceFlags)
+	b = appendStr(b, l.SeverityText)
+	b = append(b, l.SeverityNumber)
+	b = appendStr(b, l.ServiceName)
+	b = appendStr(b, l.Body)
+	b = appendStr(b, l.ResourceSchemaURL)
+	b = appendMap(b, l.ResourceAttributes)
+	b = appendStr(b, l.ScopeSchemaURL)
+	b = appendStr(b, l.ScopeName)
+	b = appendStr(b, l.ScopeVersion)
+	b = appendMap(b, l.ScopeAttributes)
+	b = appendMap(b, l.LogAttributes)
+	return appendStr(b, l.EventName)
+}
+
+// appendTime writes a DateTime64(9): nanoseconds since the epoch, int64 LE.
+func appendTime(b []byte, t time.Time) []byte {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	return binary.LittleEndian.AppendUint64(b, uint64(ns))
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	for k, v := range m {
+		b = appendStr(appendStr(b, k), v)
+	}
+	return b
+}

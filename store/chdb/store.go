@@ -1,0 +1,185 @@
+package chdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sync"
+
+	"github.com/flowslo/flowslo/store"
+)
+
+// Options configure the embedded store.
+type Options struct {
+	// DataDir holds the ClickHouse data; one per process.
+	DataDir string
+	// Database is created if missing and used by every statement; default "flowslo".
+	Database string
+	// LibPath overrides $FLOWSLO_CHDB_LIB and DefaultLibPath.
+	LibPath string
+	// TTLDays is the retention of spans and logs; 0 means store.DefaultTTLDays.
+	TTLDays int
+	// QueryConns is how many queries run at once; default 2. Inserts always
+	// have a connection of their own, so a slow query never holds ingest.
+	QueryConns int
+}
+
+const defaultDatabase = "flowslo"
+
+var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (o *Options) defaults() error {
+	if o.DataDir == "" {
+		return errors.New("data dir is required")
+	}
+	if o.Database == "" {
+		o.Database = defaultDatabase
+	}
+	if !dbName.MatchString(o.Database) {
+		return fmt.Errorf("database name %q: use letters, digits and '_'", o.Database)
+	}
+	if o.QueryConns <= 0 {
+		o.QueryConns = 2
+	}
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return err
+	}
+	o.DataDir = abs
+	return nil
+}
+
+// Store is the embedded ClickHouse (chDB) implementation of store.Store.
+type Store struct {
+	opts    Options
+	inserts pool
+	queries pool
+	all     []*conn
+	close   sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open loads libchdb.so, opens the data dir, creates the database and runs
+// the migrations.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, fmt.Errorf("open chdb: %w", err)
+	}
+	l, err := loadLib(ResolveLibPath(opts.LibPath))
+	if err != nil {
+		return nil, fmt.Errorf("open chdb: %w", err)
+	}
+	s := &Store{opts: opts}
+	if err := s.connectAll(l); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open chdb at %s: %w", opts.DataDir, err)
+	}
+	if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: opts.TTLDays}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open chdb: %w", err)
+	}
+	return s, nil
+}
+
+// querySettings make JSONCompactEachRow cheap to parse into Go values:
+// 64-bit integers as JSON numbers, NaN and infinities as strings.
+var querySettings = []string{
+	"--output_format_json_quote_64bit_integers=0",
+	"--output_format_json_quote_denormals=1",
+}
+
+func (s *Store) connectAll(l *lib) error {
+	first, err := s.connect(l, nil)
+	if err != nil {
+		return err
+	}
+	// The database must exist before any connection can USE it.
+	if _, err := first.query("CREATE DATABASE IF NOT EXISTS `"+s.opts.Database+"`", "TabSeparated", nil); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	if err := s.use(first); err != nil {
+		return err
+	}
+	s.inserts = newPool(first)
+	var qs []*conn
+	for range s.opts.QueryConns {
+		c, err := s.connect(l, querySettings)
+		if err != nil {
+			return err
+		}
+		if err := s.use(c); err != nil {
+			return err
+		}
+		qs = append(qs, c)
+	}
+	s.queries = newPool(qs...)
+	return nil
+}
+
+func (s *Store) connect(l *lib, settings []string) (*conn, error) {
+	c, err := engineConnect(l, s.opts.DataDir, settings)
+	if err != nil {
+		return nil, err
+	}
+	s.all = append(s.all, c)
+	return c, nil
+}
+
+func (s *Store) use(c *conn) error {
+	if _, err := c.query("USE `"+s.opts.Database+"`", "TabSeparated", nil); err != nil {
+		return fmt.Errorf("use database: %w", err)
+	}
+	return nil
+}
+
+// Database is the database the store works in.
+func (s *Store) Database() string { return s.opts.Database }
+
+// Exec runs a statement on a query connection and discards its output.
+func (s *Store) Exec(ctx context.Context, query string, params store.Params) error {
+	_, err := s.run(ctx, s.queries, query, "TabSeparated", params)
+	return err
+}
+
+// Query runs a SELECT and returns its rows, fully read into memory.
+func (s *Store) Query(ctx context.Context, query string, params store.Params) (store.Rows, error) {
+	res, err := s.run(ctx, s.queries, query, "JSONCompactEachRow", params)
+	if err != nil {
+		return nil, err
+	}
+	return newRows(res.data), nil
+}
+
+func (s *Store) run(ctx context.Context, p pool, query, format string, params store.Params) (result, error) {
+	c, err := p.get(ctx)
+	if err != nil {
+		return result{}, fmt.Errorf("chdb: %w", err)
+	}
+	defer p.put(c)
+	res, err := c.query(query, format, params)
+	if err != nil {
+		return result{}, wrapQuery(err, query)
+	}
+	return res, nil
+}
+
+// Ping runs a trivial query on a query connection.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.Exec(ctx, "SELECT 1", nil)
+}
+
+// Close waits for running statements and closes every connection. Closing
+// the last connection of the process shuts the engine down.
+func (s *Store) Close() error {
+	s.close.Do(func() {
+		s.inserts.drain()
+		s.queries.drain()
+		for _, c := range s.all {
+			engineRelease(c)
+		}
+	})
+	return nil
+}

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// DefaultTTLDays is how long spans and logs are kept unless configured.
+const DefaultTTLDays = 30
+
+// MigrateOptions shape the DDL: retention, and whether the tables are
+// replicated across a named cluster.
+type MigrateOptions struct {
+	// TTLDays is the retention of otel_traces and otel_logs; 0 means
+	// DefaultTTLDays. It applies when a table is created.
+	TTLDays int
+	// Cluster, when set, adds ON CLUSTER to every DDL statement and uses
+	// Replicated engines (with the server's default replica path).
+	Cluster string
+}
+
+func (o MigrateOptions) ttlDays() int {
+	if o.TTLDays <= 0 {
+		return DefaultTTLDays
+	}
+	return o.TTLDays
+}
+
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
+
+// Validate reports options that cannot produce valid DDL.
+func (o MigrateOptions) Validate() error {
+	if o.Cluster != "" && !clusterName.MatchString(o.Cluster) {
+		return fmt.Errorf("cluster name %q: only letters, digits, '_', '.', '-' allowed", o.Cluster)
+	}
+	return nil
+}
+
+// OnCluster is the ON CLUSTER clause for DDL, empty without a cluster.
+func (o MigrateOptions) OnCluster() string {
+	if o.Cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER `" + o.Cluster + "`"
+}
+
+// engine names the MergeTree flavour: Replicated on a cluster so every
+// replica holds the data, plain otherwise.
+func (o MigrateOptions) engine() string {
+	if o.Cluster == "" {
+		return "MergeTree"
+	}
+	return "ReplicatedMergeTree"
+}
+
+// Migration is one versioned schema step. Its statements must be idempotent
+// (IF NOT EXISTS …): a crash between running them and recording the version
+// reruns them on the next start.
+type Migration struct {
+	Version    uint32
+	Name       string
+	Statements func(o MigrateOptions) []string
+}
+
+// Migrations lists every schema step in order. Append only: never edit or
+// renumber a released one.
+var Migrations = []Migration{
+	{1, "create otel_traces", func(o MigrateOptions) []string { return []string{tracesDDL(o)} }},
+	{2, "create otel_logs", func(o MigrateOptions) []string { return []string{logsDDL(o)} }},
+}
+
+// Migrate brings the database s works in up to the latest schema version,
+// recording each applied step in schema_migrations. Running it again does
+// nothing.
+func Migrate(ctx context.Context, s Store, o MigrateOptions) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := s.Exec(ctx, migrationsDDL(o), nil); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	applied, err := AppliedMigrations(ctx, s)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range Migrations {
+		if applied[m.Version] {
+			continue
+		}
+		if err := apply(ctx, s, o, m); err != nil {
+			return fmt.Errorf("migrate to %d (%s): %w", m.Version, m.Name, err)
+		}
+	}
+	return nil
+}
+
+func apply(ctx context.Context, s Store, o MigrateOptions, m Migration) error {
+	for _, stmt := range m.Statements(o) {
+		if err := s.Exec(ctx, stmt, nil); err != nil {
+			return err
+		}
+	}
+	return s.Exec(ctx,
+		"INSERT INTO schema_migrations (version, name) SELECT {version:UInt32}, {name:String}",
+		Params{"version": fmt.Sprint(m.Version), "name": m.Name})
+}
+
+// AppliedMigrations returns the versions recorded in schema_migrations.
+func AppliedMigrations(ctx context.Context, s Store) (map[uint32]bool, error) {
+	rows, err := s.Query(ctx, "SELECT DISTINCT version FROM schema_migrations", nil)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[uint32]bool{}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
+}
+
+func migrationsDDL(o MigrateOptions) string {
+	return "CREATE TABLE IF NOT EXISTS schema_migrations" + o.OnCluster() + ` (
+	version UInt32,
+	name String,
+	applied_at DateTime64(3) DEFAULT now64(3)
+) ENGINE = ` + o.engine() + `
+ORDER BY version`
+}
+
+// tracesDDL: the columns, types, indexes, partitioning and sort key of the
+// OpenTelemetry contrib clickhouseexporter's otel_traces, so tools built for
+// that exporter (Grafana's ClickHouse source, HyperDX) read flowslo's data.
+func tracesDDL(o MigrateOptions) string {
+	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
+		"{ttl}", fmt.Sprint(o.ttlDays())).Replace(`CREATE TABLE IF NOT EXISTS otel_traces{on_cluster} (
+	Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
+	TraceId String CODEC(ZSTD(1)),
+	SpanId String CODEC(ZSTD(1)),
+	ParentSpanId String CODEC(ZSTD(1)),
+	TraceState String CODEC(ZSTD(1)),
+	SpanName LowCardinality(String) CODEC(ZSTD(1)),
+	SpanKind LowCardinality(String) CODEC(ZSTD(1)),
+	ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+	ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+	ScopeName String CODEC(ZSTD(1)),
+	ScopeVersion String CODEC(ZSTD(1)),
+	SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+	Duration UInt64 CODEC(ZSTD(1)),
+	StatusCode LowCardinality(String) CODEC(ZSTD(1)),
+	StatusMessage String CODEC(ZSTD(1)),
+	Events Nested (
+		Timestamp DateTime64(9),
+		Name LowCardinality(String),
+		Attributes Map(LowCardinality(String), String)
+	) CODEC(ZSTD(1)),
+	Links Nested (
+		TraceId String,
+		SpanId String,
+		TraceState String,
+		Attributes Map(LowCardinality(String), String)
+	) CODEC(ZSTD(1)),
+	INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+	INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_span_attr_value mapValues(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_duration Duration TYPE minmax GRANULARITY 1
+) ENGINE = {engine}
+PARTITION BY toDate(Timestamp)
+ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
+TTL toDateTime(Timestamp) + toIntervalDay({ttl})
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`)
+}
+
+// logsDDL: the contrib exporter's otel_logs (TimestampTime is derived from
+// Timestamp, so writers never send it).
+func logsDDL(o MigrateOptions) string {
+	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
+		"{ttl}", fmt.Sprint(o.ttlDays())).Replace(`CREATE TABLE IF NOT EXISTS otel_logs{on_cluster} (
+	Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+	TimestampTime DateTime DEFAULT toDateTime(Timestamp),
+	TraceId String CODEC(ZSTD(1)),
+	SpanId String CODEC(ZSTD(1)),
+	TraceFlags UInt8,
+	SeverityText LowCardinality(String) CODEC(ZSTD(1)),
+	SeverityNumber UInt8,
+	ServiceName LowCardinality(String) CODEC(ZSTD(1)),
+	Body String CODEC(ZSTD(1)),
+	ResourceSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+	ResourceAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+	ScopeSchemaUrl LowCardinality(String) CODEC(ZSTD(1)),
+	ScopeName String CODEC(ZSTD(1)),
+	ScopeVersion LowCardinality(String) CODEC(ZSTD(1)),
+	ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+	LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
+	EventName String CODEC(ZSTD(1)),
+	INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+	INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_scope_attr_value mapValues(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_log_attr_value mapValues(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
+	INDEX idx_body Body TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
+) ENGINE = {engine}
+PARTITION BY toDate(TimestampTime)
+PRIMARY KEY (ServiceName, TimestampTime)
+ORDER BY (ServiceName, TimestampTime, Timestamp)
+TTL TimestampTime + toIntervalDay({ttl})
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`)
+}
+
+// SpanColumns are otel_traces' columns in the order drivers write them.
+var SpanColumns = []string{
+	"Timestamp", "TraceId", "SpanId", "ParentSpanId", "TraceState", "SpanName", "SpanKind",
+	"ServiceName", "ResourceAttributes", "ScopeName", "ScopeVersion", "SpanAttributes",
+	"Duration", "StatusCode", "StatusMessage",
+	"Events.Timestamp", "Events.Name", "Events.Attributes",
+	"Links.TraceId", "Links.SpanId", "Links.TraceState", "Links.Attributes",
+}
+
+// LogColumns are otel_logs' written columns, in order (TimestampTime is derived).
+var LogColumns = []string{
+	"Timestamp", "TraceId", "SpanId", "TraceFlags", "SeverityText", "SeverityNumber",
+	"ServiceName", "Body", "ResourceSchemaUrl", "ResourceAttributes", "ScopeSchemaUrl",
+	"ScopeName", "ScopeVersion", "ScopeAttributes", "LogAttributes", "EventName",
+}
