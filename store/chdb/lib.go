@@ -53,11 +53,11 @@ type lib struct {
 	resultWritten func(res uintptr) uint64
 	destroyResult func(res uintptr)
 
-	streamInsertN  func(conn uintptr, q unsafe.Pointer, qlen uintptr, f unsafe.Pointer, flen uintptr) uintptr
-	streamAppend   func(st uintptr, data unsafe.Pointer, n uintptr) int32
-	streamDone     func(st uintptr) uintptr
-	streamError    func(st uintptr) unsafe.Pointer
-	destroyStream  func(st uintptr)
+	streamInsertN func(conn uintptr, q unsafe.Pointer, qlen uintptr, f unsafe.Pointer, flen uintptr) uintptr
+	streamAppend  func(st uintptr, data unsafe.Pointer, n uintptr) int32
+	streamDone    func(st uintptr) uintptr
+	streamError   func(st uintptr) unsafe.Pointer
+	destroyStream func(st uintptr)
 }
 
 var (
@@ -69,6 +69,9 @@ var (
 // loadLib dlopens libchdb.so once per process. It runs at Open, never at
 // init, so binaries that never use chDB neither need nor load the library.
 func loadLib(path string) (*lib, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, missingLibError(path, err)
+	}
 	libMu.Lock()
 	defer libMu.Unlock()
 	if loaded != nil {
@@ -76,9 +79,6 @@ func loadLib(path string) (*lib, error) {
 			return nil, fmt.Errorf("libchdb already loaded from %s, cannot load %s", loadedLib, path)
 		}
 		return loaded, nil
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, missingLibError(path, err)
 	}
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 	if err != nil {
