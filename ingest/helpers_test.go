@@ -128,8 +128,8 @@ func (c *collect) OnEmit(_ context.Context, r *sdklog.Record) error {
 	return nil
 }
 func (c *collect) Enabled(context.Context, sdklog.EnabledParameters) bool { return true }
-func (c *collect) Shutdown(context.Context) error   { return nil }
-func (c *collect) ForceFlush(context.Context) error { return nil }
+func (c *collect) Shutdown(context.Context) error                         { return nil }
+func (c *collect) ForceFlush(context.Context) error                       { return nil }
 
 // exporters are the OTel SDK's OTLP exporters pointed at a pipeline, with
 // their own retries off so every answer reaches the test.

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/extensionmiddleware"
+	"google.golang.org/grpc"
 )
 
 // host is the minimal component.Host the collector components need: it
@@ -19,10 +20,10 @@ type host struct {
 
 func (h *host) GetExtensions() map[component.ID]component.Component { return h.extensions }
 
-// bodyLimitID names the middleware extension in the receiver's HTTP config.
-var bodyLimitID = component.MustNewID("flowslo_body_limit")
+// inputGuardID names the middleware extension in the receiver's HTTP config.
+var inputGuardID = component.MustNewID("flowslo_input_guard")
 
-// bodyLimit is a server middleware answering 413 to bodies over the limit.
+// inputGuard is the input-checking server middleware. On HTTP it answers 413 to bodies over the limit.
 //
 // confighttp bounds bodies itself, both as received and after decompression
 // (so a gzip bomb stops at the limit instead of filling memory), but the OTLP
@@ -30,15 +31,25 @@ var bodyLimitID = component.MustNewID("flowslo_body_limit")
 // after decompression: it refuses declared oversized bodies before reading
 // them, and turns the receiver's 400 into 413 when the body read failed on
 // the size limit.
-type bodyLimit struct {
+type inputGuard struct {
 	component.StartFunc
 	component.ShutdownFunc
 	limit int64
+	input *badInput
 }
 
-var _ extensionmiddleware.HTTPServer = (*bodyLimit)(nil)
+var (
+	_ extensionmiddleware.HTTPServer = (*inputGuard)(nil)
+	_ extensionmiddleware.GRPCServer = (*inputGuard)(nil)
+)
 
-func (b *bodyLimit) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHandlerFunc, error) {
+// GetGRPCServerOptions answers malformed gRPC requests with InvalidArgument;
+// gRPC's own MaxRecvMsgSize already answers oversized ones.
+func (b *inputGuard) GetGRPCServerOptions(context.Context) ([]grpc.ServerOption, error) {
+	return b.input.serverOptions(), nil
+}
+
+func (b *inputGuard) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTTPHandlerFunc, error) {
 	return func(_ context.Context, next http.Handler) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b.serve(next, w, r)
@@ -46,7 +57,7 @@ func (b *bodyLimit) GetHTTPHandler(context.Context) (extensionmiddleware.WrapHTT
 	}, nil
 }
 
-func (b *bodyLimit) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+func (b *inputGuard) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > b.limit {
 		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 		return

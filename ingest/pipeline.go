@@ -53,7 +53,7 @@ func New(opts Options) (*Pipeline, error) {
 		endpoints: &endpoints{},
 		m:         m,
 		host: &host{extensions: map[component.ID]component.Component{
-			bodyLimitID: &bodyLimit{limit: opts.MaxRequestBytes},
+			inputGuardID: &inputGuard{limit: opts.MaxRequestBytes, input: newBadInput()},
 		}},
 	}
 	if err := p.build(); err != nil {
@@ -167,13 +167,14 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 		g.NetAddr = confignet.AddrConfig{Endpoint: p.opts.GRPCAddr, Transport: confignet.TransportTypeTCP}
 		g.MaxRecvMsgSizeMiB = int(p.opts.MaxRequestBytes / mib)
 		g.ReadBufferSize = 512 * 1024
+		g.Middlewares = []configmiddleware.Config{{ID: inputGuardID}}
 		cfg.Protocols.GRPC = configoptional.Some(g)
 	}
 	if p.opts.HTTPAddr != "" {
 		h := confighttp.NewDefaultServerConfig()
 		h.NetAddr = confignet.AddrConfig{Endpoint: p.opts.HTTPAddr, Transport: confignet.TransportTypeTCP}
 		h.MaxRequestBodySize = p.opts.MaxRequestBytes
-		h.Middlewares = []configmiddleware.Config{{ID: bodyLimitID}}
+		h.Middlewares = []configmiddleware.Config{{ID: inputGuardID}}
 		cfg.Protocols.HTTP = configoptional.Some(otlpreceiver.HTTPConfig{
 			ServerConfig:   h,
 			TracesURLPath:  "/v1/traces",
