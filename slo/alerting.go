@@ -39,27 +39,28 @@ func checkAlertWindow(d *draft, key string) (AlertWindow, bool) {
 		d.errorf(key, "severity %q is unknown: write severity: page or severity: ticket", w.Severity)
 		ok = false
 	}
-	w.Long, ok = alertSpan(d, key+".long", "1h", ok)
-	w.Short, ok = alertSpan(d, key+".short", "5m", ok)
+	long, okLong := alertSpan(d, key+".long", "1h")
+	short, okShort := alertSpan(d, key+".short", "5m")
+	w.Long, w.Short = long, short
+	if okLong && okShort && short >= long {
+		d.errorf(key+".short", "short window %s is not shorter than long window %s: write e.g. long: 1h, short: 5m", short, long)
+		ok = false
+	}
 	f, err := strconv.ParseFloat(d.text(key+".factor"), 64)
 	if err != nil || f <= 0 {
 		d.errorf(key, "factor %q is not a positive number: write the burn rate to alert at, e.g. factor: 14.4", d.text(key+".factor"))
 		ok = false
 	}
 	w.Factor = f
-	if ok && w.Short >= w.Long {
-		d.errorf(key+".short", "short window %s is not shorter than long window %s: write e.g. long: 1h, short: 5m", w.Short, w.Long)
-		ok = false
-	}
-	return w, ok
+	return w, ok && okLong && okShort
 }
 
 // alertSpan reads a window length in Go's syntax, or days as 3d.
-func alertSpan(d *draft, key, example string, ok bool) (time.Duration, bool) {
+func alertSpan(d *draft, key, example string) (time.Duration, bool) {
 	v := d.text(key)
 	if days, found := strings.CutSuffix(v, "d"); found {
 		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return time.Duration(n) * 24 * time.Hour, ok
+			return time.Duration(n) * 24 * time.Hour, true
 		}
 	}
 	t, err := time.ParseDuration(v)
@@ -67,5 +68,5 @@ func alertSpan(d *draft, key, example string, ok bool) (time.Duration, bool) {
 		d.errorf(key, "%s %q is not a positive duration: write e.g. %s", label(key), v, example)
 		return 0, false
 	}
-	return t, ok
+	return t, true
 }

@@ -102,7 +102,9 @@ func parse(file string, data []byte, p *problems) []*SLO {
 	w.walk(doc.Content[0], fileShape, "")
 	list := w.nodes["slos"]
 	if list == nil {
-		p.add(file, doc.Content[0].Line, "slos is missing: write slos: followed by a list of SLOs")
+		if root := w.nodes[""]; root != nil && !hasKey(root, "slos") {
+			p.add(file, root.Line, "slos is missing: write slos: followed by a list of SLOs")
+		}
 		return nil
 	}
 	var out []*SLO
@@ -114,6 +116,15 @@ func parse(file string, data []byte, p *problems) []*SLO {
 		out = append(out, build(&draft{file: file, path: path, line: n.Line, nodes: w.nodes, p: p}))
 	}
 	return out
+}
+
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 // build runs the rules on one SLO. An invalid SLO is still returned, with

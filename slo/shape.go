@@ -44,6 +44,13 @@ var kindNames = map[yaml.Kind]string{
 	yaml.ScalarNode: "a value", yaml.MappingNode: "keys and values", yaml.SequenceNode: "a list",
 }
 
+// kindHints say how to write each kind of node.
+var kindHints = map[yaml.Kind]string{
+	yaml.ScalarNode:   "write a single value on the same line",
+	yaml.MappingNode:  "write key: value lines indented below it",
+	yaml.SequenceNode: `write a list: [a, b] or one "- item" line each`,
+}
+
 // walker checks a document against a shape and indexes its nodes by path
 // ("slos[0].indicator.bad") for the value rules.
 type walker struct {
@@ -60,7 +67,11 @@ func (w *walker) walk(n *yaml.Node, s *shape, path string) {
 		return // an empty value counts as absent
 	}
 	if n.Kind != s.kind {
-		w.p.add(w.file, n.Line, "%s must be %s, not %s", label(path), kindNames[s.kind], kindNames[n.Kind])
+		hint := kindHints[s.kind]
+		if path == "" {
+			hint = "start it with slos: followed by a list of SLOs"
+		}
+		w.p.add(w.file, n.Line, "%s must be %s, not %s: %s", where(path), kindNames[s.kind], kindNames[n.Kind], hint)
 		return
 	}
 	w.nodes[path] = n
