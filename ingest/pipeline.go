@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configgrpc"
@@ -134,8 +135,10 @@ func (p *Pipeline) exporterOptions() []exporterhelper.Option {
 	queue.Batch = configoptional.Some(batch)
 
 	retry := configretry.NewDefaultBackOffConfig()
-	retry.InitialInterval = o.RetryAfter / 4
-	retry.MaxInterval = o.RetryAfter * 2
+	// Start retrying fast: an insert failure is often one busy moment, and
+	// the clients of the batch are waiting.
+	retry.InitialInterval = 50 * time.Millisecond
+	retry.MaxInterval = 2 * time.Second
 	retry.MaxElapsedTime = o.RetryFor
 	return []exporterhelper.Option{
 		exporterhelper.WithQueue(configoptional.Some(queue)),

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -155,3 +156,14 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 var _ encoding.CodecV2 = rawCodec{}
+
+// oneSpan is a request holding a single span with a fresh span ID.
+func oneSpan() ptraceotlp.ExportRequest {
+	td := ptrace.NewTraces()
+	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetName("one")
+	s.SetSpanID([8]byte{byte(spanSeq.Add(1)), 1, 2, 3, 4, 5, 6, 7})
+	return ptraceotlp.NewExportRequestFromTraces(td)
+}
+
+var spanSeq atomic.Int64
