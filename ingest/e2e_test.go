@@ -5,14 +5,29 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/flowslo/flowslo/store"
 )
 
 // TestEndToEndExactlyOnce sends spans and logs concurrently over gRPC and
 // HTTP with the OTel SDK exporters and checks that every acknowledged item
 // is stored exactly once, and that the acknowledgement came after the insert.
 func TestEndToEndExactlyOnce(t *testing.T) {
-	rec := &recorder{}
-	p := startPipeline(t, rec.store(), nil)
+	t.Run("chdb", func(t *testing.T) {
+		st := openCHDB(t)
+		exactlyOnce(t, st,
+			func() map[string]int { return countRows(t, st, "otel_traces", "SpanId") },
+			func() map[string]int { return countRows(t, st, "otel_logs", "Body") })
+	})
+	t.Run("fake", func(t *testing.T) {
+		rec := &recorder{}
+		exactlyOnce(t, rec.store(), rec.spanCounts, rec.logCounts)
+		checkStoredRow(t, rec)
+	})
+}
+
+func exactlyOnce(t *testing.T, st store.Store, spanCounts, logCounts func() map[string]int) {
+	p := startPipeline(t, st, nil)
 	ex := newExporters(t, p)
 
 	const batches, perBatch = 16, 500
@@ -31,7 +46,7 @@ func TestEndToEndExactlyOnce(t *testing.T) {
 				return
 			}
 			// Acknowledged: the rows must already be in the store.
-			stored := rec.spanCounts()
+			stored := spanCounts()
 			mu.Lock()
 			defer mu.Unlock()
 			for _, s := range spans {
@@ -52,7 +67,7 @@ func TestEndToEndExactlyOnce(t *testing.T) {
 				t.Errorf("export logs batch %d: %v", b, err)
 				return
 			}
-			stored := rec.logCounts()
+			stored := logCounts()
 			mu.Lock()
 			defer mu.Unlock()
 			for i := range logs {
@@ -69,12 +84,14 @@ func TestEndToEndExactlyOnce(t *testing.T) {
 	if len(ackedSpans) != batches*perBatch || len(ackedLogs) != batches*perBatch {
 		t.Fatalf("acknowledged %d spans and %d logs, want %d each", len(ackedSpans), len(ackedLogs), batches*perBatch)
 	}
-	for id, n := range rec.spanCounts() {
+	for id, n := range spanCounts() {
 		if n != 1 {
 			t.Errorf("span %s stored %d times", id, n)
 		}
 	}
-	checkStoredRow(t, rec)
+	if n := len(logCounts()); n != batches*perBatch {
+		t.Errorf("%d distinct logs stored, want %d", n, batches*perBatch)
+	}
 }
 
 // checkStoredRow spot-checks that SDK data arrives with the columns filled.
