@@ -69,6 +69,12 @@ type Migration struct {
 var Migrations = []Migration{
 	{1, "create otel_traces", func(o MigrateOptions) []string { return []string{tracesDDL(o)} }},
 	{2, "create otel_logs", func(o MigrateOptions) []string { return []string{logsDDL(o)} }},
+	{3, "create ingest staging for otel_traces", func(o MigrateOptions) []string {
+		return stagingDDL(o, "otel_traces", spanStagingColumns)
+	}},
+	{4, "create ingest staging for otel_logs", func(o MigrateOptions) []string {
+		return stagingDDL(o, "otel_logs", logStagingColumns)
+	}},
 }
 
 // Migrate brings the database s works in up to the latest schema version,
@@ -215,6 +221,44 @@ PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 TTL TimestampTime + toIntervalDay({ttl})
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`)
+}
+
+// Staging tables take row-format inserts (RowBinary from the embedded driver)
+// with plain types and pass each block, converted column by column, to the
+// real table through a materialized view. Parsing into LowCardinality
+// columns row by row cost 3x the whole parse (measured: 50k spans, 300 ms
+// vs 100 ms); the block conversion is cheap. The real tables keep exactly
+// the contrib exporter's schema.
+
+// SpansIngestTable and LogsIngestTable receive row-format inserts.
+const (
+	SpansIngestTable = "otel_traces_ingest"
+	LogsIngestTable  = "otel_logs_ingest"
+)
+
+const spanStagingColumns = `Timestamp DateTime64(9), TraceId String, SpanId String, ParentSpanId String,
+	TraceState String, SpanName String, SpanKind String, ServiceName String,
+	ResourceAttributes Map(String, String), ScopeName String, ScopeVersion String,
+	SpanAttributes Map(String, String), Duration UInt64, StatusCode String, StatusMessage String,
+	` + "`Events.Timestamp` Array(DateTime64(9)), `Events.Name` Array(String), `Events.Attributes` Array(Map(String, String)),\n" +
+	"\t`Links.TraceId` Array(String), `Links.SpanId` Array(String), `Links.TraceState` Array(String),\n" +
+	"\t`Links.Attributes` Array(Map(String, String))"
+
+const logStagingColumns = `Timestamp DateTime64(9), TraceId String, SpanId String, TraceFlags UInt8,
+	SeverityText String, SeverityNumber UInt8, ServiceName String, Body String,
+	ResourceSchemaUrl String, ResourceAttributes Map(String, String), ScopeSchemaUrl String,
+	ScopeName String, ScopeVersion String, ScopeAttributes Map(String, String),
+	LogAttributes Map(String, String), EventName String`
+
+// stagingDDL: a Null table (stores nothing) and a view feeding target.
+// Columns the view leaves out (otel_logs.TimestampTime) get their DEFAULT.
+func stagingDDL(o MigrateOptions, target, columns string) []string {
+	stage := target + "_ingest"
+	return []string{
+		"CREATE TABLE IF NOT EXISTS " + stage + o.OnCluster() + " (\n\t" + columns + "\n) ENGINE = Null",
+		"CREATE MATERIALIZED VIEW IF NOT EXISTS " + stage + "_mv" + o.OnCluster() +
+			" TO " + target + " AS SELECT * FROM " + stage,
+	}
 }
 
 // SpanColumns are otel_traces' columns in the order drivers write them.

@@ -12,11 +12,12 @@ import (
 )
 
 // Inserts are sent as RowBinary through chDB's streaming insert, the rows
-// apart from the SQL text; BenchmarkInsertSpans compares it with JSONEachRow.
+// apart from the SQL text, into the staging tables (see store.SpansIngestTable);
+// BenchmarkInsertSpans compares it with JSONEachRow.
 
 var (
-	spansInsert = "INSERT INTO otel_traces (" + quoteCols(store.SpanColumns) + ")"
-	logsInsert  = "INSERT INTO otel_logs (" + quoteCols(store.LogColumns) + ")"
+	spansInsert = "INSERT INTO " + store.SpansIngestTable + " (" + quoteCols(store.SpanColumns) + ")"
+	logsInsert  = "INSERT INTO " + store.LogsIngestTable + " (" + quoteCols(store.LogColumns) + ")"
 )
 
 func quoteCols(cols []string) string {
@@ -63,12 +64,16 @@ func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
 }
 
 func (s *Store) insert(ctx context.Context, query string, rows []byte) error {
+	return s.insert2(ctx, query, "RowBinary", rows)
+}
+
+func (s *Store) insert2(ctx context.Context, query, format string, rows []byte) error {
 	c, err := s.inserts.get(ctx)
 	if err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
 	}
 	defer s.inserts.put(c)
-	if _, err := c.insert(query, "RowBinary", rows); err != nil {
+	if _, err := c.insert(query, format, rows); err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
 	}
 	return nil

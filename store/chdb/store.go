@@ -21,9 +21,12 @@ type Options struct {
 	LibPath string
 	// TTLDays is the retention of spans and logs; 0 means store.DefaultTTLDays.
 	TTLDays int
-	// QueryConns is how many queries run at once; default 2. Inserts always
-	// have a connection of their own, so a slow query never holds ingest.
+	// QueryConns is how many queries run at once; default 2.
 	QueryConns int
+	// InsertConns is how many inserts run at once, on connections apart from
+	// the queries', so a slow query never holds ingest; default 2 (one insert
+	// keeps about one core busy).
+	InsertConns int
 }
 
 const defaultDatabase = "flowslo"
@@ -42,6 +45,9 @@ func (o *Options) defaults() error {
 	}
 	if o.QueryConns <= 0 {
 		o.QueryConns = 2
+	}
+	if o.InsertConns <= 0 {
+		o.InsertConns = 2
 	}
 	abs, err := filepath.Abs(o.DataDir)
 	if err != nil {
@@ -91,8 +97,13 @@ var querySettings = []string{
 	"--output_format_json_quote_denormals=1",
 }
 
+// insertSettings: skip indexes (the bloom filters over attribute maps) are
+// built when parts merge instead of on every insert, which halves insert CPU;
+// fresh parts are still read correctly, just without index pruning.
+var insertSettings = []string{"--materialize_skip_indexes_on_insert=0"}
+
 func (s *Store) connectAll(l *lib) error {
-	first, err := s.connect(l, nil)
+	first, err := s.connect(l, querySettings)
 	if err != nil {
 		return err
 	}
@@ -103,20 +114,32 @@ func (s *Store) connectAll(l *lib) error {
 	if err := s.use(first); err != nil {
 		return err
 	}
-	s.inserts = newPool(first)
-	var qs []*conn
-	for range s.opts.QueryConns {
-		c, err := s.connect(l, querySettings)
+	qs, err := s.connectN(l, s.opts.QueryConns-1, querySettings)
+	if err != nil {
+		return err
+	}
+	s.queries = newPool(append(qs, first)...)
+	is, err := s.connectN(l, s.opts.InsertConns, insertSettings)
+	if err != nil {
+		return err
+	}
+	s.inserts = newPool(is...)
+	return nil
+}
+
+func (s *Store) connectN(l *lib, n int, settings []string) ([]*conn, error) {
+	var cs []*conn
+	for range n {
+		c, err := s.connect(l, settings)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.use(c); err != nil {
-			return err
+			return nil, err
 		}
-		qs = append(qs, c)
+		cs = append(cs, c)
 	}
-	s.queries = newPool(qs...)
-	return nil
+	return cs, nil
 }
 
 func (s *Store) connect(l *lib, settings []string) (*conn, error) {
