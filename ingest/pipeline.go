@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,6 +38,12 @@ type Pipeline struct {
 	// receivers stop first and exporters drain last.
 	components []component.Component
 	ready      atomic.Bool
+
+	// started holds the components Start got running; stopOnce makes
+	// Shutdown safe to call twice (the collector's components are not).
+	started     []component.Component
+	stopOnce    sync.Once
+	shutdownErr error
 }
 
 // New builds the pipeline; Start makes it listen.
@@ -190,10 +197,11 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 
 // Start starts every component; the receivers listen when it returns.
 func (p *Pipeline) Start(ctx context.Context) error {
-	for i, c := range p.components {
+	for _, c := range p.components {
 		if err := c.Start(ctx, p.host); err != nil {
-			return errors.Join(fmt.Errorf("start ingest: %w", err), p.shutdown(ctx, p.components[:i]))
+			return errors.Join(fmt.Errorf("start ingest: %w", err), p.Shutdown(ctx))
 		}
+		p.started = append(p.started, c)
 	}
 	p.ready.Store(true)
 	return nil
@@ -203,7 +211,8 @@ func (p *Pipeline) Start(ctx context.Context) error {
 // for its insert), flushes what is queued into the store, then returns.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.ready.Store(false)
-	return p.shutdown(ctx, p.components)
+	p.stopOnce.Do(func() { p.shutdownErr = p.shutdown(ctx, p.started) })
+	return p.shutdownErr
 }
 
 func (p *Pipeline) shutdown(ctx context.Context, started []component.Component) error {

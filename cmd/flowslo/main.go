@@ -1,0 +1,85 @@
+// Command flowslo is the one binary: `flowslo serve` runs the collector, the
+// SLO engine and the UI; the other subcommands are tools around it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/flowslo/flowslo/internal/app"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+const usage = `flowslo — SLOs for the business flows of mobile app backends
+
+Usage:
+  flowslo serve [flags]      accept OTLP, evaluate SLOs, serve the UI and API
+  flowslo version            print the version
+
+Run 'flowslo serve -h' for its flags.
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "version":
+		fmt.Fprintln(stdout, "flowslo", app.Version)
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "flowslo: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func serve(args []string, stderr io.Writer) int {
+	opts, err := parseServeFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := app.Run(ctx, opts); err != nil {
+		fmt.Fprintln(stderr, "flowslo:", err)
+		return 1
+	}
+	return 0
+}
+
+func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
+	opts := app.DefaultOptions()
+	fs := flag.NewFlagSet("flowslo serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opts.DataDir, "data-dir", opts.DataDir, "where the embedded ClickHouse keeps its data")
+	fs.StringVar(&opts.HTTPAddr, "http-addr", opts.HTTPAddr, "address of the UI, API, /metrics and health endpoints")
+	fs.StringVar(&opts.OTLPGRPCAddr, "otlp-grpc-addr", opts.OTLPGRPCAddr, "address of the OTLP gRPC receiver")
+	fs.StringVar(&opts.OTLPHTTPAddr, "otlp-http-addr", opts.OTLPHTTPAddr, "address of the OTLP HTTP receiver")
+	fs.StringVar(&opts.ClickHouseDSN, "clickhouse-dsn", "", "use a ClickHouse server instead of the embedded engine, e.g. clickhouse://user:pass@host:9000/flowslo")
+	fs.StringVar(&opts.ConfigFile, "config", "", "service config file (YAML, optional)")
+	fs.StringVar(&opts.SLOPath, "slo", "", "SLO definition file or folder of them")
+	err := fs.Parse(args)
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		fmt.Fprintln(stderr, "flowslo serve:", err)
+	}
+	return opts, err
+}

@@ -1,0 +1,223 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/flowslo/flowslo/ingest"
+	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/ui"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=…".
+var Version = "dev"
+
+// shutdownBudget is how long a SIGTERM may take in all: the issue promises
+// exit within 10 s, so flushing gets most of it and the rest has a margin.
+const shutdownBudget = 9 * time.Second
+
+// Options are the flags of `flowslo serve`.
+type Options struct {
+	DataDir       string
+	HTTPAddr      string
+	OTLPGRPCAddr  string
+	OTLPHTTPAddr  string
+	ClickHouseDSN string
+	ConfigFile    string
+	SLOPath       string
+	Logger        *slog.Logger
+	// Database is the ClickHouse database flowslo uses; default "flowslo".
+	// Tests that share one embedded data dir give each app its own.
+	Database string
+}
+
+// DefaultOptions are the flag defaults.
+func DefaultOptions() Options {
+	return Options{
+		DataDir:      "./data",
+		HTTPAddr:     ":8080",
+		OTLPGRPCAddr: ":4317",
+		OTLPHTTPAddr: ":4318",
+		Logger:       slog.Default(),
+		Database:     "flowslo",
+	}
+}
+
+// App is one running flowslo process.
+type App struct {
+	opts     Options
+	cfg      Config
+	log      *slog.Logger
+	registry *prometheus.Registry
+	store    store.Store
+	ingest   *ingest.Pipeline
+	http     *ui.Server
+	started  atomic.Bool
+
+	stopOnce    sync.Once
+	shutdownErr error
+}
+
+// Run starts flowslo and blocks until ctx is done, then shuts down cleanly.
+func Run(ctx context.Context, opts Options) error {
+	a, err := New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		_ = a.Shutdown(context.Background())
+		return err
+	}
+	<-ctx.Done()
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	return a.Shutdown(sctx)
+}
+
+// New opens the store, migrates it and builds every part without serving.
+func New(ctx context.Context, opts Options) (*App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	cfg, err := LoadConfig(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{opts: opts, cfg: cfg, log: opts.Logger, registry: newRegistry()}
+	if a.store, err = openStore(ctx, opts, cfg); err != nil {
+		return nil, err
+	}
+	if err := a.build(); err != nil {
+		_ = a.store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func (a *App) build() error {
+	p, err := ingest.New(ingest.Options{
+		GRPCAddr:   a.opts.OTLPGRPCAddr,
+		HTTPAddr:   a.opts.OTLPHTTPAddr,
+		Store:      a.store,
+		Logger:     a.log,
+		Registerer: a.registry,
+	})
+	if err != nil {
+		return fmt.Errorf("build ingest pipeline: %w", err)
+	}
+	a.ingest = p
+	a.http = ui.New(ui.Options{
+		Addr:     a.opts.HTTPAddr,
+		Logger:   a.log,
+		Gatherer: a.registry,
+		Ready:    a.ready,
+		Stats:    a.stats,
+	})
+	return nil
+}
+
+// Start opens the HTTP server first (so /healthz answers while the receivers
+// come up), then the OTLP receivers.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.http.Start(); err != nil {
+		return fmt.Errorf("listen on %s: %w", a.opts.HTTPAddr, err)
+	}
+	if err := a.ingest.Start(ctx); err != nil {
+		return fmt.Errorf("start OTLP receivers: %w", err)
+	}
+	a.started.Store(true)
+	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.ingest.GRPCAddr(), "otlp_http", a.ingest.HTTPAddr(), "version", Version)
+	return nil
+}
+
+// Shutdown stops receiving, flushes what was accepted into the store, stops
+// the HTTP server and closes the store, in that order.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.started.Store(false)
+	a.stopOnce.Do(func() { a.shutdownErr = a.shutdown(ctx) })
+	return a.shutdownErr
+}
+
+func (a *App) shutdown(ctx context.Context) error {
+	var errs []error
+	if a.ingest != nil {
+		errs = append(errs, wrap("flush ingest", a.ingest.Shutdown(ctx)))
+	}
+	if a.http != nil {
+		errs = append(errs, wrap("stop http", a.http.Shutdown(ctx)))
+	}
+	if a.store != nil {
+		errs = append(errs, wrap("close store", a.store.Close()))
+	}
+	return errors.Join(errs...)
+}
+
+// HTTPAddr, GRPCAddr and OTLPHTTPAddr are the bound addresses, for tests
+// that listen on port 0.
+func (a *App) HTTPAddr() string     { return a.http.Addr() }
+func (a *App) OTLPGRPCAddr() string { return a.ingest.GRPCAddr() }
+func (a *App) OTLPHTTPAddr() string { return a.ingest.HTTPAddr() }
+
+// Store is the open store, for tests and tools that run in-process.
+func (a *App) Store() store.Store { return a.store }
+
+func (a *App) ready(ctx context.Context) error {
+	if !a.started.Load() || !a.ingest.Ready() {
+		return errors.New("OTLP receivers are not listening yet")
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.store.Ping(pctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+func (a *App) stats(ctx context.Context) (ui.Stats, error) {
+	var st ui.Stats
+	var err error
+	if st.Spans, err = countRows(ctx, a.store, "otel_traces"); err != nil {
+		return st, err
+	}
+	st.Logs, err = countRows(ctx, a.store, "otel_logs")
+	return st, err
+}
+
+// countRows is exact: count() over a MergeTree is answered from part
+// metadata, so it stays cheap at any size.
+func countRows(ctx context.Context, s store.Store, table string) (uint64, error) {
+	rows, err := s.Query(ctx, "SELECT count() FROM "+table, nil)
+	if err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
+	}
+	defer rows.Close()
+	var n uint64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, fmt.Errorf("count %s: %w", table, err)
+		}
+	}
+	return n, rows.Err()
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

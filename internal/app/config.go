@@ -1,0 +1,114 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxConfigBytes bounds the service config file: it is a few lines of YAML.
+const maxConfigBytes = 1 << 20
+
+// Config is the service configuration read from --config. Every field has a
+// default, so the file is optional.
+type Config struct {
+	Storage StorageConfig `yaml:"storage"`
+}
+
+// StorageConfig says how long telemetry is kept and where it lives at scale.
+type StorageConfig struct {
+	// Retention is how long spans and logs are kept (ClickHouse TTL).
+	Retention Duration `yaml:"retention"`
+	// Cluster names a ClickHouse cluster: tables are created ON CLUSTER with
+	// Replicated engines. Empty for a single server or the embedded engine.
+	Cluster string `yaml:"cluster"`
+}
+
+// DefaultConfig is what flowslo runs with when no file is given.
+func DefaultConfig() Config {
+	return Config{Storage: StorageConfig{Retention: Duration(30 * 24 * time.Hour)}}
+}
+
+// LoadConfig reads a service config file over the defaults. An empty path
+// gives the defaults.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := readLimited(path, maxConfigBytes)
+	if err != nil {
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a typo in a key is an error, not a silent default
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate reports every problem in the config at once.
+func (c Config) Validate() error {
+	var errs []error
+	if r := time.Duration(c.Storage.Retention); r < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("storage.retention %s is too short: write at least 1d, e.g. 30d", r))
+	}
+	return errors.Join(errs...)
+}
+
+// RetentionDays is the retention rounded down to whole days, as ClickHouse's
+// TTL clause takes it.
+func (c StorageConfig) RetentionDays() int {
+	return int(time.Duration(c.Retention) / (24 * time.Hour))
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+// Duration is a time.Duration that also accepts days ("30d") in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses "30d", "12h", "90m" and the like.
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	v, err := ParseDuration(node.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", node.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration is time.ParseDuration plus a whole-day unit "d".
+func ParseDuration(s string) (time.Duration, error) {
+	var days int
+	if n, err := fmt.Sscanf(s, "%dd", &days); err == nil && n == 1 && fmt.Sprintf("%dd", days) == s {
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration: write e.g. 30d, 6h or 90s", s)
+	}
+	return v, nil
+}

@@ -1,0 +1,30 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/store/chdb"
+)
+
+// openStore opens the embedded engine, or a ClickHouse server when a DSN is
+// given, and leaves it migrated.
+func openStore(ctx context.Context, opts Options, cfg Config) (store.Store, error) {
+	if opts.ClickHouseDSN != "" {
+		return openServerStore(ctx, opts.ClickHouseDSN, cfg)
+	}
+	if cfg.Storage.Cluster != "" {
+		return nil, errors.New("storage.cluster needs a ClickHouse server: pass --clickhouse-dsn, or remove cluster from the config")
+	}
+	return chdb.Open(ctx, chdb.Options{
+		DataDir:  opts.DataDir,
+		Database: opts.Database,
+		TTLDays:  cfg.Storage.RetentionDays(),
+	})
+}
+
+// openServerStore is replaced once the clickhouse-go driver lands.
+var openServerStore = func(ctx context.Context, dsn string, cfg Config) (store.Store, error) {
+	return nil, errors.New("--clickhouse-dsn is not supported yet")
+}
