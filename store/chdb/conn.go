@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/flowslo/flowslo/store/internal/param"
 )
 
 // conn is one chDB connection. chDB runs one statement at a time per
@@ -49,7 +51,7 @@ type result struct {
 }
 
 // query runs one statement. params bind {name:Type} placeholders in the
-// engine; values must already be in escaped text form (see escapeParam).
+// engine; values are escaped here (param.Escape).
 func (c *conn) query(q, format string, params map[string]string) (result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -76,7 +78,7 @@ func (c *conn) queryParams(h uintptr, q, format string, params map[string]string
 	valueLens := make([]uintptr, 0, n)
 	keep := make([]string, 0, 2*n)
 	for k, v := range params {
-		ev := escapeParam(v)
+		ev := param.Escape(v)
 		keep = append(keep, k, ev)
 		names, nameLens = append(names, strPtr(k)), append(nameLens, uintptr(len(k)))
 		values, valueLens = append(values, strPtr(ev)), append(valueLens, uintptr(len(ev)))
@@ -169,44 +171,6 @@ func goString(p unsafe.Pointer) string {
 		n++
 	}
 	return string(unsafe.Slice((*byte)(p), n))
-}
-
-// escapeParam writes a parameter value the way ClickHouse parses query
-// parameters: TSV-escaped text, so backslash, tab, newline and friends must be
-// escaped or they would be read as escape sequences or separators.
-func escapeParam(v string) string {
-	need := false
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '\\', '\t', '\n', '\r', 0, '\b', '\f':
-			need = true
-		}
-	}
-	if !need {
-		return v
-	}
-	b := make([]byte, 0, len(v)+8)
-	for i := 0; i < len(v); i++ {
-		switch ch := v[i]; ch {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case 0:
-			b = append(b, '\\', '0')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		default:
-			b = append(b, ch)
-		}
-	}
-	return string(b)
 }
 
 func wrapQuery(err error, q string) error {
