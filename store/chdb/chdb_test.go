@@ -19,6 +19,9 @@ import (
 var dataDir string
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv("FLOWSLO_CHDB_CHILD"); mode != "" {
+		os.Exit(child(mode, os.Getenv("FLOWSLO_CHDB_CHILD_DIR")))
+	}
 	os.Exit(run(m))
 }
 
