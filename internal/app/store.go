@@ -6,6 +6,7 @@ import (
 
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/chserver"
 )
 
 // openStore opens the embedded engine, or a ClickHouse server when a DSN is
@@ -24,7 +25,9 @@ func openStore(ctx context.Context, opts Options, cfg Config) (store.Store, erro
 	})
 }
 
-// openServerStore is replaced once the clickhouse-go driver lands.
-var openServerStore = func(ctx context.Context, dsn string, cfg Config) (store.Store, error) {
-	return nil, errors.New("--clickhouse-dsn is not supported yet")
+func openServerStore(ctx context.Context, dsn string, cfg Config) (store.Store, error) {
+	return chserver.Open(ctx, dsn, chserver.Options{
+		TTLDays: cfg.Storage.RetentionDays(),
+		Cluster: cfg.Storage.Cluster,
+	})
 }
