@@ -42,7 +42,7 @@ func openCHDB(t testing.TB) store.Store {
 	dbSeq.Unlock()
 	st, err := chdb.Open(context.Background(), chdb.Options{DataDir: chdbDir, Database: db})
 	if err != nil {
-		t.Skipf("chDB not available: %v", err)
+		t.Fatalf("open chDB (run make setup, or set FLOWSLO_CHDB_LIB): %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
