@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/store"
+)
+
+// Querier is what the engine needs from the store; store.Store satisfies it.
+type Querier interface {
+	Exec(ctx context.Context, query string, params store.Params) error
+	Query(ctx context.Context, query string, params store.Params) (store.Rows, error)
+}
+
+// Options tune the engine; the zero value of each field means its default.
+type Options struct {
+	// Clock returns the current time; tests set it. Default time.Now.
+	Clock func() time.Time
+	// Interval between rollup and evaluation cycles in Run; default 5 s.
+	Interval time.Duration
+	// Lateness is how late a span may arrive and still be counted: minutes
+	// are written to slo_rollup once they are older than this. Default 10m.
+	Lateness time.Duration
+	// BackfillChunk is the time range one backfill INSERT covers; default 24h.
+	BackfillChunk time.Duration
+	// BackfillHistory is how far back a new SLO is backfilled; default its
+	// window (a calendar window's longest period), at least 3 days so every
+	// burn-rate window is filled.
+	BackfillHistory time.Duration
+	// SliceCap is the number of distinct values kept per slice; the rest
+	// count as "other". Default 50.
+	SliceCap int
+	// StaleAfter is how old the last evaluation may be before Status
+	// evaluates again instead of returning it; default 2 × Interval.
+	StaleAfter time.Duration
+	// BurningRate is the burn rate, over both 1h and 5m, from which an SLO's
+	// status is "burning"; default 1 (spending faster than the window allows).
+	BurningRate float64
+	// Readiness thresholds; zero fields take DefaultThresholds' values.
+	Readiness Thresholds
+	Logger    *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	def(&o.Interval, 5*time.Second)
+	def(&o.Lateness, 10*time.Minute)
+	def(&o.BackfillChunk, 24*time.Hour)
+	def(&o.StaleAfter, 2*o.Interval)
+	if o.SliceCap <= 0 {
+		o.SliceCap = 50
+	}
+	if o.BurningRate <= 0 {
+		o.BurningRate = 1
+	}
+	o.Readiness = o.Readiness.withDefaults()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Engine maintains the rollups of a set of SLOs and evaluates them.
+type Engine struct {
+	q    Querier
+	opts Options
+
+	// mu guards the fields below and serialises the rollup of current SLOs
+	// with evaluations, so an evaluation never sees a minute both rolled up
+	// and still open.
+	mu     sync.Mutex
+	slos   []*slo.SLO
+	states map[string]*state // by key(name, hash)
+	loaded bool
+	last   *snapshot
+
+	backfillMu sync.Mutex // one backfiller at a time
+	wake       chan struct{}
+}
+
+// state is where one SLO definition's rollup stands.
+type state struct {
+	from        time.Time // where its backfill started
+	closed      time.Time // every minute before this one is in slo_rollup
+	backfilling bool      // a backfiller is working on it
+	target      time.Time // the horizon the backfill runs to, for Progress
+	err         error     // the last rollup error
+}
+
+type snapshot struct {
+	at     time.Time
+	status []SLOStatus
+}
+
+func key(s *slo.SLO) string { return s.Name + "/" + s.Hash }
+
+// New returns an engine over q. Call SetSLOs, then Run.
+func New(q Querier, opts Options) *Engine {
+	return &Engine{q: q, opts: opts.withDefaults(), states: map[string]*state{}, wake: make(chan struct{}, 1)}
+}
+
+// SetSLOs replaces the evaluated SLOs (at start and on reload). SLOs whose
+// name and hash are new get backfilled in the background by Run; rollups of
+// earlier definitions stay in the table and are ignored.
+func (e *Engine) SetSLOs(slos []*slo.SLO) {
+	e.mu.Lock()
+	e.slos = append([]*slo.SLO(nil), slos...)
+	e.last = nil
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SLOs returns the SLOs being evaluated.
+func (e *Engine) SLOs() []*slo.SLO {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*slo.SLO(nil), e.slos...)
+}
+
+func (e *Engine) find(name string) *slo.SLO {
+	for _, s := range e.SLOs() {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Run rolls up and evaluates every Interval and backfills new SLOs in the
+// background until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	go e.backfillLoop(ctx)
+	t := time.NewTicker(e.opts.Interval)
+	defer t.Stop()
+	for {
+		if err := e.Tick(ctx); err != nil && ctx.Err() == nil {
+			e.opts.Logger.Warn("slo evaluation", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) backfillLoop(ctx context.Context) {
+	t := time.NewTicker(e.opts.Interval)
+	defer t.Stop()
+	for {
+		if err := e.Backfill(ctx); err != nil && ctx.Err() == nil {
+			e.opts.Logger.Warn("slo backfill", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// Tick is one cycle: roll up the minutes that closed since the last one for
+// every current SLO, then evaluate all of them and keep the result for
+// Status.
+func (e *Engine) Tick(ctx context.Context) error {
+	if err := e.rollCurrent(ctx); err != nil {
+		return err
+	}
+	_, err := e.Evaluate(ctx)
+	return err
+}
+
+// Status returns every SLO's numbers: from the last cycle when it is
+// recent (StaleAfter), else evaluated now.
+func (e *Engine) Status(ctx context.Context) ([]SLOStatus, error) {
+	e.mu.Lock()
+	last := e.last
+	e.mu.Unlock()
+	if last != nil && e.opts.Clock().Sub(last.at) < e.opts.StaleAfter {
+		return last.status, nil
+	}
+	return e.Evaluate(ctx)
+}
+
+// StatusOf returns one SLO's numbers, or ErrUnknownSLO.
+func (e *Engine) StatusOf(ctx context.Context, name string) (SLOStatus, error) {
+	all, err := e.Status(ctx)
+	if err != nil {
+		return SLOStatus{}, err
+	}
+	for _, s := range all {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return SLOStatus{}, ErrUnknownSLO
+}

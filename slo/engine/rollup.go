@@ -1,0 +1,312 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/store"
+)
+
+// Bookkeeping rows in slo_rollup (slice_key): progressKey's minute is the
+// watermark (every minute before it is rolled up), startKey's the minute a
+// backfill started from. Writing the watermark in the same INSERT as the
+// minutes it covers means a restart resumes exactly where rolling stopped.
+const (
+	progressKey = "~"
+	startKey    = "^"
+)
+
+// currentLag is how far behind the horizon an SLO's watermark may be for
+// each cycle to catch it up in one step; further behind, the backfiller
+// takes it (after a new definition, or a long stop).
+const currentLag = time.Hour
+
+func floorMinute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
+
+// horizon is the end of the closed minutes at now.
+func (e *Engine) horizon(now time.Time) time.Time { return floorMinute(now.Add(-e.opts.Lateness)) }
+
+// load reads every definition's watermark once; afterwards this engine is
+// the only writer and keeps them in memory. Call with mu held.
+func (e *Engine) load(ctx context.Context) error {
+	if e.loaded {
+		return nil
+	}
+	rows, err := e.q.Query(ctx, `SELECT slo, hash, slice_key, toInt64(max(toUnixTimestamp(minute)))
+FROM slo_rollup WHERE slice_key IN ('~', '^') GROUP BY slo, hash, slice_key`, nil)
+	if err != nil {
+		return fmt.Errorf("read rollup watermarks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, hash, k string
+		var sec int64
+		if err := rows.Scan(&name, &hash, &k, &sec); err != nil {
+			return fmt.Errorf("read rollup watermarks: %w", err)
+		}
+		st := e.stateOf(name + "/" + hash)
+		if k == progressKey {
+			st.closed = time.Unix(sec, 0).UTC()
+		} else {
+			st.from = time.Unix(sec, 0).UTC()
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read rollup watermarks: %w", err)
+	}
+	e.loaded = true
+	return nil
+}
+
+func (e *Engine) stateOf(k string) *state {
+	st := e.states[k]
+	if st == nil {
+		st = &state{}
+		e.states[k] = st
+	}
+	return st
+}
+
+// current says whether s is rolled up far enough for each cycle to keep it
+// up to date; otherwise it waits for (or is in) a backfill.
+func (st *state) current(h time.Time) bool {
+	return !st.backfilling && !st.closed.IsZero() && h.Sub(st.closed) <= currentLag
+}
+
+// rollCurrent rolls up, for every current SLO, the minutes closed since its
+// watermark: one INSERT per distinct watermark (normally one in all).
+func (e *Engine) rollCurrent(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.load(ctx); err != nil {
+		return err
+	}
+	h := e.horizon(e.opts.Clock())
+	groups := map[time.Time][]*slo.SLO{}
+	for _, s := range e.slos {
+		st := e.stateOf(key(s))
+		if st.current(h) && st.closed.Before(h) {
+			groups[st.closed] = append(groups[st.closed], s)
+		}
+	}
+	for from, slos := range groups {
+		if err := e.roll(ctx, slos, from, h); err != nil {
+			for _, s := range slos {
+				e.stateOf(key(s)).err = err
+			}
+			return err
+		}
+		for _, s := range slos {
+			st := e.stateOf(key(s))
+			st.closed, st.err = h, nil
+		}
+	}
+	return nil
+}
+
+// roll writes the minutes [from, to) of slos, and their new watermark, in
+// one INSERT.
+func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, from, to time.Time) error {
+	b := newParams("r")
+	var parts []string
+	for i, s := range slos {
+		parts = append(parts, e.rollSelect(b, s, "a"+strconv.Itoa(i)+"_", from, to),
+			bookkeeping(b, s, progressKey, to))
+	}
+	q := "INSERT INTO slo_rollup (slo, hash, slice_key, slice_value, minute, good, total, hist_b, hist_c)\n" +
+		strings.Join(parts, "\nUNION ALL\n")
+	if err := e.q.Exec(ctx, q, b.p); err != nil {
+		return fmt.Errorf("roll up %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
+func bookkeeping(b *params, s *slo.SLO, k string, at time.Time) string {
+	return "SELECT " + b.str(s.Name) + ", " + b.str(s.Hash) + ", '" + k + "', '', " + b.minute(at) +
+		", toUInt64(0), toUInt64(0), CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')"
+}
+
+// rollSelect aggregates one SLO's raw rows in [from, to) per minute: the
+// whole SLO (slice_key '') and each slice. Within the range, a slice keeps
+// its SliceCap most frequent values by name and counts the rest as
+// "other"; the whole-SLO rows are exact regardless.
+func (e *Engine) rollSelect(b *params, s *slo.SLO, pfx string, from, to time.Time) string {
+	hist := "CAST([], 'Array(UInt16)') AS hb, CAST([], 'Array(UInt64)') AS hc"
+	outerHist := "CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')"
+	if s.Indicator.Latency > 0 {
+		hist = "sumMap([" + histBucketSQL + "], [toUInt64(1)]) AS hs, hs.1 AS hb, hs.2 AS hc"
+		outerHist = "(sumMap(hb, hc) AS ohs).1, ohs.2"
+	}
+	return fmt.Sprintf(`SELECT %s, %s, k, if(k = '' OR rnk <= %s, v, 'other') AS sv, m, sum(g), sum(c), %s
+FROM (
+	SELECT *, dense_rank() OVER (PARTITION BY k ORDER BY kt DESC, v) AS rnk
+	FROM (
+		SELECT *, sum(c) OVER (PARTITION BY k, v) AS kt
+		FROM (
+			SELECT %s AS m, kv.1 AS k, kv.2 AS v, countIf(%s) AS g, count() AS c, %s
+			FROM %s ARRAY JOIN %s AS kv
+			WHERE %s AND (%s)
+			GROUP BY m, k, v
+		)
+	)
+)
+GROUP BY k, sv, m`,
+		b.str(s.Name), b.str(s.Hash), b.num(int64(e.opts.SliceCap)), outerHist,
+		rawMinute, prefixed(s.SLI.Good, pfx, b.p), hist,
+		s.SLI.Table, sliceTuples(s, pfx, b.p, true),
+		timeRange(b, s.SLI.Table, from, to), prefixed(s.SLI.Total, pfx, b.p))
+}
+
+// sliceTuples is the array of (slice_key, value) pairs each raw row
+// contributes to: the whole SLO, then one per slice.
+func sliceTuples(s *slo.SLO, pfx string, p store.Params, whole bool) string {
+	var parts []string
+	if whole {
+		parts = append(parts, "('', '')")
+	}
+	for i, c := range s.SLI.Slices {
+		parts = append(parts, fmt.Sprintf("('%d', toString(%s))", i, prefixed(c, pfx, p)))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// Backfill rolls up, chunk by chunk, every SLO whose watermark is missing or
+// far behind, until all are current. Run calls it in the background; tests
+// and benchmarks call it directly.
+func (e *Engine) Backfill(ctx context.Context) error {
+	e.backfillMu.Lock()
+	defer e.backfillMu.Unlock()
+	for {
+		s, st, err := e.nextBackfill(ctx)
+		if err != nil || s == nil {
+			return err
+		}
+		err = e.backfill(ctx, s, st)
+		e.mu.Lock()
+		st.backfilling, st.err = false, err
+		e.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// nextBackfill picks an SLO that needs a backfill and marks it taken.
+func (e *Engine) nextBackfill(ctx context.Context) (*slo.SLO, *state, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.load(ctx); err != nil {
+		return nil, nil, err
+	}
+	now := e.opts.Clock()
+	h := e.horizon(now)
+	for _, s := range e.slos {
+		st := e.stateOf(key(s))
+		if st.current(h) || st.backfilling {
+			continue
+		}
+		st.backfilling, st.target = true, h
+		if st.closed.IsZero() {
+			st.from = e.backfillStart(s, now)
+		}
+		return s, st, nil
+	}
+	return nil, nil, nil
+}
+
+// backfillStart is where a new SLO's history begins.
+func (e *Engine) backfillStart(s *slo.SLO, now time.Time) time.Time {
+	d := e.opts.BackfillHistory
+	if d <= 0 {
+		d = max(windowLength(s.Window), 3*24*time.Hour)
+	}
+	return floorMinute(now.Add(-d))
+}
+
+func (e *Engine) backfill(ctx context.Context, s *slo.SLO, st *state) error {
+	e.mu.Lock()
+	from, closed := st.from, st.closed
+	e.mu.Unlock()
+	if closed.IsZero() {
+		b := newParams("r")
+		q := "INSERT INTO slo_rollup (slo, hash, slice_key, slice_value, minute, good, total, hist_b, hist_c) " +
+			bookkeeping(b, s, startKey, from)
+		if err := e.q.Exec(ctx, q, b.p); err != nil {
+			return fmt.Errorf("backfill %s: %w", s.Name, err)
+		}
+		closed = from
+	}
+	for {
+		h := e.horizon(e.opts.Clock())
+		if h.Sub(closed) <= 0 {
+			return nil
+		}
+		to := closed.Add(e.opts.BackfillChunk)
+		if to.After(h) {
+			to = h
+		}
+		if err := e.roll(ctx, []*slo.SLO{s}, closed, to); err != nil {
+			return fmt.Errorf("backfill %s: %w", s.Name, err)
+		}
+		closed = to
+		e.mu.Lock()
+		st.closed, st.target = to, h
+		e.mu.Unlock()
+	}
+}
+
+// Progress is where one SLO's rollup stands, for the API.
+type Progress struct {
+	SLO  string `json:"slo"`
+	Hash string `json:"hash"`
+	// State is "current", "backfilling" (in progress), "pending" (waiting
+	// for the backfiller) or "failed".
+	State string    `json:"state"`
+	From  time.Time `json:"from"`            // where the backfill started
+	Done  time.Time `json:"done"`            // rolled up up to here
+	To    time.Time `json:"to"`              // the backfill's goal
+	Ratio float64   `json:"ratio"`           // 0…1 of [From, To] done
+	Error string    `json:"error,omitempty"` // the last rollup error
+}
+
+// Progress reports every SLO's rollup state, sorted by name.
+func (e *Engine) Progress() []Progress {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.horizon(e.opts.Clock())
+	var out []Progress
+	for _, s := range e.slos {
+		out = append(out, progressOf(s, e.states[key(s)], h))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SLO < out[j].SLO })
+	return out
+}
+
+func progressOf(s *slo.SLO, st *state, h time.Time) Progress {
+	p := Progress{SLO: s.Name, Hash: s.Hash, State: "pending", To: h}
+	if st == nil {
+		return p
+	}
+	p.From, p.Done = st.from, st.closed
+	switch {
+	case st.backfilling:
+		p.State, p.To = "backfilling", st.target
+	case st.current(h):
+		p.State = "current"
+	}
+	if st.err != nil {
+		p.State, p.Error = "failed", st.err.Error()
+	}
+	if span := p.To.Sub(p.From); span > 0 && !p.Done.IsZero() {
+		p.Ratio = min(1, max(0, float64(p.Done.Sub(p.From))/float64(span)))
+	}
+	if p.State == "current" {
+		p.Ratio = 1
+	}
+	return p
+}

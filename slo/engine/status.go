@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+)
+
+// SLOStatus is one SLO's numbers as the API serves them. Ratios are nil
+// (JSON null) when their window holds no events.
+type SLOStatus struct {
+	Name        string  `json:"name"`
+	Flow        string  `json:"flow"`
+	Service     string  `json:"service"`
+	Description string  `json:"description"`
+	Objective   float64 `json:"objective"` // percent
+	Window      string  `json:"window"`    // "28d", "month (Europe/Berlin)"
+	// WindowStart is the first minute the window counts from.
+	WindowStart time.Time `json:"window_start"`
+	Good        uint64    `json:"good"`
+	Total       uint64    `json:"total"`
+	SLI         *float64  `json:"sli"` // good/total over the window
+	// ErrorBudgetRemaining is 1 untouched, 0 spent, negative overspent.
+	ErrorBudgetRemaining *float64 `json:"error_budget_remaining"`
+	// BurnRates is keyed by BurnWindows' keys ("5m" … "3d").
+	BurnRates map[string]*float64 `json:"burn_rates"`
+	// Status is "ok", "burning", "exhausted", "no_data", or "backfilling"
+	// while the history of a new definition is still being rolled up (the
+	// numbers are then partial).
+	Status string        `json:"status"`
+	Slices []SliceStatus `json:"slices"`
+	Hash   string        `json:"hash"`
+	// Backfill is set while the rollup is not current.
+	Backfill    *Progress `json:"backfill,omitempty"`
+	EvaluatedAt time.Time `json:"evaluated_at"`
+}
+
+// SliceStatus is an SLO's numbers for one value of one slice.
+type SliceStatus struct {
+	Slice                string   `json:"slice"` // the slice expression, as written
+	Value                string   `json:"value"` // "other" gathers values beyond the cap
+	Good                 uint64   `json:"good"`
+	Total                uint64   `json:"total"`
+	SLI                  *float64 `json:"sli"`
+	ErrorBudgetRemaining *float64 `json:"error_budget_remaining"`
+	BurnRate1h           *float64 `json:"burn_rate_1h"`
+}
+
+// Status values.
+const (
+	StatusOK          = "ok"
+	StatusBurning     = "burning"
+	StatusExhausted   = "exhausted"
+	StatusNoData      = "no_data"
+	StatusBackfilling = "backfilling"
+)
+
+// counts are good and total events in some window.
+type counts struct{ good, total uint64 }
+
+func (c counts) bad() uint64 { return c.total - min(c.good, c.total) }
+
+// sli is good/total, nil without events.
+func (c counts) sli() *float64 {
+	if c.total == 0 {
+		return nil
+	}
+	return ptr(float64(c.good) / float64(c.total))
+}
+
+// burnRate is the bad ratio over the budget (the allowed bad ratio): 1
+// spends the budget exactly over the window; nil without events.
+func (c counts) burnRate(budget float64) *float64 {
+	if c.total == 0 || budget <= 0 {
+		return nil
+	}
+	return ptr(float64(c.bad()) / float64(c.total) / budget)
+}
+
+// budgetRemaining is 1 − burn rate over the SLO window.
+func (c counts) budgetRemaining(budget float64) *float64 {
+	b := c.burnRate(budget)
+	if b == nil {
+		return nil
+	}
+	return ptr(1 - *b)
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// classify gives the status word for an SLO's numbers.
+func classify(s SLOStatus, burning float64) string {
+	switch {
+	case s.Total == 0:
+		return StatusNoData
+	case *s.ErrorBudgetRemaining <= 0:
+		return StatusExhausted
+	case above(s.BurnRates["1h"], burning) && above(s.BurnRates["5m"], burning):
+		return StatusBurning
+	}
+	return StatusOK
+}
+
+func above(f *float64, limit float64) bool { return f != nil && *f >= limit }
+
+func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
+	return SLOStatus{
+		Name: s.Name, Flow: s.Flow, Service: s.Service, Description: s.Description,
+		Objective: s.Objective, Window: s.Window.String(), WindowStart: start,
+		BurnRates: map[string]*float64{}, Slices: []SliceStatus{}, Hash: s.Hash, EvaluatedAt: now,
+	}
+}

@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+)
+
+// BurnWindow is one window burn rates are reported over.
+type BurnWindow struct {
+	Key string // as the API names it: "5m", "1h", …
+	D   time.Duration
+}
+
+// BurnWindows are the windows every SLO's burn rate is reported over: the
+// short and long windows of the SRE Workbook's multiwindow alerts.
+var BurnWindows = []BurnWindow{
+	{"5m", 5 * time.Minute},
+	{"30m", 30 * time.Minute},
+	{"1h", time.Hour},
+	{"2h", 2 * time.Hour},
+	{"6h", 6 * time.Hour},
+	{"1d", 24 * time.Hour},
+	{"3d", 72 * time.Hour},
+}
+
+// Windows are counted in whole minutes: a window of length d at now holds
+// the minute now falls in and the d/1m − 1 minutes before it.
+func windowStart(now time.Time, d time.Duration) time.Time {
+	return floorMinute(now).Add(-d + time.Minute)
+}
+
+// sloWindowStart is the first minute of s's window at now: rolling, or the
+// start of the calendar period now falls in (midnight in its timezone).
+func sloWindowStart(w slo.Window, now time.Time) time.Time {
+	if w.Calendar == "" {
+		return windowStart(now, w.Rolling)
+	}
+	return periodStart(w, now)
+}
+
+func periodStart(w slo.Window, now time.Time) time.Time {
+	loc := w.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	t := now.In(loc)
+	y, m, d := t.Date()
+	switch w.Calendar {
+	case slo.Week: // ISO weeks start on Monday
+		d -= (int(t.Weekday()) + 6) % 7
+	case slo.Month:
+		d = 1
+	case slo.Quarter:
+		m, d = m-(m-1)%3, 1
+	}
+	return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
+}
+
+// windowLength is the longest a window can be: what a backfill must cover.
+func windowLength(w slo.Window) time.Duration {
+	switch w.Calendar {
+	case slo.Week:
+		return 7 * 24 * time.Hour
+	case slo.Month:
+		return 31 * 24 * time.Hour
+	case slo.Quarter:
+		return 92 * 24 * time.Hour
+	}
+	return w.Rolling
+}
