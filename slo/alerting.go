@@ -12,6 +12,7 @@ func checkAlerting(d *draft) {
 	d.slo.Alerting.Ticket = d.text("alerting.ticket")
 	checkChannel(d, "alerting.page")
 	checkChannel(d, "alerting.ticket")
+	checkMinBad(d)
 	n := d.node("alerting.windows")
 	if n == nil {
 		return
@@ -69,4 +70,17 @@ func alertSpan(d *draft, key, example string) (time.Duration, bool) {
 		return 0, false
 	}
 	return t, true
+}
+
+func checkMinBad(d *draft) {
+	v := d.text("alerting.min_bad_events")
+	if v == "" {
+		return
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		d.errorf("alerting.min_bad_events", "min_bad_events %q is not a whole number of at least 1: write e.g. min_bad_events: 10", v)
+		return
+	}
+	d.slo.Alerting.MinBadEvents = n
 }

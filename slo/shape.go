@@ -31,7 +31,7 @@ var sloShape = mapping(map[string]*shape{
 	}),
 	"slices": sequence(scalar),
 	"alerting": mapping(map[string]*shape{
-		"page": scalar, "ticket": scalar,
+		"page": scalar, "ticket": scalar, "min_bad_events": scalar,
 		"windows": sequence(mapping(map[string]*shape{
 			"severity": scalar, "long": scalar, "short": scalar, "factor": scalar,
 		})),

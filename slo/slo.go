@@ -76,11 +76,14 @@ type Indicator struct {
 }
 
 // Alerting says where burn-rate alerts go. Windows overrides the default
-// multiwindow multi-burn-rate rules when set.
+// multiwindow multi-burn-rate rules when set (a severity without windows is
+// then off). MinBadEvents is how many bad events the short window needs
+// before an alert fires; 0 means the alerting default.
 type Alerting struct {
-	Page    string // Slack channel for pages
-	Ticket  string // Slack channel for tickets
-	Windows []AlertWindow
+	Page         string // Slack channel for pages
+	Ticket       string // Slack channel for tickets
+	Windows      []AlertWindow
+	MinBadEvents int
 }
 
 // AlertWindow is one multiwindow burn-rate rule: alert when the burn rate
