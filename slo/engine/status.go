@@ -101,7 +101,8 @@ func classify(s SLOStatus, burning float64) string {
 	return StatusOK
 }
 
-func above(f *float64, limit float64) bool { return f != nil && *f >= limit }
+// above compares with a little slack, so that 1/100/0.01 (0.999…) reaches 1.
+func above(f *float64, limit float64) bool { return f != nil && *f >= limit*(1-1e-9) }
 
 func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
 	return SLOStatus{
