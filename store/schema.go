@@ -14,7 +14,7 @@ const DefaultTTLDays = 30
 // replicated across a named cluster.
 type MigrateOptions struct {
 	// TTLDays is the retention of otel_traces and otel_logs; 0 means
-	// DefaultTTLDays. It applies when a table is created.
+	// DefaultTTLDays. Migrate applies a changed value to existing tables.
 	TTLDays int
 	// Cluster, when set, adds ON CLUSTER to every DDL statement and uses
 	// Replicated engines (with the server's default replica path).
@@ -98,6 +98,9 @@ func Migrate(ctx context.Context, s Store, o MigrateOptions) error {
 		if err := apply(ctx, s, o, m); err != nil {
 			return fmt.Errorf("migrate to %d (%s): %w", m.Version, m.Name, err)
 		}
+	}
+	if err := applyRetention(ctx, s, o); err != nil {
+		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ func Run(t *testing.T, open OpenFunc) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"MigrateIdempotent", testMigrateIdempotent},
+		{"RetentionChange", testRetentionChange},
 		{"SpansRoundTrip", testSpansRoundTrip},
 		{"LogsRoundTrip", testLogsRoundTrip},
 		{"HostileParams", testHostileParams},
@@ -66,6 +68,23 @@ func testMigrateIdempotent(t *testing.T, s store.Store) {
 	q := "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name IN ('otel_traces', 'otel_logs')"
 	if n := count(t, s, q); n != 2 {
 		t.Fatalf("%d of otel_traces, otel_logs exist", n)
+	}
+}
+
+// testRetentionChange: a retention changed in the config reaches tables
+// that already exist, on the next Migrate.
+func testRetentionChange(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, days := range []int{7, 45} {
+		if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: days}); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"otel_traces", "otel_logs"} {
+			q := scanString(t, s, "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {t:String}", store.Params{"t": table})
+			if want := fmt.Sprintf("toIntervalDay(%d)", days); !strings.Contains(q, want) {
+				t.Errorf("retention %dd: %s has no %s in\n%s", days, table, want, q)
+			}
+		}
 	}
 }
 
