@@ -1,0 +1,170 @@
+package alerting
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flowslo/flowslo/store"
+)
+
+// Alert is one alert as the API shows it.
+type Alert struct {
+	ID         string     `json:"id"`
+	SLO        string     `json:"slo"`
+	Flow       string     `json:"flow"`
+	Service    string     `json:"service,omitempty"`
+	Severity   Severity   `json:"severity"`
+	State      State      `json:"state"`
+	StartedAt  time.Time  `json:"started_at"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+	Channel    string     `json:"channel,omitempty"`
+	Silenced   bool       `json:"silenced"`
+	NotifiedAt *time.Time `json:"notified_at,omitempty"`
+	Summary    string     `json:"summary,omitempty"`
+	// BurnRates of the last evaluation, keyed "5m", "1h" …, while firing.
+	BurnRates     map[string]float64   `json:"burn_rates,omitempty"`
+	Notifications []NotificationRecord `json:"notifications"`
+}
+
+// RecentAlerts is how long resolved alerts stay in Alerts.
+const RecentAlerts = 24 * time.Hour
+
+// Alerts lists firing alerts and those resolved in the last 24h, newest
+// first, each with its notifications.
+func (m *Manager) Alerts(ctx context.Context) ([]Alert, error) {
+	since := m.o.Clock().Add(-RecentAlerts)
+	where := "state = 'firing' OR resolved_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')"
+	p := store.Params{"since": ms(since)}
+	rows, err := loadAlerts(ctx, m.o.Store, where, p)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := loadNotifications(ctx, m.o.Store, "alert_id IN (SELECT id FROM alerting_alerts FINAL WHERE "+where+")", p)
+	if err != nil {
+		return nil, err
+	}
+	byAlert := map[string][]NotificationRecord{}
+	for _, n := range notes {
+		byAlert[n.AlertID] = append(byAlert[n.AlertID], n)
+	}
+	out := make([]Alert, 0, len(rows))
+	for _, r := range rows {
+		a := Alert{ID: r.id, SLO: r.slo, Flow: r.flow, Service: r.service, Severity: r.sev, State: r.state,
+			StartedAt: r.started, Channel: r.channel, Silenced: r.silenced, Summary: r.summary,
+			Notifications: byAlert[r.id]}
+		if a.Notifications == nil {
+			a.Notifications = []NotificationRecord{}
+		}
+		a.ResolvedAt, a.NotifiedAt = timePtr(r.resolved), timePtr(r.notified)
+		a.BurnRates = m.burnRates(r.id, key{r.slo, r.sev})
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (m *Manager) burnRates(id string, k key) map[string]float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.alerts[k]
+	if e == nil || e.id != id {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, r := range e.t.LastVerdict.Results {
+		if r.LongCounts.Total > 0 {
+			out[windowKey(r.Long)] = r.LongBurn
+		}
+		if r.ShortCounts.Total > 0 {
+			out[windowKey(r.Short)] = r.ShortBurn
+		}
+	}
+	return out
+}
+
+// windowKey names a window as the API does: 5m, 1h, 1d.
+func windowKey(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	s := strings.TrimSuffix(d.String(), "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Failures lists the notifications that failed for good (invalid_auth,
+// channel_not_found …) and the latest transient errors, newest first.
+func (m *Manager) Failures(ctx context.Context) ([]NotificationRecord, error) {
+	return loadNotifications(ctx, m.o.Store, "status IN ('failed', 'error') AND at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')",
+		store.Params{"since": ms(m.o.Clock().Add(-7 * 24 * time.Hour))})
+}
+
+// CreateSilence validates in (an *InputError lists every problem) and
+// stores the silence; it applies from the next evaluation.
+func (m *Manager) CreateSilence(ctx context.Context, in SilenceInput) (Silence, error) {
+	now := m.o.Clock()
+	if err := ValidateSilence(in, m.o.SLOs(), now); err != nil {
+		return Silence{}, err
+	}
+	if err := m.load(ctx); err != nil {
+		return Silence{}, err
+	}
+	s := Silence{ID: newSilenceID(), SLO: in.SLO, Flow: in.Flow, CreatedAt: now, EndsAt: in.Until.UTC(),
+		CreatedBy: strings.TrimSpace(in.CreatedBy), Comment: strings.TrimSpace(in.Comment), Active: true}
+	if err := saveSilence(ctx, m.o.Store, s); err != nil {
+		return Silence{}, err
+	}
+	m.mu.Lock()
+	m.silences = append(m.silences, s)
+	m.mu.Unlock()
+	return s, nil
+}
+
+// Silences lists active silences and those that ended in the last 7 days.
+func (m *Manager) Silences(ctx context.Context) ([]Silence, error) {
+	now := m.o.Clock()
+	out, err := loadSilences(ctx, m.o.Store, now.Add(-7*24*time.Hour), now)
+	if out == nil && err == nil {
+		out = []Silence{}
+	}
+	return out, err
+}
+
+// ExpireSilence ends a silence now; ErrNotFound when there is none with id.
+func (m *Manager) ExpireSilence(ctx context.Context, id string) error {
+	now := m.o.Clock()
+	all, err := loadSilences(ctx, m.o.Store, time.Time{}, now)
+	if err != nil {
+		return err
+	}
+	for _, s := range all {
+		if s.ID != id {
+			continue
+		}
+		if s.ExpiredAt == nil {
+			s.ExpiredAt = &now
+			if err := saveSilence(ctx, m.o.Store, s); err != nil {
+				return err
+			}
+		}
+		m.mu.Lock()
+		for i := range m.silences {
+			if m.silences[i].ID == id {
+				m.silences[i].ExpiredAt = &now
+			}
+		}
+		m.mu.Unlock()
+		return nil
+	}
+	return fmt.Errorf("silence %q: %w", id, ErrNotFound)
+}
