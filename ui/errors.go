@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/flowslo/flowslo/slo/engine"
 )
 
 // apiError is an error with the HTTP status it maps to. Handlers return
@@ -49,6 +51,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		var ae *apiError
 		var he *echo.HTTPError
 		switch {
+		case errors.Is(err, engine.ErrUnknownSLO):
+			status, msg = http.StatusNotFound, err.Error()+": GET /api/v1/slos lists the SLOs flowslo knows"
+		case errors.Is(err, engine.ErrBadRequest):
+			status, msg = http.StatusBadRequest, err.Error()
 		case errors.As(err, &ae):
 			status, msg = ae.status, ae.Error()
 		case errors.As(err, &he):

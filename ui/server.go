@@ -32,6 +32,8 @@ type Options struct {
 	Gatherer prometheus.Gatherer
 	Ready    ReadyFunc
 	Stats    StatsFunc
+	// SLOs serves the SLO endpoints.
+	SLOs SLOEngine
 }
 
 // Server serves the API, health endpoints and metrics.
@@ -63,6 +65,7 @@ func (s *Server) routes() {
 	s.echo.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
 	api := s.echo.Group("/api/v1")
 	api.GET("/stats", s.stats)
+	s.sloRoutes(api)
 }
 
 // Start listens on Options.Addr and serves in the background.

@@ -22,6 +22,9 @@ const usage = `flowslo — SLOs for the business flows of mobile app backends
 
 Usage:
   flowslo serve [flags]      accept OTLP, evaluate SLOs, serve the UI and API
+  flowslo validate PATH      check SLO files without a server
+  flowslo check --slo NAME | --flow NAME [--url URL] [--min-budget PCT]
+                             release gate: exit 0 ready, 1 not ready, 2 unknown or unreachable
   flowslo version            print the version
 
 Run 'flowslo serve -h' for its flags.
@@ -35,6 +38,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "validate":
+		return validate(args[1:], stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "flowslo", app.Version)
 		return 0
@@ -58,6 +65,7 @@ func serve(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	opts.Reload = reloadSignals(ctx)
 	if err := app.Run(ctx, opts); err != nil {
 		fmt.Fprintln(stderr, "flowslo:", err)
 		return 1
@@ -82,4 +90,26 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 		fmt.Fprintln(stderr, "flowslo serve:", err)
 	}
 	return opts, err
+}
+
+// reloadSignals turns SIGHUP into reload requests until ctx ends.
+func reloadSignals(ctx context.Context) <-chan struct{} {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				select {
+				case out <- struct{}{}:
+				default: // a reload is already pending
+				}
+			}
+		}
+	}()
+	return out
 }

@@ -59,11 +59,11 @@ type server struct {
 
 var servingLine = regexp.MustCompile(`flowslo serving" http=(\S+) otlp_grpc=(\S+) otlp_http=(\S+)`)
 
-func startServer(t *testing.T, dataDir string, env ...string) *server {
+func startServer(t *testing.T, dataDir string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binPath, "serve", "--data-dir", dataDir,
-		"--http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), env...)
+	args := append([]string{"serve", "--data-dir", dataDir,
+		"--http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0"}, flags...)
+	cmd := exec.Command(binPath, args...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flowslo/flowslo/ingest"
+	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/ui"
 )
@@ -34,6 +35,8 @@ type Options struct {
 	ConfigFile    string
 	SLOPath       string
 	Logger        *slog.Logger
+	// Reload delivers SIGHUP: re-read the SLO files.
+	Reload <-chan struct{}
 	// Database is the ClickHouse database flowslo uses; default "flowslo".
 	// Tests that share one embedded data dir give each app its own.
 	Database string
@@ -60,7 +63,14 @@ type App struct {
 	store    store.Store
 	ingest   *ingest.Pipeline
 	http     *ui.Server
+	engine   *engine.Engine
+	slos     *sloSource
 	started  atomic.Bool
+
+	// stop ends the background loops (SLO engine, file watch); wg waits
+	// for them.
+	stop context.CancelFunc
+	wg   sync.WaitGroup
 
 	stopOnce    sync.Once
 	shutdownErr error
@@ -121,7 +131,13 @@ func (a *App) build() error {
 		return fmt.Errorf("build ingest pipeline: %w", err)
 	}
 	a.ingest = p
+	a.engine = newEngine(a)
+	a.slos = newSLOSource(a)
+	if err := a.slos.load(); err != nil {
+		return err
+	}
 	a.http = ui.New(ui.Options{
+		SLOs:     a.engine,
 		Addr:     a.opts.HTTPAddr,
 		Logger:   a.log,
 		Gatherer: a.registry,
@@ -140,6 +156,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.ingest.Start(ctx); err != nil {
 		return fmt.Errorf("start OTLP receivers: %w", err)
 	}
+	a.startLoops()
 	a.started.Store(true)
 	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.ingest.GRPCAddr(), "otlp_http", a.ingest.HTTPAddr(), "version", Version)
 	return nil
@@ -153,7 +170,19 @@ func (a *App) Shutdown(ctx context.Context) error {
 	return a.shutdownErr
 }
 
+// startLoops runs the SLO engine and the SLO file watch until Shutdown.
+func (a *App) startLoops() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stop = cancel
+	a.wg.Go(func() { _ = a.engine.Run(ctx) })
+	a.wg.Go(func() { a.slos.watch(ctx, a.opts.Reload) })
+}
+
 func (a *App) shutdown(ctx context.Context) error {
+	if a.stop != nil {
+		a.stop()
+		a.wg.Wait()
+	}
 	var errs []error
 	if a.ingest != nil {
 		errs = append(errs, wrap("flush ingest", a.ingest.Shutdown(ctx)))

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+)
+
+const loginSLO = `slos:
+  - name: login-success
+    flow: login
+    service: auth-api
+    description: Users can sign in
+    objective: 90
+    window: 28d
+    indicator:
+      source: traces
+      total: 'service.name == "auth-api" && name == "POST /v1/login"'
+      bad: 'status.code == "Error"'
+`
+
+// TestSLONumbersFromRealSpans sends spans with a real OTLP client to a
+// running flowslo and checks the API's numbers against the arithmetic, then
+// the exit codes of `flowslo check` against that server.
+func TestSLONumbersFromRealSpans(t *testing.T) {
+	sloFile := filepath.Join(t.TempDir(), "login.yaml")
+	if err := os.WriteFile(sloFile, []byte(loginSLO), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, t.TempDir(), "--slo", sloFile)
+
+	// 1000 login spans, 20 of them failed; plus 50 spans the SLO must ignore.
+	client := otlptracegrpc.NewClient(otlptracegrpc.WithEndpoint(s.grpcAddr), otlptracegrpc.WithInsecure())
+	if err := client.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	batch, _ := spanBatch("login", 1000)
+	for i, sp := range batch[0].ScopeSpans[0].Spans {
+		if i%50 == 0 {
+			sp.Status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR}
+		}
+	}
+	other, _ := spanBatch("other", 50)
+	for _, sp := range other[0].ScopeSpans[0].Spans {
+		sp.Name = "GET /v1/feed"
+	}
+	sent := time.Now()
+	if err := client.UploadTraces(context.Background(), append(batch, other...)); err != nil {
+		t.Fatal(err)
+	}
+
+	st := waitForTotal(t, s.httpAddr, "login-success", 1000, 20*time.Second)
+	t.Logf("SLO numbers current %s after the upload was acknowledged", time.Since(sent).Round(100*time.Millisecond))
+	if st.Good != 980 {
+		t.Errorf("good = %d, want 980", st.Good)
+	}
+	near(t, "sli", st.SLI, 0.98)
+	near(t, "error_budget_remaining", st.ErrorBudgetRemaining, 1-0.02/0.10)
+	for _, w := range []string{"5m", "1h", "1d"} {
+		near(t, "burn rate "+w, st.BurnRates[w], 0.02/0.10)
+	}
+
+	base := "http://" + s.httpAddr
+	for _, tc := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"--url", base, "--slo", "login-success"}, checkReady, "READY"},
+		{[]string{"--url", base, "--flow", "login"}, checkReady, "READY"},
+		{[]string{"--url", base, "--slo", "login-success", "--min-budget", "90"}, checkNotReady, "below the 90% minimum"},
+		{[]string{"--url", base, "--slo", "no-such-slo"}, checkUnknown, "unknown slo"},
+		{[]string{"--url", base, "--flow", "no-such-flow"}, checkUnknown, "no SLO belongs to flow"},
+		{[]string{"--url", "http://127.0.0.1:1", "--slo", "login-success"}, checkUnknown, "unreachable"},
+	} {
+		var out strings.Builder
+		code := check(tc.args, &out, &out)
+		if code != tc.code || !strings.Contains(out.String(), tc.says) {
+			t.Errorf("check %v: exit %d, want %d; output %q should say %q", tc.args, code, tc.code, out.String(), tc.says)
+		}
+	}
+}
+
+type sloStatus struct {
+	Total                uint64              `json:"total"`
+	Good                 uint64              `json:"good"`
+	SLI                  *float64            `json:"sli"`
+	ErrorBudgetRemaining *float64            `json:"error_budget_remaining"`
+	BurnRates            map[string]*float64 `json:"burn_rates"`
+}
+
+func waitForTotal(t *testing.T, addr, name string, total uint64, within time.Duration) sloStatus {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var st sloStatus
+	for time.Now().Before(deadline) {
+		code, body := httpGet(t, "http://"+addr+"/api/v1/slos/"+name)
+		if code == 200 {
+			st = sloStatus{}
+			if err := json.Unmarshal([]byte(body), &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Total == total {
+				return st
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s total still %d after %s, want %d", name, st.Total, within, total)
+	return st
+}
+
+func near(t *testing.T, what string, got *float64, want float64) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s = null, want %g", what, want)
+		return
+	}
+	if math.Abs(*got-want) > 1e-9 {
+		t.Errorf("%s = %g, want %g", what, *got, want)
+	}
+}
+

@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/slo/engine"
+)
+
+// sloWatchInterval is how often the SLO files are checked for changes. A
+// poll of a few stat calls is cheap and needs no inotify, which container
+// volume mounts (ConfigMaps) do not always deliver.
+const sloWatchInterval = 2 * time.Second
+
+// sloSource keeps the engine's SLOs in step with the files at path: the
+// last good set stays when a reload finds errors.
+type sloSource struct {
+	path    string
+	app     *App
+	print   string // fingerprint of the files last loaded
+	reloads *prometheus.CounterVec
+	loaded  prometheus.Gauge
+}
+
+func newSLOSource(a *App) *sloSource {
+	s := &sloSource{
+		path: a.opts.SLOPath,
+		app:  a,
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowslo_slo_reloads_total",
+			Help: "Loads of the SLO files, by result (ok, error: the last good set was kept).",
+		}, []string{"result"}),
+		loaded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "flowslo_slos",
+			Help: "SLOs being evaluated.",
+		}),
+	}
+	a.registry.MustRegister(s.reloads, s.loaded)
+	return s
+}
+
+// load reads the files at start: any error refuses the start, with every
+// problem listed, so a bad file never runs silently.
+func (s *sloSource) load() error {
+	if s.path == "" {
+		return nil
+	}
+	slos, err := slo.Load(s.path)
+	if err != nil {
+		return fmt.Errorf("SLO files in %s are invalid; fix them or check with `flowslo validate %s`:\n%w", s.path, s.path, err)
+	}
+	s.print = fingerprint(s.path)
+	s.apply(slos)
+	return nil
+}
+
+// reload re-reads the files on SIGHUP or a change; on errors it logs each
+// one and keeps what is running.
+func (s *sloSource) reload(why string) {
+	if s.path == "" {
+		return
+	}
+	s.print = fingerprint(s.path)
+	slos, err := slo.Load(s.path)
+	if err != nil {
+		s.reloads.WithLabelValues("error").Inc()
+		s.app.log.Error("SLO reload refused; keeping the last good set", "trigger", why, "path", s.path,
+			"errors", strings.Split(err.Error(), "\n"))
+		return
+	}
+	s.reloads.WithLabelValues("ok").Inc()
+	s.apply(slos)
+	s.app.log.Info("SLOs reloaded", "trigger", why, "count", len(slos))
+}
+
+func (s *sloSource) apply(slos []*slo.SLO) {
+	s.app.engine.SetSLOs(slos)
+	s.loaded.Set(float64(len(slos)))
+}
+
+// watch reloads on every signal from reload and whenever the files change.
+func (s *sloSource) watch(ctx context.Context, signals <-chan struct{}) {
+	t := time.NewTicker(sloWatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-signals:
+			s.reload("SIGHUP")
+		case <-t.C:
+			if s.path != "" && fingerprint(s.path) != s.print {
+				s.reload("file change")
+			}
+		}
+	}
+}
+
+// fingerprint summarises the names, sizes and modification times of the
+// YAML files under path.
+func fingerprint(path string) string {
+	h := sha256.New()
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if ext := filepath.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		if info, err := os.Stat(p); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func newEngine(a *App) *engine.Engine {
+	return engine.New(a.store, engine.Options{Logger: a.log})
+}
