@@ -50,8 +50,10 @@ var dbSeq struct {
 
 // startApp runs flowslo in-process on 127.0.0.1 ports, as `flowslo serve`
 // would, and shuts it down at cleanup.
-func startApp(t *testing.T) *App {
-	t.Helper()
+func startApp(t *testing.T) *App { return startAppWith(t, nil) }
+
+// testOptions listen on 127.0.0.1 and use a database of their own.
+func testOptions() Options {
 	dbSeq.Lock()
 	dbSeq.n++
 	db := fmt.Sprintf("app_test_%d", dbSeq.n)
@@ -60,6 +62,15 @@ func startApp(t *testing.T) *App {
 	opts.DataDir, opts.Database = dataDir, db
 	opts.HTTPAddr, opts.OTLPGRPCAddr, opts.OTLPHTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	return opts
+}
+
+func startAppWith(t *testing.T, mod func(*Options)) *App {
+	t.Helper()
+	opts := testOptions()
+	if mod != nil {
+		mod(&opts)
+	}
 	a, err := New(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
