@@ -88,4 +88,3 @@ func waitSLOs(t *testing.T, a *App, names ...string) {
 	}
 	t.Fatalf("engine has SLOs %q, want %q", got, want)
 }
-
