@@ -68,12 +68,12 @@ const (
 	ResolvedNotification
 	// Reasons not to.
 	AlreadyNotified
-	ResolvedUnnotified    // resolved before any firing message went out
-	ResolvedAlreadySent   // the resolve was sent already
-	SilencedNow           // a silence matches; recorded, not sent
-	NoChannel             // the SLO names no channel for this severity
-	RetryAfterPermanent   // the last send failed for good; wait repeat_interval
-	InFlight              // a send for this alert is under way
+	ResolvedUnnotified  // resolved before any firing message went out
+	ResolvedAlreadySent // the resolve was sent already
+	SilencedNow         // a silence matches; recorded, not sent
+	NoChannel           // the SLO names no channel for this severity
+	RetryAfterPermanent // the last send failed for good; wait repeat_interval
+	InFlight            // a send for this alert is under way
 )
 
 var reasonNames = map[Reason]string{

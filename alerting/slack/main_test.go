@@ -75,7 +75,7 @@ type fakeSlack struct {
 	got  chan call
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	f := &fakeSlack{got: make(chan call, 100)}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", f.handler("chat.postMessage"))

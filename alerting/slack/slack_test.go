@@ -19,7 +19,7 @@ import (
 // world is a manager wired to a fake Slack, the real store, a fake clock
 // and counts the test switches between healthy and a total outage.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	slack *fakeSlack
 	st    store.Store
 	slos  []*slo.SLO
@@ -28,7 +28,7 @@ type world struct {
 	down  bool
 }
 
-func newWorld(t *testing.T, slos ...*slo.SLO) *world {
+func newWorld(t testing.TB, slos ...*slo.SLO) *world {
 	if len(slos) == 0 {
 		slos = []*slo.SLO{checkout("checkout-success")}
 	}
