@@ -25,6 +25,7 @@ type plan struct {
 	sloCol   []int // per SLO: its window's column in starts
 	burnCol  []int // per burn window
 	hourCol  int
+	split    time.Time // rolled-up minutes before it are read as hours
 }
 
 func (e *Engine) plan(now time.Time) *plan {
@@ -37,6 +38,7 @@ func (e *Engine) plan(now time.Time) *plan {
 		return len(p.starts) - 1
 	}
 	h := e.horizon(now)
+	p.split = h.Truncate(time.Hour)
 	for _, s := range e.slos {
 		p.sloCol = append(p.sloCol, col(sloWindowStart(s.Window, now)))
 		st := e.stateOf(key(s))
@@ -74,14 +76,17 @@ func (e *Engine) Evaluate(ctx context.Context) ([]SLOStatus, error) {
 		e.last = &snapshot{at: now, status: out}
 		return out, nil
 	}
+	t0 := time.Now()
 	whole, err := e.queryWhole(ctx, p)
 	if err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
 	sliced, err := e.querySlices(ctx, p)
 	if err != nil {
 		return nil, err
 	}
+	e.opts.Logger.Debug("evaluated", "whole", t1.Sub(t0), "slices", time.Since(t1))
 	for i, s := range p.slos {
 		out[i] = e.status(s, p, i, whole[s.Name], sliced[s.Name])
 	}
@@ -115,45 +120,65 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 	return st
 }
 
+// Long windows read whole hours from slo_rollup_hour and minutes only at
+// their edges: rolled-up minutes before the plan's split (an hour
+// boundary) are read as hours, those after it as minutes. The split is
+// arbitrary for correctness (the hour table holds exactly the sums of the
+// minute table); near the horizon it keeps the minutes read few.
+
+func ceilHour(t time.Time) time.Time {
+	if h := t.Truncate(time.Hour); !h.Equal(t) {
+		return h.Add(time.Hour)
+	}
+	return t
+}
+
 // sums selects, per window start, the good and total counts since it,
-// named c<i>g and c<i>t.
+// named c<i>g and c<i>t. Rows come with lvl 1 (an hour) or 0 (a minute).
 func sums(b *params, p *plan) string {
+	split := b.minute(p.split)
 	var cols []string
 	for i, t := range p.starts {
 		m := b.minute(t)
-		cols = append(cols, fmt.Sprintf("sumIf(good, minute >= %s) AS c%dg, sumIf(total, minute >= %s) AS c%dt", m, i, m, i))
+		cond := "lvl = 0 AND minute >= " + m
+		if t.Before(p.split) {
+			c := b.minute(ceilHour(t))
+			cond = fmt.Sprintf("lvl = 1 AND minute >= %s OR lvl = 0 AND (minute >= %s OR minute >= %s AND minute < %s)", c, split, m, c)
+		}
+		cols = append(cols, fmt.Sprintf("sumIf(good, %s) AS c%dg, sumIf(total, %s) AS c%dt", cond, i, cond, i))
 	}
 	return strings.Join(cols, ", ")
 }
 
-// rollupRows selects the plan's SLOs' rollup rows from the earliest window
-// start; (slo, hash) picks each SLO's current definition.
-func rollupRows(b *params, p *plan, cols, sliceCond string) string {
+// rollupRows selects the plan's SLOs' rolled-up hours and minutes, columns
+// slo, slice_key, slice_value, minute, good, total, lvl; (slo, hash)
+// picks each SLO's current definition.
+func rollupRows(b *params, p *plan, sliceCond string) string {
 	var names, pairs []string
 	for _, s := range p.slos {
 		names = append(names, s.Name)
 		pairs = append(pairs, "("+quote(s.Name)+","+quote(s.Hash)+")")
 	}
-	return "SELECT " + cols + " FROM slo_rollup WHERE " + sliceCond +
-		" AND slo IN " + b.strs(names) +
-		" AND (slo, hash) IN " + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]") +
-		" AND minute >= " + b.minute(p.earliest())
+	which := sliceCond + " AND slo IN " + b.strs(names) +
+		" AND (slo, hash) IN " + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]")
+	split := b.minute(p.split)
+	edges := []string{"minute >= " + split}
+	for _, t := range p.starts {
+		if t.Before(p.split) && !ceilHour(t).Equal(t) {
+			edges = append(edges, "minute >= "+b.minute(t)+" AND minute < "+b.minute(ceilHour(t)))
+		}
+	}
+	return "SELECT slo, slice_key, slice_value, hour AS minute, good, total, toUInt8(1) AS lvl FROM slo_rollup_hour WHERE " + which +
+		" AND hour >= " + b.minute(p.earliest().Truncate(time.Hour)) + " AND hour < " + split +
+		"\nUNION ALL\nSELECT slo, slice_key, slice_value, minute, good, total, toUInt8(0) AS lvl FROM slo_rollup WHERE " + which +
+		" AND minute >= " + b.minute(p.earliest()) + " AND (" + strings.Join(edges, " OR ") + ")"
 }
 
 // queryWhole returns per SLO the counts since each window start.
 func (e *Engine) queryWhole(ctx context.Context, p *plan) (map[string][]counts, error) {
 	b := newParams("e")
-	parts := []string{rollupRows(b, p, "slo, minute, good, total", "slice_key = ''")}
-	for i, s := range p.slos {
-		if p.live[i].IsZero() {
-			continue
-		}
-		pfx := "l" + strconv.Itoa(i) + "_"
-		parts = append(parts, fmt.Sprintf(
-			"SELECT %s AS slo, %s AS minute, countIf(%s) AS good, count() AS total FROM %s WHERE %s AND (%s) GROUP BY minute",
-			b.str(s.Name), rawMinute, prefixed(s.SLI.Good, pfx, b.p), s.SLI.Table,
-			timeRange(b, s.SLI.Table, p.live[i], p.end), prefixed(s.SLI.Total, pfx, b.p)))
-	}
+	parts := []string{rollupRows(b, p, "slice_key = ''")}
+	parts = append(parts, liveRows(b, p, false)...)
 	q := "SELECT slo, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo"
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
@@ -193,26 +218,11 @@ type sliceRow struct {
 // merged into "other".
 func (e *Engine) querySlices(ctx context.Context, p *plan) (map[string][]sliceRow, error) {
 	b := newParams("e")
-	parts := []string{rollupRows(b, p, "slo, slice_key, slice_value, minute, good, total", "slice_key NOT IN ('', '~', '^')")}
-	any := false
-	for i, s := range p.slos {
-		if len(s.SLI.Slices) == 0 {
-			continue
-		}
-		any = true
-		if p.live[i].IsZero() {
-			continue
-		}
-		pfx := "l" + strconv.Itoa(i) + "_"
-		parts = append(parts, fmt.Sprintf(
-			"SELECT %s AS slo, kv.1 AS slice_key, kv.2 AS slice_value, %s AS minute, countIf(%s) AS good, count() AS total FROM %s ARRAY JOIN %s AS kv WHERE %s AND (%s) GROUP BY slice_key, slice_value, minute",
-			b.str(s.Name), rawMinute, prefixed(s.SLI.Good, pfx, b.p), s.SLI.Table,
-			sliceTuples(s, pfx, b.p, false),
-			timeRange(b, s.SLI.Table, p.live[i], p.end), prefixed(s.SLI.Total, pfx, b.p)))
-	}
-	if !any {
+	parts := []string{rollupRows(b, p, "slice_key NOT IN ('', '~', '^')")}
+	if !slices.ContainsFunc(p.slos, func(s *slo.SLO) bool { return len(s.Slices) > 0 }) {
 		return nil, nil
 	}
+	parts = append(parts, liveRows(b, p, true)...)
 	var outer []string
 	for i := range p.starts {
 		outer = append(outer, fmt.Sprintf("sum(c%dg), sum(c%dt)", i, i))
@@ -266,4 +276,52 @@ func sortSlices(rs []sliceRow, p *plan) {
 		}
 		return rs[i].value < rs[j].value
 	})
+}
+
+// liveRows aggregates the open minutes of every current SLO from raw rows:
+// one scan per table however many SLOs read it. Each raw row yields a hit
+// (slo, slice_key, slice_value, good) per SLO whose total filter it
+// passes; whole-SLO hits have slice_key ''.
+func liveRows(b *params, p *plan, sliced bool) []string {
+	type group struct {
+		hits  []string
+		first time.Time
+	}
+	byTable := map[string]*group{}
+	var tables []string
+	for i, s := range p.slos {
+		if p.live[i].IsZero() || sliced && len(s.Slices) == 0 {
+			continue
+		}
+		g := byTable[s.SLI.Table]
+		if g == nil {
+			g = &group{first: p.live[i]}
+			byTable[s.SLI.Table] = g
+			tables = append(tables, s.SLI.Table)
+		}
+		if p.live[i].Before(g.first) {
+			g.first = p.live[i]
+		}
+		pfx := "l" + strconv.Itoa(i) + "_"
+		name, good := b.str(s.Name), "toUInt8("+prefixed(s.SLI.Good, pfx, b.p)+")"
+		var hits []string
+		if sliced {
+			for j, c := range s.SLI.Slices {
+				hits = append(hits, fmt.Sprintf("(%s, '%d', toString(%s), %s)", name, j, prefixed(c, pfx, b.p), good))
+			}
+		} else {
+			hits = append(hits, fmt.Sprintf("(%s, '', '', %s)", name, good))
+		}
+		g.hits = append(g.hits, fmt.Sprintf("if((%s) AND %s >= %s, [%s], [])",
+			prefixed(s.SLI.Total, pfx, b.p), rawMinute, b.minute(p.live[i]), strings.Join(hits, ", ")))
+	}
+	var out []string
+	for _, t := range tables {
+		g := byTable[t]
+		out = append(out, fmt.Sprintf(`SELECT hit.1 AS slo, hit.2 AS slice_key, hit.3 AS slice_value, %s AS minute, toUInt64(sum(hit.4)) AS good, count() AS total, toUInt8(0) AS lvl
+FROM %s ARRAY JOIN arrayConcat(%s) AS hit
+WHERE %s
+GROUP BY slo, slice_key, slice_value, minute`, rawMinute, t, strings.Join(g.hits, ", "), timeRange(b, t, g.first, p.end)))
+	}
+	return out
 }

@@ -47,7 +47,7 @@ func openStore(t testing.TB) *chdb.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	// Scripts run at fixed dates in the past; retention would drop their rows.
-	for _, table := range []string{"otel_traces", "otel_logs", "slo_rollup"} {
+	for _, table := range []string{"otel_traces", "otel_logs", "slo_rollup", "slo_rollup_hour"} {
 		if err := s.Exec(context.Background(), "ALTER TABLE "+table+" REMOVE TTL", nil); err != nil {
 			t.Fatal(err)
 		}

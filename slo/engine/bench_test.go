@@ -1,0 +1,165 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/slo/engine"
+	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/store/chdb"
+)
+
+// The evaluation benchmark: FLOWSLO_BENCH_SPANS spans (default 50 million)
+// over 30 days, generated inside the engine, and 200 SLOs over them (every
+// fourth sliced by platform and app version, half of them latency SLIs),
+// backfilled once. Run:
+//
+//	go test ./slo/engine -run '^$' -bench Evaluate -benchtime 20x -timeout 60m
+var bench struct {
+	once sync.Once
+	e    *engine.Engine
+	err  error
+}
+
+func benchEngine(b *testing.B) *engine.Engine {
+	bench.once.Do(func() { bench.e, bench.err = setupBench(b) })
+	if bench.err != nil {
+		b.Fatal(bench.err)
+	}
+	return bench.e
+}
+
+func setupBench(b *testing.B) (*engine.Engine, error) {
+	ctx := context.Background()
+	st, err := chdb.Open(ctx, chdb.Options{DataDir: dataDir, Database: "bench"})
+	if err != nil {
+		return nil, err
+	}
+	n := int64(50_000_000)
+	if v := os.Getenv("FLOWSLO_BENCH_SPANS"); v != "" {
+		n, _ = strconv.ParseInt(v, 10, 64)
+	}
+	now := time.Now().UTC()
+	t0 := time.Now()
+	if err := generateSpans(ctx, st, n, now.Add(-30*24*time.Hour), now); err != nil {
+		return nil, err
+	}
+	b.Logf("generated %d spans in %s", n, time.Since(t0).Round(time.Millisecond))
+	slos, err := benchSLOs(200)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := engine.New(st, engine.Options{Clock: func() time.Time { return now }, BackfillChunk: 31 * 24 * time.Hour, Logger: log})
+	e.SetSLOs(slos)
+	t0 = time.Now()
+	if err := e.Backfill(ctx); err != nil {
+		return nil, err
+	}
+	b.Logf("backfilled 200 SLOs in %s", time.Since(t0).Round(time.Millisecond))
+	var rows uint64
+	r, err := st.Query(ctx, "SELECT count() FROM slo_rollup", nil)
+	if err != nil {
+		return nil, err
+	}
+	for r.Next() {
+		r.Scan(&rows)
+	}
+	b.Logf("slo_rollup holds %d rows", rows)
+	return e, nil
+}
+
+// generateSpans writes n spans evenly over [from, to) in chunks of 10M:
+// 20 services × 10 span names, 0.5% errors, durations log-uniform 1 ms–1 s.
+func generateSpans(ctx context.Context, st store.Store, n int64, from, to time.Time) error {
+	step := to.Sub(from).Nanoseconds() / n
+	const chunk = 10_000_000
+	for off := int64(0); off < n; off += chunk {
+		m := min(chunk, n-off)
+		q := `INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName,
+	ResourceAttributes, SpanAttributes, Duration, StatusCode)
+SELECT fromUnixTimestamp64Nano(toInt64({from:Int64} + i * {step:Int64})),
+	lower(hex(cityHash64(i))), lower(hex(cityHash64(i, 1))),
+	concat('op-', toString(intDiv(i % 200, 20))), 'Server', concat('svc-', toString(i % 20)),
+	map('service.version', concat('4.', toString(intDiv(i, 7) % 5))),
+	map('app.platform', ['ios', 'android', 'web'][1 + intDiv(i, 3) % 3], 'http.response.status_code', '200'),
+	toUInt64(exp2((cityHash64(i, 3) % 1000) / 100.0) * 1000000),
+	if(cityHash64(i, 2) % 1000 < 5, 'Error', 'Ok')
+FROM (SELECT number + {off:Int64} AS i FROM numbers({m:Int64}))`
+		err := st.Exec(ctx, q, store.Params{"from": fmt.Sprint(from.UnixNano()), "step": fmt.Sprint(step),
+			"off": fmt.Sprint(off), "m": fmt.Sprint(m)})
+		if err != nil {
+			return fmt.Errorf("generate spans: %w", err)
+		}
+	}
+	return nil
+}
+
+// benchSLOs returns n SLOs over the generated services and span names.
+func benchSLOs(n int) ([]*slo.SLO, error) {
+	var y strings.Builder
+	y.WriteString("slos:\n")
+	for i := range n {
+		fmt.Fprintf(&y, "  - name: slo-%d\n    flow: flow-%d\n    objective: %s\n", i, i%10, []string{"99", "99.5", "99.9"}[i%3])
+		switch {
+		case i%50 == 7:
+			y.WriteString("    calendar: month\n")
+		case i%10 == 3:
+			y.WriteString("    window: 7d\n")
+		default:
+			y.WriteString("    window: 28d\n")
+		}
+		fmt.Fprintf(&y, "    indicator:\n      source: traces\n      total: 'service.name == \"svc-%d\" && name == \"op-%d\"'\n", (i*7)%20, (i/20)%10)
+		if i%2 == 0 {
+			y.WriteString("      bad: 'status.code == \"Error\"'\n")
+		} else {
+			y.WriteString("      latency: {threshold: 500ms}\n")
+		}
+		if i%4 == 0 {
+			y.WriteString("    slices: ['attributes[\"app.platform\"]', 'resource.attributes[\"service.version\"]']\n")
+		}
+	}
+	return slo.Parse("bench.yaml", []byte(y.String()))
+}
+
+// BenchmarkEvaluate is one evaluation cycle of all 200 SLOs: budgets, the
+// seven burn rates and the per-slice numbers (two queries).
+func BenchmarkEvaluate(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if err := e.Tick(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStatus is what GET /api/v1/slos costs: the last cycle's numbers,
+// encoded as JSON.
+func BenchmarkStatus(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	if _, err := e.Evaluate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		st, err := e.Status(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := json.Marshal(map[string]any{"slos": st}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
