@@ -281,7 +281,7 @@ func sortSlices(rs []sliceRow, p *plan) {
 // liveRows aggregates the open minutes of every current SLO from raw rows:
 // one scan per table however many SLOs read it. Each raw row yields a hit
 // (slo, slice_key, slice_value, good) per SLO whose total filter it
-// passes; whole-SLO hits have slice_key ''.
+// passes; whole-SLO hits have slice_key ”.
 func liveRows(b *params, p *plan, sliced bool) []string {
 	type group struct {
 		hits  []string

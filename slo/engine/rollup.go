@@ -132,7 +132,7 @@ func bookkeeping(b *params, s *slo.SLO, k string, at time.Time) string {
 }
 
 // rollSelect aggregates one SLO's raw rows in [from, to) per minute: the
-// whole SLO (slice_key '') and each slice. Within the range, a slice keeps
+// whole SLO (slice_key ”) and each slice. Within the range, a slice keeps
 // its SliceCap most frequent values by name and counts the rest as
 // "other"; the whole-SLO rows are exact regardless.
 func (e *Engine) rollSelect(b *params, s *slo.SLO, pfx string, from, to time.Time) string {
