@@ -11,6 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowslo/flowslo/alerting"
 )
 
 // Stats are the exact row counts of the stored telemetry.
@@ -34,6 +36,18 @@ type Options struct {
 	Stats    StatsFunc
 	// SLOs serves the SLO endpoints.
 	SLOs SLOEngine
+	// Telemetry reads raw spans, logs and rollups for the trace, services
+	// and flows pages: ui.NewTelemetry(the UI's store connection).
+	Telemetry Telemetry
+	// Alerting serves /alerts and the alerts and silences API; nil shows
+	// "alerting is not configured". *alerting.Manager satisfies it.
+	Alerting Alerting
+	// AlertRules gives an SLO's alert tiers for its page (optional):
+	// alerting.RulesFor of the SLO the engine knows by that name.
+	AlertRules func(slo string) (alerting.Rules, bool)
+	// Access: the token (--auth-token-file) and trusted proxy header
+	// (--auth-proxy-header) required beyond loopback.
+	Access Access
 }
 
 // Server serves the API, health endpoints and metrics.
@@ -60,12 +74,14 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 func (s *Server) routes() {
 	s.echo.Use(recoverMiddleware(s.opts.Logger))
+	s.accessRoutes()
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
 	s.echo.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
 	api := s.echo.Group("/api/v1")
 	api.GET("/stats", s.stats)
 	s.sloRoutes(api)
+	s.pageRoutes(api)
 }
 
 // Start listens on Options.Addr and serves in the background.

@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Access says who may read the pages and API. On a loopback address
+// nobody needs to log in; elsewhere a request must carry the token
+// (Authorization: Bearer, or the cookie the login form sets) or come
+// through an auth proxy that sets ProxyHeader.
+type Access struct {
+	// Token is the shared secret (the app reads it from --auth-token-file).
+	Token string
+	// ProxyHeader names the header a trusted auth proxy sets to the
+	// signed-in user (X-Forwarded-User, X-Auth-Request-Email …). Only
+	// configure it when the proxy is the sole way to reach flowslo.
+	ProxyHeader string
+}
+
+// ErrOpenAccess: flowslo would listen beyond loopback with no login.
+var ErrOpenAccess = errors.New("listening beyond loopback needs --auth-token-file or --auth-proxy-header: anyone could read and silence alerts")
+
+// AccessProblem reports a configuration that would leave pages open to
+// the network; the app refuses to start on it.
+func (o Options) AccessProblem() error {
+	if isLoopback(o.Addr) || o.Access.Token != "" || o.Access.ProxyHeader != "" {
+		return nil
+	}
+	return ErrOpenAccess
+}
+
+// isLoopback is true when addr binds only the loopback interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+const sessionCookie = "flowslo_session"
+
+// session is the cookie value for token: a hash, so the cookie never
+// holds the token itself.
+func session(token string) string {
+	h := sha256.Sum256([]byte("flowslo session\x00" + token))
+	return hex.EncodeToString(h[:])
+}
+
+// equal compares secrets in constant time (hashes equalise the lengths).
+func equal(a, b string) bool {
+	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
+	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
+}
+
+// openPath needs no login: probes, assets and the login form.
+func openPath(p string) bool {
+	return p == "/healthz" || p == "/readyz" || p == "/login" || strings.HasPrefix(p, "/assets/")
+}
+
+// authorized says whether r may pass.
+func (a Access) authorized(r *http.Request) bool {
+	if a.ProxyHeader != "" && r.Header.Get(a.ProxyHeader) != "" {
+		return true
+	}
+	if a.Token == "" {
+		return false
+	}
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return equal(strings.TrimSpace(v), a.Token)
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return equal(c.Value, session(a.Token))
+	}
+	return false
+}
+
+// requireAuth lets loopback servers through and asks everyone else for
+// the token: API clients get 401, browsers the login form.
+func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	open := isLoopback(s.opts.Addr)
+	return func(c echo.Context) error {
+		r := c.Request()
+		if open || openPath(r.URL.Path) || s.opts.Access.authorized(r) {
+			return next(c)
+		}
+		if s.opts.AccessProblem() != nil {
+			return &apiError{status: http.StatusForbidden, message: ErrOpenAccess.Error()}
+		}
+		if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/metrics" {
+			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
+		}
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="flowslo"`)
+		return &apiError{status: http.StatusUnauthorized, message: "log in: send Authorization: Bearer <token from --auth-token-file>"}
+	}
+}
+
+// securityHeaders: no inline scripts or styles, no framing, no sniffing.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		return next(c)
+	}
+}
+
+// crossOrigin refuses state-changing browser requests from other origins
+// (Sec-Fetch-Site / Origin); clients that send neither, such as the CLI,
+// pass and are held to the token instead.
+func crossOrigin() echo.MiddlewareFunc {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":"cross-origin request refused"}` + "\n"))
+	}))
+	return echo.WrapMiddleware(cop.Handler)
+}
+
+// csrf guards the pages' forms: a random token in a SameSite=Strict
+// cookie that each form echoes in a hidden field (double submit). The
+// cross-origin check runs too, so this is the second line.
+func csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok := ""
+		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
+			tok = ck.Value
+		} else {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			tok = base64.RawURLEncoding.EncodeToString(b)
+			c.SetCookie(&http.Cookie{Name: csrfCookie, Value: tok, Path: "/", HttpOnly: true,
+				SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https"})
+		}
+		c.Set("csrf", tok)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		sent := c.Request().Header.Get("X-CSRF-Token")
+		if sent == "" {
+			sent = c.FormValue("_csrf")
+		}
+		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(tok)) != 1 {
+			return &apiError{status: http.StatusForbidden, message: "the form expired or came from another site: reload the page and try again"}
+		}
+		return next(c)
+	}
+}
+
+const csrfCookie = "flowslo_csrf"
+
+func csrfToken(c echo.Context) string {
+	v, _ := c.Get("csrf").(string)
+	return v
+}
+
+func (s *Server) accessRoutes() {
+	s.echo.Use(securityHeaders, s.requireAuth, crossOrigin())
+}
+
+func (s *Server) loginForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, "login", "Log in", loginView{Next: safeNext(c.QueryParam("next"))})
+}
+
+type loginView struct {
+	Next  string
+	Error string
+}
+
+func (s *Server) login(c echo.Context) error {
+	next := safeNext(c.FormValue("next"))
+	if s.opts.Access.Token == "" || !equal(c.FormValue("token"), s.opts.Access.Token) {
+		return s.render(c, http.StatusUnauthorized, "login", "Log in", loginView{Next: next, Error: "That token is not the one in --auth-token-file."})
+	}
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: session(s.opts.Access.Token), Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
+		MaxAge: int((30 * 24 * time.Hour).Seconds())})
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// safeNext keeps redirects on this site.
+func safeNext(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+		return "/"
+	}
+	return p
+}

@@ -1,0 +1,95 @@
+// flowslo pages: auto-submitting filters and the SLO charts (uPlot).
+(function () {
+  'use strict';
+
+  document.querySelectorAll('form[data-autosubmit] select').forEach(function (el) {
+    el.addEventListener('change', function () { el.form.requestSubmit(); });
+  });
+
+  var box = document.getElementById('slo-charts');
+  if (box) { sloCharts(box); }
+
+  function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
+
+  function sloCharts(box) {
+    var name = box.dataset.slo;
+    var objective = parseFloat(box.dataset.objective);
+    var windowS = parseInt(box.dataset.window, 10) || 28 * 86400;
+    var spans = { '1h': 3600, '6h': 6 * 3600, '1d': 86400, '7d': 7 * 86400, 'window': windowS };
+    var charts = [];
+    var seq = 0;
+    window.flowsloCharts = charts;
+
+    box.closest('.panel').querySelectorAll('.ranges button').forEach(function (b) {
+      b.addEventListener('click', function () { load(b.dataset.range); });
+    });
+    window.addEventListener('resize', function () {
+      charts.forEach(function (u) { u.setSize({ width: width(u.root.parentNode), height: 190 }); });
+    });
+    load(box.dataset.range || '1d');
+
+    function width(el) { return Math.max(280, el.clientWidth || box.clientWidth); }
+
+    function load(key) {
+      var span = spans[key] || 86400;
+      var to = Math.floor(Date.now() / 1000);
+      var from = to - span;
+      var step = Math.max(60, Math.ceil(span / 120 / 60) * 60);
+      var my = ++seq;
+      box.dataset.state = 'loading';
+      box.closest('.panel').querySelectorAll('.ranges button').forEach(function (b) {
+        b.setAttribute('aria-pressed', b.dataset.range === key ? 'true' : 'false');
+      });
+      var url = '/api/v1/slos/' + encodeURIComponent(name) + '/series?from=' + from + '&to=' + to + '&step=' + step + 's';
+      fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+        .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); })
+        .then(function (s) { if (my === seq) { draw(s, key); } })
+        .catch(function (e) { if (my === seq) { message('Could not load the series: ' + e.message); box.dataset.state = 'error'; } });
+    }
+
+    function message(text) { document.getElementById('chart-msg').textContent = text; }
+
+    function draw(s, key) {
+      var pts = s.points || [];
+      var xs = [], sli = [], budget = [], burn = [], obj = [], one = [];
+      var events = 0;
+      pts.forEach(function (p) {
+        xs.push(Date.parse(p.t) / 1000);
+        sli.push(p.sli == null ? null : p.sli * 100);
+        budget.push(p.error_budget_remaining == null ? null : p.error_budget_remaining * 100);
+        burn.push(p.burn_rate);
+        obj.push(objective);
+        one.push(1);
+        events += p.total;
+      });
+      charts.forEach(function (u) { u.destroy(); });
+      charts.length = 0;
+      message(events === 0 ? 'No events in this range: nothing to chart.' : '');
+      var fg = css('--fg'), grid = css('--grid'), accent = css('--accent'), crit = css('--crit'), muted = css('--muted'), warn = css('--warn');
+      var pct = function (u, v) { return v == null ? '–' : v.toFixed(v > 99 && v < 100 ? 3 : 2) + '%'; };
+      var times = function (u, v) { return v == null ? '–' : v.toFixed(2) + '×'; };
+      var axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+      function mk(id, series, data, fmt, range) {
+        var el = document.getElementById(id);
+        var opts = {
+          width: width(el), height: 190,
+          cursor: { focus: { prox: 16 } },
+          scales: { x: { time: true }, y: range ? { range: range } : {} },
+          axes: [Object.assign({}, axis), Object.assign({ values: function (u, vs) { return vs.map(function (v) { return fmt(u, v); }); }, size: 64 }, axis)],
+          series: [{ value: '{YYYY}-{MM}-{DD} {HH}:{mm}' }].concat(series.map(function (x) { return Object.assign({ value: fmt, spanGaps: false, points: { show: false } }, x); }))
+        };
+        var u = new uPlot(opts, [xs].concat(data), el);
+        charts.push(u);
+      }
+      var loSLI = Math.min.apply(null, sli.filter(function (v) { return v != null; }).concat([objective])) ;
+      mk('chart-sli', [{ label: 'SLI', stroke: accent, width: 2 }, { label: 'objective', stroke: muted, dash: [5, 5], width: 1 }], [sli, obj], pct,
+        function () { var lo = Math.max(0, loSLI - (100 - loSLI) * 0.2); return [lo, 100]; });
+      mk('chart-budget', [{ label: 'budget left', stroke: warn, width: 2, fill: warn + '22' }], [budget], pct, null);
+      mk('chart-burn', [{ label: 'burn rate', stroke: crit, width: 2 }, { label: '1×', stroke: muted, dash: [5, 5], width: 1 }], [burn, one], times,
+        function (u, min, max) { return [0, Math.max(2, (max || 0) * 1.1)]; });
+      box.dataset.range = key;
+      box.dataset.points = String(pts.length);
+      box.dataset.state = 'ready';
+    }
+  }
+})();

@@ -1,0 +1,324 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// One headless Chromium per test binary; each test opens tabs in it.
+var browser struct {
+	once   sync.Once
+	ctx    context.Context
+	cancel func()
+	err    error
+}
+
+func chromiumPath() string {
+	if p := os.Getenv("FLOWSLO_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	return ""
+}
+
+func startBrowser() (context.Context, error) {
+	browser.once.Do(func() {
+		path := chromiumPath()
+		if path == "" {
+			browser.err = fmt.Errorf("chromium not found: make test-deps installs it (apt-get install chromium), or set FLOWSLO_CHROMIUM")
+			return
+		}
+		dir, err := os.MkdirTemp("", "flowslo-chromium-")
+		if err != nil {
+			browser.err = err
+			return
+		}
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+			chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+			chromedp.UserDataDir(dir), chromedp.WindowSize(1400, 1000),
+			chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true))
+		bctx, cancelBrowser := chromedp.NewContext(actx)
+		browser.ctx = bctx
+		browser.cancel = func() { cancelBrowser(); cancelAlloc(); os.RemoveAll(dir) }
+		browser.err = chromedp.Do(bctx) // start it
+	})
+	return browser.ctx, browser.err
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	os.Exit(code)
+}
+
+// tab is one browser tab on a demo server; it fails the test on any
+// console error, uncaught exception, failed load or dialog.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	mu   sync.Mutex
+	errs []string
+	dlgs []string
+}
+
+func newTab(t *testing.T, srv *Server) *tab {
+	t.Helper()
+	bctx, err := startBrowser()
+	if err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	ctx, cancel := chromedp.NewContext(bctx)
+	ctx, cancelT := context.WithTimeout(ctx, 30*time.Second)
+	tb := &tab{t: t, ctx: ctx, base: "http://" + srv.Addr()}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(ctx, tb.listen); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		tb.mu.Lock()
+		defer tb.mu.Unlock()
+		for _, e := range tb.errs {
+			t.Errorf("browser console: %s", e)
+		}
+		for _, d := range tb.dlgs {
+			t.Errorf("a dialog opened (script ran): %s", d)
+		}
+		cancelT()
+		cancel()
+	})
+	return tb
+}
+
+func (tb *tab) listen(ev any) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	switch e := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			tb.errs = append(tb.errs, strings.Join(parts, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		tb.errs = append(tb.errs, e.ExceptionDetails.Text+" "+exceptionText(e.ExceptionDetails))
+	case *cdplog.EventEntryAdded:
+		if e.Entry.Level == cdplog.EntryLevelError {
+			tb.errs = append(tb.errs, e.Entry.Text+" "+e.Entry.URL)
+		}
+	case *page.EventJavascriptDialogOpening:
+		tb.dlgs = append(tb.dlgs, e.Message)
+		go chromedp.Call(tb.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+	}
+}
+
+func exceptionText(d *runtime.ExceptionDetails) string {
+	if d.Exception != nil {
+		return d.Exception.Description
+	}
+	return ""
+}
+
+func (tb *tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, actions...); err != nil {
+		tb.t.Fatalf("browser: %v", err)
+	}
+}
+
+func (tb *tab) eval(js string) any {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[any](js))
+	if err != nil {
+		tb.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Text(sel))
+	if err != nil {
+		tb.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return v
+}
+
+func (tb *tab) open(path, waitFor string) {
+	tb.t.Helper()
+	tb.do(chromedp.Navigate(tb.base+path), chromedp.WaitVisible(waitFor))
+}
+
+// screenshot saves the page when FLOWSLO_SCREENSHOTS names a folder, in
+// light and dark.
+func (tb *tab) screenshot(name string) {
+	dir := os.Getenv("FLOWSLO_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		_, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		if err != nil {
+			tb.t.Fatal(err)
+		}
+		time.Sleep(150 * time.Millisecond)
+		b, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			tb.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+scheme+".png"), b, 0o644); err != nil {
+			tb.t.Fatal(err)
+		}
+	}
+}
+
+func TestBrowserFlowsPageFilters(t *testing.T) {
+	d := newDemo(200)
+	tb := newTab(t, newDemoServer(d, true))
+	tb.open("/", "#flows .flow")
+	if n := tb.eval(`document.querySelectorAll('#flows li.slo').length`); n != float64(200) {
+		t.Fatalf("SLO cards: %v, want 200", n)
+	}
+	if first := tb.eval(`document.querySelector('#flows .flow').dataset.flow`); first != "login" {
+		t.Errorf("first flow %v, want login (burning: worst first)", first)
+	}
+	if n := tb.eval(`document.querySelectorAll('.spark polyline').length`); n.(float64) < 199 {
+		t.Errorf("sparklines: %v", n)
+	}
+	tb.screenshot("flows")
+	tb.do(chromedp.SetValue("#f-flow", "checkout"))
+	tb.eval(`document.getElementById('f-flow').dispatchEvent(new Event('change'))`)
+	tb.do(chromedp.WaitNotPresent(`#flows .flow[data-flow="login"]`))
+	if n := tb.eval(`document.querySelectorAll('#flows .flow').length`); n != float64(1) {
+		t.Errorf("flows after filter: %v, want 1", n)
+	}
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.Contains(loc, "flow=checkout") {
+		t.Errorf("location %s lacks the filter", loc)
+	}
+}
+
+func TestBrowserSLOPageChartsRangeAndTrace(t *testing.T) {
+	d := newDemo(5)
+	tb := newTab(t, newDemoServer(d, true))
+	tb.open("/slos/login-success", `#slo-charts[data-state="ready"]`)
+	canvases := tb.eval(`Array.from(document.querySelectorAll('#slo-charts canvas')).filter(c => c.width > 0 && c.height > 0).length`)
+	if canvases.(float64) < 3 || tb.eval(`window.flowsloCharts.length`) != float64(3) {
+		t.Fatalf("charts drawn: %v canvases, %v uPlot instances", canvases, tb.eval(`window.flowsloCharts.length`))
+	}
+	if p := tb.eval(`+document.getElementById('slo-charts').dataset.points`); p.(float64) < 100 {
+		t.Errorf("1d range has %v points", p)
+	}
+	// hover shows values in the legend
+	tb.eval(`(() => { const u = window.flowsloCharts[0]; u.setCursor({left: u.bbox.width / devicePixelRatio / 2, top: 20}); })()`)
+	if v := tb.text(`#chart-sli .u-legend .u-series:nth-child(2) .u-value`); !strings.HasSuffix(v, "%") {
+		t.Errorf("hover value %q, want a percentage", v)
+	}
+	tb.screenshot("slo")
+	tb.do(chromedp.Click(`button[data-range="7d"]`), chromedp.WaitVisible(`#slo-charts[data-range="7d"][data-state="ready"]`))
+	if p := tb.eval(`document.querySelector('button[data-range="7d"]').getAttribute('aria-pressed')`); p != "true" {
+		t.Errorf("7d button pressed: %v", p)
+	}
+	// the breakdown's slice value with markup stays text
+	if got := tb.text(`#slices`); !strings.Contains(got, xssName) {
+		t.Errorf("slices table lacks the escaped value: %s", got)
+	}
+	// open the trace of the first example bad event
+	tb.do(chromedp.Click(`#examples a.trace-link`), chromedp.WaitVisible(`#waterfall`))
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.HasSuffix(loc, "/traces/"+d.traceID) {
+		t.Fatalf("location %s", loc)
+	}
+	if n := tb.eval(`document.querySelectorAll('#waterfall details').length`); n != float64(6) {
+		t.Errorf("waterfall rows %v, want 6", n)
+	}
+	tb.do(chromedp.Click(`#waterfall details[data-span="d4"] summary`))
+	if got := tb.text(`#waterfall details[data-span="d4"]`); !strings.Contains(got, xssName) || !strings.Contains(got, xssAttr) {
+		t.Errorf("XSS span not shown as text: %q", got)
+	}
+	if n := tb.eval(`document.querySelectorAll('img, main script').length`); n != float64(0) {
+		t.Errorf("injected elements in the page: %v", n)
+	}
+	if got := tb.text(`#logs`); !strings.Contains(got, "upstream timeout") {
+		t.Errorf("logs: %q", got)
+	}
+	tb.screenshot("trace")
+}
+
+func TestBrowserReadiness(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/readiness", `.verdict`)
+	if got := tb.text(`.verdict[data-flow="login"] .release-sum`); !strings.Contains(got, "4.2.0 login-success 97.1% vs 4.1.3 99.95%") {
+		t.Errorf("release comparison: %q", got)
+	}
+	if got := tb.text(`.verdict[data-flow="login"] h2`); !strings.Contains(got, "Not ready") {
+		t.Errorf("login verdict: %q", got)
+	}
+	tb.screenshot("readiness")
+}
+
+func TestBrowserServicesRange(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/services", `#endpoints`)
+	if got := tb.text(`#endpoints tbody tr:first-child`); !strings.Contains(got, "POST /v1/login") || !strings.Contains(got, "top") {
+		t.Errorf("worst endpoint first: %q", got)
+	}
+	tb.screenshot("services")
+	tb.do(chromedp.SetValue("#f-range", "6h"))
+	tb.eval(`document.getElementById('f-range').dispatchEvent(new Event('change'))`)
+	tb.do(chromedp.WaitVisible(`.sub`))
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(tb.text(`.head .sub`), "last 6h") {
+		if time.Now().After(deadline) {
+			t.Fatalf("range did not change: %q", tb.text(`.head .sub`))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestBrowserAlertsSilence(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/alerts", `#silence-form`)
+	if got := tb.text(`#firing-h`); !strings.Contains(got, "(1)") {
+		t.Errorf("firing: %q", got)
+	}
+	tb.do(chromedp.SetValue(`#s-target`, "slo:login-success"), chromedp.SetValue(`#s-for`, "4 hours"),
+		chromedp.SendKeys(`#s-by`, "ana"), chromedp.SendKeys(`#s-why`, "deploying the auth-db fix"),
+		chromedp.Click(`#silence-form button[type="submit"]`), chromedp.WaitVisible(`#silence-list`))
+	if got := tb.text(`#silence-list`); !strings.Contains(got, "login-success") || !strings.Contains(got, "deploying the auth-db fix") {
+		t.Fatalf("silence list: %q", got)
+	}
+	tb.screenshot("alerts")
+	tb.do(chromedp.Click(`#silence-list button`), chromedp.WaitNotPresent(`#silence-list button`))
+	if got := tb.text(`#silence-list`); !strings.Contains(got, "ended") {
+		t.Errorf("after expire: %q", got)
+	}
+}

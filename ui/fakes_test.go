@@ -1,0 +1,324 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
+)
+
+// fakeEngine is an SLOEngine of function fields; nil fields serve demo data.
+type fakeEngine struct {
+	status   func(ctx context.Context) ([]engine.SLOStatus, error)
+	series   func(ctx context.Context, name string, from, to time.Time, step time.Duration, slice string) (engine.Series, error)
+	slices   func(ctx context.Context, name string, from, to time.Time) ([]engine.SliceCount, error)
+	examples func(ctx context.Context, name string, from, to time.Time, limit int) ([]engine.Example, error)
+}
+
+func (f *fakeEngine) Status(ctx context.Context) ([]engine.SLOStatus, error) { return f.status(ctx) }
+
+func (f *fakeEngine) StatusOf(ctx context.Context, name string) (engine.SLOStatus, error) {
+	all, err := f.status(ctx)
+	if err != nil {
+		return engine.SLOStatus{}, err
+	}
+	for _, s := range all {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return engine.SLOStatus{}, engine.ErrUnknownSLO
+}
+
+func (f *fakeEngine) Series(ctx context.Context, name string, from, to time.Time, step time.Duration, slice string) (engine.Series, error) {
+	return f.series(ctx, name, from, to, step, slice)
+}
+
+func (f *fakeEngine) BadBySlice(ctx context.Context, name string, from, to time.Time) ([]engine.SliceCount, error) {
+	return f.slices(ctx, name, from, to)
+}
+
+func (f *fakeEngine) ExampleTraces(ctx context.Context, name string, from, to time.Time, limit int) ([]engine.Example, error) {
+	return f.examples(ctx, name, from, to, limit)
+}
+
+func (f *fakeEngine) Readiness(ctx context.Context) ([]engine.FlowReadiness, error) {
+	st, err := f.status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Judge(st, engine.Thresholds{}), nil
+}
+
+func (f *fakeEngine) Progress() []engine.Progress { return nil }
+
+// fakeTelemetry is a Telemetry of function fields.
+type fakeTelemetry struct {
+	trace     func(ctx context.Context, id string) (Trace, error)
+	endpoints func(ctx context.Context, from, to time.Time) ([]Endpoint, error)
+	history   func(ctx context.Context, from, to time.Time, step time.Duration) ([]SLIHistory, error)
+}
+
+func (f *fakeTelemetry) Trace(ctx context.Context, id string) (Trace, error) { return f.trace(ctx, id) }
+func (f *fakeTelemetry) Endpoints(ctx context.Context, from, to time.Time) ([]Endpoint, error) {
+	return f.endpoints(ctx, from, to)
+}
+func (f *fakeTelemetry) SLIHistory(ctx context.Context, from, to time.Time, step time.Duration) ([]SLIHistory, error) {
+	return f.history(ctx, from, to, step)
+}
+
+// fakeAlerting keeps alerts and silences in memory.
+type fakeAlerting struct {
+	mu       sync.Mutex
+	alerts   []alerting.Alert
+	silences []alerting.Silence
+	slos     map[string]bool
+}
+
+func (f *fakeAlerting) Alerts(ctx context.Context) ([]alerting.Alert, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]alerting.Alert(nil), f.alerts...), nil
+}
+
+func (f *fakeAlerting) Silences(ctx context.Context) ([]alerting.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]alerting.Silence(nil), f.silences...), nil
+}
+
+func (f *fakeAlerting) CreateSilence(ctx context.Context, in alerting.SilenceInput) (alerting.Silence, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var p []string
+	if in.SLO != "" && !f.slos[in.SLO] {
+		p = append(p, fmt.Sprintf("no SLO is named %q", in.SLO))
+	}
+	if in.CreatedBy == "" {
+		p = append(p, `"created_by" is missing: say who is silencing`)
+	}
+	if in.Comment == "" {
+		p = append(p, `"comment" is missing: say why`)
+	}
+	if len(p) > 0 {
+		return alerting.Silence{}, &alerting.InputError{Problems: p}
+	}
+	s := alerting.Silence{ID: "sil-" + strconv.Itoa(len(f.silences)+1), SLO: in.SLO, Flow: in.Flow, CreatedAt: time.Now(),
+		EndsAt: in.Until, CreatedBy: in.CreatedBy, Comment: in.Comment, Active: true}
+	f.silences = append(f.silences, s)
+	return s, nil
+}
+
+func (f *fakeAlerting) ExpireSilence(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.silences {
+		if f.silences[i].ID == id {
+			now := time.Now()
+			f.silences[i].ExpiredAt, f.silences[i].Active = &now, false
+			return nil
+		}
+	}
+	return fmt.Errorf("silence %q: %w", id, alerting.ErrNotFound)
+}
+
+func fp(f float64) *float64 { return &f }
+
+// demo is a mobile backend's SLOs: the four flows of the design, plus
+// generated ones up to n.
+type demo struct {
+	statuses []engine.SLOStatus
+	traceID  string
+}
+
+const xssName = `<script>alert(1)</script>`
+const xssAttr = `"><img src=x onerror=alert(2)>`
+
+func newDemo(n int) *demo {
+	now := time.Now().UTC().Truncate(time.Minute)
+	d := &demo{traceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
+	mk := func(name, flow, svc, desc string, obj float64, good, total uint64, rates map[string]float64) engine.SLOStatus {
+		s := engine.SLOStatus{Name: name, Flow: flow, Service: svc, Description: desc, Objective: obj, Window: "28d",
+			WindowStart: now.Add(-28 * 24 * time.Hour), Good: good, Total: total, BurnRates: map[string]*float64{},
+			Hash: "h-" + name, EvaluatedAt: now, Status: engine.StatusOK}
+		if total == 0 {
+			s.Status = engine.StatusNoData
+			for _, w := range engine.BurnWindows {
+				s.BurnRates[w.Key] = nil
+			}
+			return s
+		}
+		budget := 1 - obj/100
+		sli := float64(good) / float64(total)
+		s.SLI = fp(sli)
+		s.ErrorBudgetRemaining = fp(1 - (1-sli)/budget)
+		for _, w := range engine.BurnWindows {
+			r, ok := rates[w.Key]
+			if !ok {
+				r = (1 - sli) / budget
+			}
+			s.BurnRates[w.Key] = fp(r)
+		}
+		switch {
+		case *s.ErrorBudgetRemaining <= 0:
+			s.Status = engine.StatusExhausted
+		case *s.BurnRates["1h"] >= 14.4 && *s.BurnRates["5m"] >= 14.4:
+			s.Status = engine.StatusBurning
+		}
+		return s
+	}
+	login := mk("login-success", "login", "auth-api", "Users can sign in", 99.5, 1_941_230, 1_950_000,
+		map[string]float64{"5m": 19.2, "30m": 17.5, "1h": 16.1, "2h": 9.8, "6h": 4.2, "1d": 1.7, "3d": 0.9})
+	v := "resource.attributes[\"service.version\"]"
+	login.Slices = []engine.SliceStatus{
+		{Slice: v, Value: "4.2.0", Good: 272_000, Total: 280_000, SLI: fp(272.0 / 280)},
+		{Slice: v, Value: "4.1.3", Good: 1_669_230, Total: 1_670_000, SLI: fp(1_669_230.0 / 1_670_000)},
+		{Slice: `attributes["app.platform"]`, Value: "ios", Good: 900_000, Total: 905_000, SLI: fp(0.9945)},
+	}
+	d.statuses = []engine.SLOStatus{
+		login,
+		mk("login-latency", "login", "auth-api", "Sign-in answers within 800 ms", 99, 1_940_000, 1_950_000, nil),
+		mk("feed-latency", "feed", "feed-api", "The feed loads within 300 ms", 99, 8_930_000, 9_000_000, map[string]float64{"1h": 0.6, "5m": 0.4}),
+		mk("checkout-success", "checkout", "payments", "Payments go through", 99.9, 399_800, 400_000, map[string]float64{"1h": 2.1, "5m": 1.2, "6h": 0.8, "30m": 1.1, "1d": 0.5}),
+		mk("push-processing", "push", "notifier", "Pushes are processed within 30 s", 99, 0, 0, nil),
+	}
+	for i := len(d.statuses); i < n; i++ {
+		flow := []string{"search", "profile", "media", "messaging"}[i%4]
+		good := uint64(1_000_000 - (i*37)%900)
+		d.statuses = append(d.statuses, mk(fmt.Sprintf("%s-endpoint-%03d", flow, i), flow, flow+"-svc", "", 99.9, good, 1_000_000, nil))
+	}
+	return d
+}
+
+func (d *demo) engine() *fakeEngine {
+	return &fakeEngine{
+		status: func(context.Context) ([]engine.SLOStatus, error) { return d.statuses, nil },
+		series: func(_ context.Context, name string, from, to time.Time, step time.Duration, _ string) (engine.Series, error) {
+			out := engine.Series{SLO: name, From: from, To: to, StepS: int64(step / time.Second)}
+			for t := from.Add(step); !t.After(to); t = t.Add(step) {
+				x := float64(t.Unix()%86400) / 86400
+				bad := 20 + 15*math.Sin(x*2*math.Pi)
+				if to.Sub(t) < 40*time.Minute {
+					bad *= 12
+				}
+				total := uint64(10_000 * step.Minutes())
+				good := total - uint64(bad*step.Minutes())
+				br := (float64(total-good) / float64(total)) / 0.005
+				out.Points = append(out.Points, engine.SeriesPoint{T: t, Good: good, Total: total, BurnRate: fp(br),
+					SLI: fp(0.9952 - 0.001*float64(t.Sub(from))/float64(to.Sub(from))), ErrorBudgetRemaining: fp(0.35 - 0.2*float64(t.Sub(from))/float64(to.Sub(from)))})
+			}
+			return out, nil
+		},
+		slices: func(_ context.Context, name string, _, _ time.Time) ([]engine.SliceCount, error) {
+			return []engine.SliceCount{
+				{Slice: `resource.attributes["service.version"]`, Value: "4.2.0", Bad: 1830, Total: 41_000},
+				{Slice: `resource.attributes["service.version"]`, Value: "4.1.3", Bad: 370, Total: 160_000},
+				{Slice: `attributes["app.platform"]`, Value: "android", Bad: 1650, Total: 90_000},
+				{Slice: `attributes["app.platform"]`, Value: xssName, Bad: 550, Total: 111_000},
+			}, nil
+		},
+		examples: func(_ context.Context, name string, _, to time.Time, limit int) ([]engine.Example, error) {
+			return []engine.Example{
+				{TraceID: d.traceID, SpanID: "00f067aa0ba902b7", Time: to.Add(-2 * time.Minute), Service: "auth-api", Name: "POST /v1/login", Status: "Error", Duration: 812.4},
+				{TraceID: "5b8efff798038103d269b633813fc60c", SpanID: "51cd3bb9e1d3a5f2", Time: to.Add(-7 * time.Minute), Service: "auth-api", Name: xssName, Status: "Error", Duration: 95.1},
+			}, nil
+		},
+	}
+}
+
+func (d *demo) telemetry() *fakeTelemetry {
+	return &fakeTelemetry{
+		trace: func(_ context.Context, id string) (Trace, error) {
+			if id != d.traceID {
+				return Trace{}, ErrNoTrace
+			}
+			t0 := time.Now().Add(-2 * time.Minute).UTC()
+			sp := func(id, parent, svc, name, kind string, off, dur float64, status string, attrs map[string]string) Span {
+				return Span{SpanID: id, ParentSpanID: parent, Service: svc, Name: name, Kind: kind,
+					Start: t0.Add(time.Duration(off * 1e6)), DurationMs: dur, StatusCode: status, Attributes: attrs,
+					Resource: map[string]string{"service.name": svc, "service.version": "4.2.0"}}
+			}
+			return Trace{TraceID: id, Spans: []Span{
+				sp("a1", "", "mobile-app", "login tap", "Client", 0, 905, "Unset", map[string]string{"app.platform": "android"}),
+				sp("b2", "a1", "auth-api", "POST /v1/login", "Server", 40, 812.4, "Error", map[string]string{"http.response.status_code": "503", "user.note": xssAttr}),
+				sp("c3", "b2", "auth-api", "SELECT users", "Client", 60, 22.5, "Ok", map[string]string{"db.system": "postgresql"}),
+				sp("d4", "b2", "auth-api", xssName, "Internal", 90, 3.1, "Unset", map[string]string{xssAttr: xssName}),
+				sp("e5", "b2", "token-svc", "POST /token", "Client", 100, 750, "Error", map[string]string{"error.type": "timeout"}),
+				sp("f6", "e5", "token-svc", "redis GET session", "Client", 110, 1.2, "Ok", nil),
+			}, Logs: []LogLine{
+				{Time: t0.Add(850 * time.Millisecond), SpanID: "e5", Service: "token-svc", Severity: "ERROR", Body: "upstream timeout after 750ms " + xssName, Attributes: map[string]string{"retry": "0"}},
+				{Time: t0.Add(860 * time.Millisecond), SpanID: "b2", Service: "auth-api", Severity: "WARN", Body: "login failed: token service unavailable"},
+			}}, nil
+		},
+		endpoints: func(_ context.Context, from, to time.Time) ([]Endpoint, error) {
+			scale := uint64(to.Sub(from) / time.Minute)
+			return []Endpoint{
+				{Service: "auth-api", Name: "POST /v1/login", Requests: 1200 * scale, Errors: 95 * scale, P50Ms: 48, P95Ms: 320, P99Ms: 812},
+				{Service: "feed-api", Name: "GET /v1/feed", Requests: 9000 * scale, Errors: 12 * scale, P50Ms: 85, P95Ms: 240, P99Ms: 410},
+				{Service: "payments", Name: "POST /v1/checkout", Requests: 300 * scale, Errors: 4 * scale, P50Ms: 210, P95Ms: 900, P99Ms: 1900},
+				{Service: "notifier", Name: "push.process", Requests: 4000 * scale, Errors: 1 * scale, P50Ms: 1200, P95Ms: 8000, P99Ms: 21000},
+				{Service: "auth-api", Name: xssName, Requests: 10 * scale, Errors: 0, P50Ms: 2, P95Ms: 3, P99Ms: 5},
+			}, nil
+		},
+		history: func(_ context.Context, from, to time.Time, step time.Duration) ([]SLIHistory, error) {
+			var out []SLIHistory
+			for i, s := range d.statuses {
+				if s.Total == 0 {
+					continue
+				}
+				h := SLIHistory{SLO: s.Name, Hash: s.Hash}
+				for t := from; t.Before(to); t = t.Add(step) {
+					k := float64(t.Sub(from)) / float64(to.Sub(from))
+					bad := uint64(20 + 10*math.Sin(k*12+float64(i)))
+					if s.Name == "login-success" && k > 0.8 {
+						bad = uint64(40 + 400*(k-0.8))
+					}
+					h.Points = append(h.Points, CountPoint{T: t, Good: 10_000 - bad, Total: 10_000})
+				}
+				out = append(out, h)
+			}
+			return out, nil
+		},
+	}
+}
+
+func (d *demo) alerting() *fakeAlerting {
+	now := time.Now().UTC()
+	resolved := now.Add(-3 * time.Hour)
+	f := &fakeAlerting{slos: map[string]bool{}}
+	for _, s := range d.statuses {
+		f.slos[s.Name] = true
+	}
+	f.alerts = []alerting.Alert{
+		{ID: "login-success/page/1", SLO: "login-success", Flow: "login", Service: "auth-api", Severity: alerting.Page, State: alerting.Firing,
+			StartedAt: now.Add(-23 * time.Minute), Channel: "#oncall-auth", NotifiedAt: &now,
+			Summary: "burning 16.1x over 1h; service.version=4.2.0: 83% of bad events", BurnRates: map[string]float64{"1h": 16.1, "5m": 19.2},
+			Notifications: []alerting.NotificationRecord{{At: now.Add(-22 * time.Minute), Kind: "firing", Reason: "first notification", Channel: "#oncall-auth", Status: "sent"}}},
+		{ID: "checkout-success/ticket/1", SLO: "checkout-success", Flow: "checkout", Service: "payments", Severity: alerting.Ticket, State: alerting.Resolved,
+			StartedAt: now.Add(-9 * time.Hour), ResolvedAt: &resolved, Channel: "#payments", Notifications: []alerting.NotificationRecord{}},
+	}
+	return f
+}
+
+func newDemoServer(d *demo, withAlerting bool) *Server {
+	o := Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Gatherer: prometheus.NewRegistry(),
+		Ready: func(context.Context) error { return nil }, Stats: func(context.Context) (Stats, error) { return Stats{Spans: 12_345_678}, nil },
+		SLOs: d.engine(), Telemetry: d.telemetry(),
+		AlertRules: func(name string) (alerting.Rules, bool) {
+			return alerting.Rules{Windows: alerting.DefaultWindows, MinBadEvents: 10}, true
+		},
+	}
+	if withAlerting {
+		o.Alerting = d.alerting()
+	}
+	return New(o)
+}

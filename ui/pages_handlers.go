@@ -1,0 +1,396 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
+)
+
+// --- flows (/) ---
+
+func (s *Server) flowsPage(c echo.Context) error {
+	v, err := s.flowsView(c.Request().Context(), c.QueryParam("flow"), c.QueryParam("service"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "flows", "Flows", flowsPage{FlowsView: v, Empty: s.empty(c.Request().Context(), v.NoData)})
+}
+
+type flowsPage struct {
+	FlowsView
+	Empty *emptyState
+}
+
+func (s *Server) apiFlows(c echo.Context) error {
+	v, err := s.flowsView(c.Request().Context(), c.QueryParam("flow"), c.QueryParam("service"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// emptyState says how to get data in, when there is none.
+type emptyState struct {
+	NoSLOs bool
+	Spans  uint64
+}
+
+func (s *Server) empty(ctx context.Context, noData bool) *emptyState {
+	if !noData {
+		return nil
+	}
+	e := &emptyState{}
+	if st, err := s.opts.SLOs.Status(ctx); err == nil && len(st) == 0 {
+		e.NoSLOs = true
+	}
+	if s.opts.Stats != nil {
+		if st, err := s.opts.Stats(ctx); err == nil {
+			e.Spans = st.Spans
+		}
+	}
+	return e
+}
+
+// --- one SLO (/slos/:name) ---
+
+// SLOView is one SLO's page.
+type SLOView struct {
+	S            engine.SLOStatus
+	Raw          string // range of the slice breakdown and examples
+	Raws         []string
+	Slices       []SliceRow
+	SliceError   string
+	Examples     []engine.Example
+	ExampleError string
+	AlertingOn   bool
+	Alerts       []alerting.Alert
+	Tiers        []TierRow
+	WindowS      int64
+	Empty        *emptyState
+}
+
+// SliceRow is one slice value's bad events and its share of the slice's.
+type SliceRow struct {
+	engine.SliceCount
+	Share float64
+}
+
+// TierRow is one alert rule with the burn rates it compares now.
+type TierRow struct {
+	Severity         string
+	Long, Short      string
+	Factor           float64
+	LongNow, ShortNo *float64
+	Met              bool
+}
+
+var rawRanges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "24h": 24 * time.Hour}
+
+func (s *Server) sloPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	st, err := s.opts.SLOs.StatusOf(ctx, c.Param("name"))
+	if err != nil {
+		return err
+	}
+	v := SLOView{S: st, Raw: c.QueryParam("raw"), Raws: []string{"1h", "6h", "24h"}, WindowS: int64(time.Since(st.WindowStart).Seconds())}
+	d, ok := rawRanges[v.Raw]
+	if !ok {
+		v.Raw, d = "1h", time.Hour
+	}
+	to := time.Now()
+	if sl, err := s.opts.SLOs.BadBySlice(ctx, st.Name, to.Add(-d), to); err != nil {
+		v.SliceError = err.Error()
+	} else {
+		v.Slices = sliceRows(sl)
+	}
+	if ex, err := s.opts.SLOs.ExampleTraces(ctx, st.Name, to.Add(-d), to, 10); err != nil {
+		v.ExampleError = err.Error()
+	} else {
+		v.Examples = ex
+	}
+	s.alertsOf(ctx, &v)
+	if st.Total == 0 {
+		v.Empty = s.empty(ctx, true)
+	}
+	return s.render(c, http.StatusOK, "slo", st.Name, v)
+}
+
+func sliceRows(in []engine.SliceCount) []SliceRow {
+	bad := map[string]uint64{}
+	for _, x := range in {
+		bad[x.Slice] += x.Bad
+	}
+	out := make([]SliceRow, 0, len(in))
+	for _, x := range in {
+		r := SliceRow{SliceCount: x}
+		if bad[x.Slice] > 0 {
+			r.Share = float64(x.Bad) / float64(bad[x.Slice])
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (s *Server) alertsOf(ctx context.Context, v *SLOView) {
+	if s.opts.AlertRules != nil {
+		if r, ok := s.opts.AlertRules(v.S.Name); ok {
+			for _, w := range r.Windows {
+				t := TierRow{Severity: string(w.Severity), Long: durKey(w.Long), Short: durKey(w.Short), Factor: w.Factor}
+				t.LongNow, t.ShortNo = v.S.BurnRates[t.Long], v.S.BurnRates[t.Short]
+				t.Met = t.LongNow != nil && t.ShortNo != nil && *t.LongNow >= w.Factor && *t.ShortNo >= w.Factor
+				v.Tiers = append(v.Tiers, t)
+			}
+		}
+	}
+	if s.opts.Alerting == nil {
+		return
+	}
+	v.AlertingOn = true
+	all, err := s.opts.Alerting.Alerts(ctx)
+	if err != nil {
+		return
+	}
+	for _, a := range all {
+		if a.SLO == v.S.Name {
+			v.Alerts = append(v.Alerts, a)
+		}
+	}
+}
+
+// durKey names a duration as the burn-rate keys do: 5m, 1h, 1d.
+func durKey(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return strings.TrimSuffix(time.Duration(d/(24*time.Hour)).String(), "ns") + "d"
+	case d%time.Hour == 0:
+		return strings.TrimSuffix((d / time.Hour).String(), "ns") + "h"
+	}
+	return strings.TrimSuffix((d / time.Minute).String(), "ns") + "m"
+}
+
+// --- one trace (/traces/:id) ---
+
+func (s *Server) trace(c echo.Context) (Trace, error) {
+	id, err := parseTraceID(c.Param("id"))
+	if err != nil {
+		return Trace{}, err
+	}
+	if s.opts.Telemetry == nil {
+		return Trace{}, unavailable("traces need the telemetry store", nil)
+	}
+	t, err := s.opts.Telemetry.Trace(c.Request().Context(), id)
+	if errors.Is(err, ErrNoTrace) {
+		return t, notFound("no spans or logs carry trace ID %s (yet): spans can take a few seconds to arrive, and are kept for the retention period", id)
+	}
+	return t, err
+}
+
+func (s *Server) tracePage(c echo.Context) error {
+	t, err := s.trace(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "trace", "Trace "+t.TraceID, waterfall(t))
+}
+
+func (s *Server) apiTrace(c echo.Context) error {
+	t, err := s.trace(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+// --- readiness ---
+
+// ReadinessView is the release readiness page.
+type ReadinessView struct {
+	Flows []ReadyFlow
+	Empty *emptyState
+}
+
+// ReadyFlow is one flow's verdict with its SLIs by release.
+type ReadyFlow struct {
+	engine.FlowReadiness
+	Releases []SLOReleases
+}
+
+func (s *Server) readinessPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	fr, err := s.opts.SLOs.Readiness(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := s.opts.SLOs.Status(ctx)
+	if err != nil {
+		return err
+	}
+	rel := map[string][]SLOReleases{}
+	noData := true
+	for _, f := range releasesOf(st) {
+		rel[f.Flow] = f.SLOs
+	}
+	for _, x := range st {
+		noData = noData && x.Total == 0
+	}
+	v := ReadinessView{Empty: s.empty(ctx, noData)}
+	for _, f := range fr {
+		v.Flows = append(v.Flows, ReadyFlow{FlowReadiness: f, Releases: rel[f.Flow]})
+	}
+	sort.SliceStable(v.Flows, func(i, j int) bool { return verdictRank[v.Flows[i].Verdict] > verdictRank[v.Flows[j].Verdict] })
+	return s.render(c, http.StatusOK, "readiness", "Release readiness", v)
+}
+
+var verdictRank = map[string]int{engine.NotReady: 2, engine.AtRisk: 1, engine.Ready: 0}
+
+func (s *Server) apiReleases(c echo.Context) error {
+	st, err := s.opts.SLOs.Status(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"flows": releasesOf(st)})
+}
+
+// --- services ---
+
+func (s *Server) servicesPage(c echo.Context) error {
+	v, err := s.servicesView(c.Request().Context(), c.QueryParam("range"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "services", "Services", servicesPage{ServicesView: v, Ranges: serviceRanges,
+		Empty: s.empty(c.Request().Context(), len(v.Endpoints) == 0)})
+}
+
+type servicesPage struct {
+	ServicesView
+	Ranges []struct {
+		Key string
+		D   time.Duration
+	}
+	Empty *emptyState
+}
+
+func (s *Server) apiServices(c echo.Context) error {
+	v, err := s.servicesView(c.Request().Context(), c.QueryParam("range"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// --- alerts ---
+
+// AlertsView is the alerts page.
+type AlertsView struct {
+	Configured bool
+	Firing     []alerting.Alert
+	Recent     []alerting.Alert
+	Silences   []alerting.Silence
+	SLOs       []string
+	Flows      []string
+	Durations  []string
+	Problems   []string
+	Form       SilenceForm
+	Created    string
+}
+
+// SilenceForm is what the silence form was filled in with.
+type SilenceForm struct {
+	Target, For, By, Why string
+}
+
+func (s *Server) alertsPage(c echo.Context) error {
+	return s.renderAlerts(c, http.StatusOK, SilenceForm{For: "2 hours"}, nil)
+}
+
+func (s *Server) renderAlerts(c echo.Context, status int, form SilenceForm, problems []string) error {
+	ctx := c.Request().Context()
+	v := AlertsView{Configured: s.opts.Alerting != nil, Form: form, Problems: problems, Created: c.QueryParam("created")}
+	for _, d := range silenceDurations {
+		v.Durations = append(v.Durations, d.Label)
+	}
+	if st, err := s.opts.SLOs.Status(ctx); err == nil {
+		flows := map[string]bool{}
+		for _, x := range st {
+			v.SLOs = append(v.SLOs, x.Name)
+			flows[x.Flow] = true
+		}
+		sort.Strings(v.SLOs)
+		v.Flows = keys(flows)
+	}
+	if v.Configured {
+		all, err := s.opts.Alerting.Alerts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if a.State == alerting.Firing {
+				v.Firing = append(v.Firing, a)
+			} else {
+				v.Recent = append(v.Recent, a)
+			}
+		}
+		if v.Silences, err = s.opts.Alerting.Silences(ctx); err != nil {
+			return err
+		}
+	}
+	return s.render(c, status, "alerts", "Alerts", v)
+}
+
+func (s *Server) silenceForm(c echo.Context) error {
+	if s.opts.Alerting == nil {
+		return errNoAlerting
+	}
+	f := SilenceForm{Target: c.FormValue("target"), For: c.FormValue("for"), By: c.FormValue("by"), Why: c.FormValue("why")}
+	in := alerting.SilenceInput{CreatedBy: f.By, Comment: f.Why}
+	if kind, name, ok := strings.Cut(f.Target, ":"); ok && kind == "slo" {
+		in.SLO = name
+	} else if ok && kind == "flow" {
+		in.Flow = name
+	}
+	var problems []string
+	for _, d := range silenceDurations {
+		if d.Label == f.For {
+			in.Until = time.Now().Add(d.D)
+		}
+	}
+	if in.Until.IsZero() {
+		problems = append(problems, "Choose how long the silence lasts.")
+	}
+	if in.SLO == "" && in.Flow == "" {
+		problems = append(problems, "Choose the SLO or flow to silence.")
+	}
+	if len(problems) == 0 {
+		sil, err := s.opts.Alerting.CreateSilence(c.Request().Context(), in)
+		var ie *alerting.InputError
+		switch {
+		case errors.As(err, &ie):
+			problems = ie.Problems
+		case err != nil:
+			return err
+		default:
+			return c.Redirect(http.StatusSeeOther, "/alerts?created="+url.QueryEscape(sil.ID)+"#silences")
+		}
+	}
+	return s.renderAlerts(c, http.StatusUnprocessableEntity, f, problems)
+}
+
+func (s *Server) expireForm(c echo.Context) error {
+	if s.opts.Alerting == nil {
+		return errNoAlerting
+	}
+	if err := s.opts.Alerting.ExpireSilence(c.Request().Context(), c.Param("id")); err != nil {
+		return alertingError(err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/alerts#silences")
+}
