@@ -180,7 +180,9 @@ func (tb *tab) open(path, waitFor string) {
 
 // screenshot saves the page when FLOWSLO_SCREENSHOTS names a folder, in
 // light and dark.
-func (tb *tab) screenshot(name string) {
+func (tb *tab) screenshot(name string) { tb.shoot(name, true) }
+
+func (tb *tab) shoot(name string, full bool) {
 	dir := os.Getenv("FLOWSLO_SCREENSHOTS")
 	if dir == "" {
 		return
@@ -192,7 +194,11 @@ func (tb *tab) screenshot(name string) {
 			tb.t.Fatal(err)
 		}
 		time.Sleep(150 * time.Millisecond)
-		b, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+		shot := chromedp.CaptureScreenshot()
+		if full {
+			shot = chromedp.FullScreenshot(100)
+		}
+		b, err := chromedp.Run(tb.ctx, shot)
 		if err != nil {
 			tb.t.Fatal(err)
 		}
@@ -215,9 +221,8 @@ func TestBrowserFlowsPageFilters(t *testing.T) {
 	if n := tb.eval(`document.querySelectorAll('.spark polyline').length`); n.(float64) < 199 {
 		t.Errorf("sparklines: %v", n)
 	}
-	tb.screenshot("flows")
-	tb.do(chromedp.SetValue("#f-flow", "checkout"))
-	tb.eval(`document.getElementById('f-flow').dispatchEvent(new Event('change'))`)
+	tb.shoot("flows", false)
+	tb.do(chromedp.SetValue("#f-flow", "checkout")) // fires change: the form submits itself
 	tb.do(chromedp.WaitNotPresent(`#flows .flow[data-flow="login"]`))
 	if n := tb.eval(`document.querySelectorAll('#flows .flow').length`); n != float64(1) {
 		t.Errorf("flows after filter: %v, want 1", n)
@@ -293,8 +298,6 @@ func TestBrowserServicesRange(t *testing.T) {
 	}
 	tb.screenshot("services")
 	tb.do(chromedp.SetValue("#f-range", "6h"))
-	tb.eval(`document.getElementById('f-range').dispatchEvent(new Event('change'))`)
-	tb.do(chromedp.WaitVisible(`.sub`))
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(tb.text(`.head .sub`), "last 6h") {
 		if time.Now().After(deadline) {

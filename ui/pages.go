@@ -140,6 +140,7 @@ var funcs = template.FuncMap{
 	"fixed":       func(f float64, d int) string { return strconv.FormatFloat(f, 'f', d, 64) },
 	"add":         func(a, b int) int { return a + b },
 	"lower":       strings.ToLower,
+	"cardKeys":    func() []string { return []string{"5m", "1h", "6h", "1d", "3d"} },
 	"statustext":  http.StatusText,
 	"fixedOffset": func(pct, total float64) float64 { return pct * total / 100 },
 	"mul100":      func(f float64) float64 { return f * 100 },

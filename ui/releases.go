@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,8 +135,8 @@ func pctText(f *float64) string {
 func pct(f float64) string {
 	v := f * 100
 	switch {
-	case v >= 99.9 && v < 100:
-		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
+	case v >= 99 && v < 100:
+		return strconv.FormatFloat(math.Floor(v*100+1e-6)/100, 'f', 2, 64) + "%"
 	case v == 100 || v == 0:
 		return strconv.FormatFloat(v, 'f', 0, 64) + "%"
 	}

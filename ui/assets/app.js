@@ -75,7 +75,7 @@
           width: width(el), height: 190,
           cursor: { focus: { prox: 16 } },
           scales: { x: { time: true }, y: range ? { range: range } : {} },
-          axes: [Object.assign({}, axis), Object.assign({ values: function (u, vs) { return vs.map(function (v) { return fmt(u, v); }); }, size: 64 }, axis)],
+          axes: [Object.assign({}, axis), Object.assign({ values: function (u, vs) { return vs.map(function (v) { return fmt(u, v); }); }, size: 78 }, axis)],
           series: [{ value: '{YYYY}-{MM}-{DD} {HH}:{mm}' }].concat(series.map(function (x) { return Object.assign({ value: fmt, spanGaps: false, points: { show: false } }, x); }))
         };
         var u = new uPlot(opts, [xs].concat(data), el);

@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowslo/flowslo/slo/engine"
+)
+
+func get(t *testing.T, h http.Handler, path string, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %s: %v", w.Body.String(), err)
+	}
+	return v
+}
+
+func TestPagesRenderWithData(t *testing.T) {
+	h := newDemoServer(newDemo(12), true).Handler()
+	for _, p := range []string{"/", "/?flow=login", "/slos/login-success", "/slos/login-success?raw=6h", "/traces/4bf92f3577b34da6a3ce929d0e0e4736",
+		"/readiness", "/alerts", "/services", "/services?range=1d", "/login"} {
+		w := get(t, h, p)
+		if w.Code != http.StatusOK || !strings.Contains(w.Header().Get("Content-Type"), "text/html") {
+			t.Errorf("%s: %d %s", p, w.Code, w.Body.String())
+		}
+	}
+	for p, code := range map[string]int{"/slos/nope": 404, "/traces/not-hex!": 400, "/traces/abcdef": 404, "/services?range=2y": 400} {
+		if w := get(t, h, p); w.Code != code || !strings.Contains(w.Body.String(), "<html") {
+			t.Errorf("%s: %d, want %d as a page", p, w.Code, code)
+		}
+	}
+}
+
+func TestPagesAreFastWith200SLOs(t *testing.T) {
+	h := newDemoServer(newDemo(200), true).Handler()
+	for _, p := range []string{"/", "/slos/login-success", "/readiness", "/alerts", "/services", "/api/v1/flows"} {
+		get(t, h, p) // warm
+		start := time.Now()
+		const n = 5
+		for range n {
+			if w := get(t, h, p); w.Code != 200 {
+				t.Fatalf("%s: %d", p, w.Code)
+			}
+		}
+		if d := time.Since(start) / n; d > 300*time.Millisecond {
+			t.Errorf("%s took %v with 200 SLOs, want < 300ms", p, d)
+		} else {
+			t.Logf("%s: %v per request (200 SLOs, fake engine)", p, d)
+		}
+	}
+}
+
+func TestFlowsJSONWorstFirstAndFilter(t *testing.T) {
+	h := newDemoServer(newDemo(20), true).Handler()
+	v := decode[FlowsView](t, get(t, h, "/api/v1/flows"))
+	if v.Total != 20 || v.Flows[0].Flow != "login" || v.Flows[0].SLOs[0].Name != "login-success" {
+		t.Fatalf("worst first: total %d, first %s/%s", v.Total, v.Flows[0].Flow, v.Flows[0].SLOs[0].Name)
+	}
+	if len(v.Flows[0].SLOs[0].History) != int(historySpan/historyStep) {
+		t.Errorf("history points %d", len(v.Flows[0].SLOs[0].History))
+	}
+	if v.Flows[len(v.Flows)-1].Status != engine.StatusNoData && v.Flows[len(v.Flows)-1].Flow != "push" {
+		t.Errorf("no-data flow should sort last: %s", v.Flows[len(v.Flows)-1].Flow)
+	}
+	v = decode[FlowsView](t, get(t, h, "/api/v1/flows?service=payments"))
+	if len(v.Flows) != 1 || v.Flows[0].Flow != "checkout" {
+		t.Errorf("service filter: %+v", v.Flows)
+	}
+}
+
+func TestTraceServicesReleasesJSON(t *testing.T) {
+	d := newDemo(5)
+	h := newDemoServer(d, true).Handler()
+	tr := decode[Trace](t, get(t, h, "/api/v1/traces/"+strings.ToUpper(d.traceID)))
+	if tr.TraceID != d.traceID || len(tr.Spans) != 6 || len(tr.Logs) != 2 {
+		t.Errorf("trace: %s, %d spans, %d logs", tr.TraceID, len(tr.Spans), len(tr.Logs))
+	}
+	if w := get(t, h, "/api/v1/traces/ffff"); w.Code != 404 {
+		t.Errorf("unknown trace: %d", w.Code)
+	}
+	sv := decode[ServicesView](t, get(t, h, "/api/v1/services?range=15m"))
+	if sv.Range != "15m" || sv.Endpoints[0].Name != "POST /v1/login" || !sv.Endpoints[0].Top || sv.Endpoints[1].Top || sv.TopCount != 1 {
+		t.Errorf("services: %+v", sv)
+	}
+	rel := decode[struct{ Flows []FlowReleases }](t, get(t, h, "/api/v1/releases"))
+	if len(rel.Flows) != 1 || rel.Flows[0].SLOs[0].Summary != "4.2.0 login-success 97.1% vs 4.1.3 99.95%" || !rel.Flows[0].SLOs[0].Worse {
+		t.Errorf("releases: %+v", rel.Flows)
+	}
+}
+
+func TestNewerVersion(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"4.10.0", "4.9.2", true}, {"4.2.0", "4.2.0-rc1", false}, {"4.1.3", "4.2.0", false}, {"v5", "4.9", true}} {
+		if got := newerVersion(c.a, c.b); got != c.want {
+			t.Errorf("newerVersion(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+func TestXSSThroughSpansRendersInert(t *testing.T) {
+	d := newDemo(5)
+	h := newDemoServer(d, true).Handler()
+	for _, p := range []string{"/traces/" + d.traceID, "/slos/login-success", "/services"} {
+		body := get(t, h, p).Body.String()
+		if strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") {
+			t.Errorf("%s: raw markup from telemetry in the page", p)
+		}
+		if !strings.Contains(body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+			t.Errorf("%s: escaped span name missing", p)
+		}
+	}
+	if body := get(t, h, "/traces/"+d.traceID).Body.String(); !strings.Contains(body, "&#34;&gt;&lt;img src=x onerror=alert(2)&gt;") {
+		t.Error("escaped attribute missing from the trace page")
+	}
+}
+
+func TestEmptyStates(t *testing.T) {
+	d := newDemo(0)
+	d.statuses = nil
+	h := newDemoServer(d, false).Handler()
+	if body := get(t, h, "/").Body.String(); !strings.Contains(body, "No SLOs loaded yet") {
+		t.Error("no SLOs: missing the empty state")
+	}
+	d.statuses = newDemo(5).statuses[4:] // push-processing: no events
+	srv := newDemoServer(d, false)
+	srv.opts.Stats = func(context.Context) (Stats, error) { return Stats{}, nil }
+	for _, p := range []string{"/", "/readiness", "/slos/push-processing"} {
+		body := get(t, srv.Handler(), p).Body.String()
+		if !strings.Contains(body, "No data yet: send traces to :4317") || !strings.Contains(body, "OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318") {
+			t.Errorf("%s: missing the no-data state", p)
+		}
+	}
+	if body := get(t, h, "/alerts").Body.String(); !strings.Contains(body, "Alerting is not configured") {
+		t.Error("alerts page without alerting")
+	}
+	if w := get(t, h, "/api/v1/alerts"); w.Code != 404 {
+		t.Errorf("alerts API without alerting: %d", w.Code)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	w := get(t, newDemoServer(newDemo(3), true).Handler(), "/")
+	csp := w.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"} {
+		if got := w.Header().Get(k); got != v {
+			t.Errorf("%s: %q", k, got)
+		}
+	}
+}
+
+func remoteServer(d *demo, a Access) http.Handler {
+	return New(Options{Addr: "0.0.0.0:8080", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Gatherer: prometheus.NewRegistry(),
+		Ready: func(context.Context) error { return nil }, Stats: func(context.Context) (Stats, error) { return Stats{}, nil },
+		SLOs: d.engine(), Telemetry: d.telemetry(), Alerting: d.alerting(), Access: a}).Handler()
+}
+
+func TestAccessBeyondLoopback(t *testing.T) {
+	d := newDemo(3)
+	h := remoteServer(d, Access{Token: "s3cret", ProxyHeader: "X-Forwarded-User"})
+	if w := get(t, h, "/api/v1/slos"); w.Code != 401 {
+		t.Errorf("API without token: %d", w.Code)
+	}
+	if w := get(t, h, "/slos/login-success"); w.Code != 303 || !strings.HasPrefix(w.Header().Get("Location"), "/login?next=%2Fslos%2Flogin-success") {
+		t.Errorf("page without token: %d %s", w.Code, w.Header().Get("Location"))
+	}
+	for _, hdr := range [][]string{{"Authorization", "Bearer s3cret"}, {"X-Forwarded-User", "ana@example.com"}, {"Cookie", sessionCookie + "=" + session("s3cret")}} {
+		if w := get(t, h, "/api/v1/slos", hdr...); w.Code != 200 {
+			t.Errorf("%s: %d", hdr[0], w.Code)
+		}
+	}
+	if w := get(t, h, "/api/v1/slos", "Authorization", "Bearer wrong"); w.Code != 401 {
+		t.Errorf("wrong token: %d", w.Code)
+	}
+	for _, p := range []string{"/healthz", "/login", "/assets/app.css"} {
+		if w := get(t, h, p); w.Code != 200 {
+			t.Errorf("%s should be open: %d", p, w.Code)
+		}
+	}
+	// nothing configured: refused, and the app is told so
+	if w := get(t, remoteServer(d, Access{}), "/api/v1/slos"); w.Code != 403 {
+		t.Errorf("open server beyond loopback: %d", w.Code)
+	}
+	if (Options{Addr: ":8080"}).AccessProblem() == nil || (Options{Addr: "127.0.0.1:8080"}).AccessProblem() != nil || (Options{Addr: "[::1]:80"}).AccessProblem() != nil {
+		t.Error("AccessProblem")
+	}
+}
+
+func TestLoginForm(t *testing.T) {
+	h := remoteServer(newDemo(3), Access{Token: "s3cret"})
+	form := get(t, h, "/login?next=/alerts")
+	var csrf string
+	for _, c := range form.Result().Cookies() {
+		if c.Name == csrfCookie {
+			csrf = c.Value
+		}
+	}
+	post := func(token, csrfField string) *httptest.ResponseRecorder {
+		body := url.Values{"token": {token}, "next": {"/alerts"}, "_csrf": {csrfField}}.Encode()
+		r := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: csrf})
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := post("s3cret", "forged"); w.Code != 403 {
+		t.Errorf("login without the CSRF token: %d", w.Code)
+	}
+	if w := post("nope", csrf); w.Code != 401 {
+		t.Errorf("wrong token: %d", w.Code)
+	}
+	w := post("s3cret", csrf)
+	if w.Code != 303 || w.Header().Get("Location") != "/alerts" || !strings.Contains(w.Header().Get("Set-Cookie"), sessionCookie) {
+		t.Errorf("login: %d %v", w.Code, w.Header())
+	}
+	if safeNext("//evil.example") != "/" || safeNext("https://evil") != "/" || safeNext("/slos/x") != "/slos/x" {
+		t.Error("safeNext")
+	}
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	h := newDemoServer(newDemo(3), true).Handler()
+	body := `{"slo":"login-success","until":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `","created_by":"ana","comment":"x"}`
+	send := func(hdr ...string) int {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/silences", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	if c := send("Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"); c != 403 {
+		t.Errorf("cross-site POST: %d", c)
+	}
+	if c := send(); c != 201 {
+		t.Errorf("CLI POST: %d", c)
+	}
+	if c := send("Sec-Fetch-Site", "same-origin"); c != 201 {
+		t.Errorf("same-origin POST: %d", c)
+	}
+}
+
+func TestSilenceAPI(t *testing.T) {
+	h := newDemoServer(newDemo(3), true).Handler()
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := do("POST", "/api/v1/silences", `{"slo":"login-success","until":"2099-01-01T00:00:00Z"}`); w.Code != 400 || !strings.Contains(w.Body.String(), "created_by") {
+		t.Errorf("invalid silence: %d %s", w.Code, w.Body.String())
+	}
+	if w := do("POST", "/api/v1/silences/nope/expire", ""); w.Code != 404 {
+		t.Errorf("expire unknown: %d", w.Code)
+	}
+	a := decode[struct{ Alerts []json.RawMessage }](t, get(t, h, "/api/v1/alerts"))
+	if len(a.Alerts) != 2 {
+		t.Errorf("alerts: %d", len(a.Alerts))
+	}
+}
