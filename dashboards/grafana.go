@@ -74,8 +74,8 @@ func grafanaPanel(i int, p Panel, ds map[string]string, o GrafanaOptions) map[st
 	}
 	return map[string]any{
 		"id": i + 1, "type": string(p.Kind), "title": p.Title, "description": p.Description,
-		"datasource": ds,
-		"gridPos":    map[string]int{"h": 10, "w": 24, "x": 0, "y": i * 10},
+		"datasource":  ds,
+		"gridPos":     map[string]int{"h": 10, "w": 24, "x": 0, "y": i * 10},
 		"fieldConfig": map[string]any{"defaults": map[string]any{"unit": p.Unit}, "overrides": []any{}},
 		"targets": []map[string]any{{
 			"refId": "A", "datasource": ds, "editorType": "sql", "format": format,

@@ -172,9 +172,9 @@ func durKey(d time.Duration) string {
 	case d%(24*time.Hour) == 0:
 		return strings.TrimSuffix(time.Duration(d/(24*time.Hour)).String(), "ns") + "d"
 	case d%time.Hour == 0:
-		return strings.TrimSuffix((d / time.Hour).String(), "ns") + "h"
+		return strings.TrimSuffix((d/time.Hour).String(), "ns") + "h"
 	}
-	return strings.TrimSuffix((d / time.Minute).String(), "ns") + "m"
+	return strings.TrimSuffix((d/time.Minute).String(), "ns") + "m"
 }
 
 // --- one trace (/traces/:id) ---
