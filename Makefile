@@ -4,7 +4,7 @@ BIN       := bin/flowslo
 DATA_DIR  ?= ./data
 GOFLAGS_TEST ?= -count=1 -timeout 20m
 
-.PHONY: all build setup run test bench vet clean
+.PHONY: all build setup test-deps run test bench vet clean
 
 all: build
 
@@ -16,10 +16,17 @@ build:
 setup:
 	scripts/setup-chdb.sh
 
+# test-deps installs what only the tests need: Debian's Chromium for the
+# browser tests of the UI.
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing chromium (browser tests)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 run: setup build
 	$(BIN) serve --data-dir $(DATA_DIR) --slo examples/
 
-test: setup
+test: setup test-deps
 	$(GO) vet ./...
 	$(GO) test $(GOFLAGS_TEST) ./...
 

@@ -23,6 +23,8 @@ const usage = `flowslo — SLOs for the business flows of mobile app backends
 Usage:
   flowslo serve [flags]      accept OTLP, evaluate SLOs, serve the UI and API
   flowslo validate PATH      check SLO files without a server
+  flowslo import openslo FILE
+                             convert OpenSLO v1 SLOs to a flowslo SLO file (stdout)
   flowslo check --slo NAME | --flow NAME [--url URL] [--min-budget PCT]
                              release gate: exit 0 ready, 1 not ready, 2 unknown or unreachable
   flowslo version            print the version
@@ -42,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "import":
+		return importCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "flowslo", app.Version)
 		return 0
@@ -84,6 +88,8 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	fs.StringVar(&opts.ClickHouseDSN, "clickhouse-dsn", "", "use a ClickHouse server instead of the embedded engine, e.g. clickhouse://user:pass@host:9000/flowslo")
 	fs.StringVar(&opts.ConfigFile, "config", "", "service config file (YAML, optional)")
 	fs.StringVar(&opts.SLOPath, "slo", "", "SLO definition file or folder of them")
+	fs.StringVar(&opts.AuthTokenFile, "auth-token-file", "", "file holding the token the UI and API require when not on loopback")
+	fs.StringVar(&opts.AuthProxyHeader, "auth-proxy-header", "", "header set by a trusted auth proxy to the signed-in user (e.g. X-Forwarded-User)")
 	err := fs.Parse(args)
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -129,4 +129,3 @@ func near(t *testing.T, what string, got *float64, want float64) {
 		t.Errorf("%s = %g, want %g", what, *got, want)
 	}
 }
-

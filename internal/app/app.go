@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/flowslo/flowslo/alerting"
 	"github.com/flowslo/flowslo/ingest"
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
@@ -35,6 +37,10 @@ type Options struct {
 	ConfigFile    string
 	SLOPath       string
 	Logger        *slog.Logger
+	// AuthTokenFile holds the token the UI and API require beyond loopback.
+	AuthTokenFile string
+	// AuthProxyHeader names the header a trusted auth proxy sets.
+	AuthProxyHeader string
 	// Reload delivers SIGHUP: re-read the SLO files.
 	Reload <-chan struct{}
 	// Database is the ClickHouse database flowslo uses; default "flowslo".
@@ -64,6 +70,7 @@ type App struct {
 	ingest   *ingest.Pipeline
 	http     *ui.Server
 	engine   *engine.Engine
+	alerts   *alerting.Manager
 	slos     *sloSource
 	started  atomic.Bool
 
@@ -136,15 +143,53 @@ func (a *App) build() error {
 	if err := a.slos.load(); err != nil {
 		return err
 	}
+	if a.alerts, err = newAlerting(a); err != nil {
+		return fmt.Errorf("alerting: %w", err)
+	}
+	access, err := a.access()
+	if err != nil {
+		return err
+	}
 	a.http = ui.New(ui.Options{
-		SLOs:     a.engine,
-		Addr:     a.opts.HTTPAddr,
-		Logger:   a.log,
-		Gatherer: a.registry,
-		Ready:    a.ready,
-		Stats:    a.stats,
+		SLOs:       a.engine,
+		Telemetry:  ui.NewTelemetry(a.store),
+		Alerting:   a.alerts,
+		AlertRules: a.alertRules,
+		Access:     access,
+		Addr:       a.opts.HTTPAddr,
+		Logger:     a.log,
+		Gatherer:   a.registry,
+		Ready:      a.ready,
+		Stats:      a.stats,
 	})
 	return nil
+}
+
+// alertRules gives the UI an SLO's alert tiers.
+func (a *App) alertRules(name string) (alerting.Rules, bool) {
+	for _, s := range a.engine.SLOs() {
+		if s.Name == name {
+			return alerting.RulesFor(s), true
+		}
+	}
+	return alerting.Rules{}, false
+}
+
+// access reads the UI's token file, when one is given.
+func (a *App) access() (ui.Access, error) {
+	acc := ui.Access{ProxyHeader: a.opts.AuthProxyHeader}
+	if a.opts.AuthTokenFile == "" {
+		return acc, nil
+	}
+	data, err := readLimited(a.opts.AuthTokenFile, 4096)
+	if err != nil {
+		return acc, fmt.Errorf("read --auth-token-file: %w", err)
+	}
+	acc.Token = strings.TrimSpace(string(data))
+	if len(acc.Token) < 16 {
+		return acc, fmt.Errorf("the token in %s is too short: use at least 16 random characters, e.g. `openssl rand -hex 32 > %s`", a.opts.AuthTokenFile, a.opts.AuthTokenFile)
+	}
+	return acc, nil
 }
 
 // Start opens the HTTP server first (so /healthz answers while the receivers
@@ -175,6 +220,7 @@ func (a *App) startLoops() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
 	a.wg.Go(func() { _ = a.engine.Run(ctx) })
+	a.wg.Go(func() { _ = a.alerts.Run(ctx) })
 	a.wg.Go(func() { a.slos.watch(ctx, a.opts.Reload) })
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/flowslo/flowslo/alerting"
 )
 
 // maxConfigBytes bounds the service config file: it is a few lines of YAML.
@@ -17,7 +19,8 @@ const maxConfigBytes = 1 << 20
 // Config is the service configuration read from --config. Every field has a
 // default, so the file is optional.
 type Config struct {
-	Storage StorageConfig `yaml:"storage"`
+	Storage  StorageConfig   `yaml:"storage"`
+	Alerting alerting.Config `yaml:"alerting"`
 }
 
 // StorageConfig says how long telemetry is kept and where it lives at scale.
@@ -31,7 +34,10 @@ type StorageConfig struct {
 
 // DefaultConfig is what flowslo runs with when no file is given.
 func DefaultConfig() Config {
-	return Config{Storage: StorageConfig{Retention: Duration(30 * 24 * time.Hour)}}
+	return Config{
+		Storage:  StorageConfig{Retention: Duration(30 * 24 * time.Hour)},
+		Alerting: alerting.Config{}.WithDefaults(),
+	}
 }
 
 // LoadConfig reads a service config file over the defaults. An empty path
@@ -50,6 +56,7 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
+	cfg.Alerting = cfg.Alerting.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -62,6 +69,7 @@ func (c Config) Validate() error {
 	if r := time.Duration(c.Storage.Retention); r < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("storage.retention %s is too short: write at least 1d, e.g. 30d", r))
 	}
+	errs = append(errs, c.Alerting.WithDefaults().Validate())
 	return errors.Join(errs...)
 }
 

@@ -125,6 +125,15 @@ func fingerprint(path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// newEngine evaluates the SLOs; after every cycle it wakes alerting, so a
+// page goes out on the freshest numbers rather than a cycle later.
 func newEngine(a *App) *engine.Engine {
-	return engine.New(a.store, engine.Options{Logger: a.log})
+	return engine.New(a.store, engine.Options{
+		Logger: a.log,
+		Evaluated: func() {
+			if a.alerts != nil {
+				a.alerts.Trigger()
+			}
+		},
+	})
 }

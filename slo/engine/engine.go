@@ -40,6 +40,10 @@ type Options struct {
 	// BurningRate is the burn rate, over both 1h and 5m, from which an SLO's
 	// status is "burning"; default 1 (spending faster than the window allows).
 	BurningRate float64
+	// Evaluated, when set, is called after each cycle of Run that
+	// evaluated: alerting evaluates then, on the freshest numbers, instead
+	// of waiting for its own interval.
+	Evaluated func()
 	// Readiness thresholds; zero fields take DefaultThresholds' values.
 	Readiness Thresholds
 	Logger    *slog.Logger
@@ -181,8 +185,13 @@ func (e *Engine) Tick(ctx context.Context) error {
 	if err := e.rollCurrent(ctx); err != nil {
 		return err
 	}
-	_, err := e.Evaluate(ctx)
-	return err
+	if _, err := e.Evaluate(ctx); err != nil {
+		return err
+	}
+	if e.opts.Evaluated != nil {
+		e.opts.Evaluated()
+	}
+	return nil
 }
 
 // Status returns every SLO's numbers: from the last cycle when it is

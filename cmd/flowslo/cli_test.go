@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowslo/flowslo/slo"
+)
+
+func TestValidateCommand(t *testing.T) {
+	var out, errs strings.Builder
+	if code := validate([]string{"../../examples"}, &out, &errs); code != 0 {
+		t.Fatalf("validate examples: exit %d\n%s", code, errs.String())
+	}
+	if !strings.Contains(out.String(), "all valid") {
+		t.Errorf("validate examples said %q", out.String())
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("slos:\n  - name: Login\n    flow: login\n    objective: 100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errs.Reset()
+	code := validate([]string{bad}, &out, &errs)
+	lines := strings.Split(strings.TrimSpace(errs.String()), "\n")
+	if code != 1 || len(lines) < 3 {
+		t.Fatalf("validate bad file: exit %d, want 1 and every problem on its own line; got\n%s", code, errs.String())
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, bad+":") {
+			t.Errorf("problem line %q does not start with the file and line", l)
+		}
+	}
+}
+
+func TestImportOpenSLOCommand(t *testing.T) {
+	var out, errs strings.Builder
+	if code := importCmd([]string{"openslo", "../../slo/openslo/testdata/checkout.yaml"}, &out, &errs); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, errs.String())
+	}
+	slos, err := slo.Parse("imported.yaml", []byte(out.String()))
+	if err != nil || len(slos) == 0 {
+		t.Fatalf("imported file does not load: %v\n%s", err, out.String())
+	}
+	if code := importCmd([]string{"openslo", "/nonexistent.yaml"}, &out, &errs); code != 2 {
+		t.Errorf("import of a missing file: exit %d, want 2", code)
+	}
+	if code := importCmd([]string{"prometheus", "x"}, &out, &errs); code != 2 {
+		t.Errorf("import of an unknown format: exit %d, want 2", code)
+	}
+}

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/alerting/slack"
+	"github.com/flowslo/flowslo/slo/engine"
+)
+
+// detailRange is how far back a page looks for the slice most responsible
+// and for example traces: the recent past is what on-call acts on.
+const detailRange = time.Hour
+
+// newAlerting builds the burn-rate alert manager over the SLO engine, with
+// Slack when a token or webhook is configured (else alerts are recorded
+// and shown, not sent).
+func newAlerting(a *App) (*alerting.Manager, error) {
+	cfg := a.cfg.Alerting
+	notifier, err := slack.New(cfg.Slack, os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	opts := alerting.Options{
+		Config: cfg,
+		SLOs:   a.engine.SLOs,
+		Counts: engineCounts(a.engine),
+		Detail: engineDetail(a.engine),
+		Store:  a.store,
+		Logger: a.log,
+	}
+	if notifier != nil { // a typed nil would look like a notifier
+		opts.Notifier = notifier
+	} else {
+		a.log.Warn("no Slack token or webhook configured: alerts are evaluated and shown in the UI, not sent")
+	}
+	return alerting.New(opts)
+}
+
+// engineCounts adapts the engine's rollup counts to what alert rules read.
+func engineCounts(e *engine.Engine) alerting.CountsFunc {
+	return func(ctx context.Context, windows []time.Duration, at time.Time) (map[string]map[time.Duration]alerting.Counts, error) {
+		in, err := e.Counts(ctx, windows, at)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]map[time.Duration]alerting.Counts, len(in))
+		for name, byWindow := range in {
+			m := make(map[time.Duration]alerting.Counts, len(byWindow))
+			for w, c := range byWindow {
+				m[w] = alerting.Counts{Good: c.Good, Total: c.Total}
+			}
+			out[name] = m
+		}
+		return out, nil
+	}
+}
+
+// engineDetail gives a page what on-call starts from: the slice with most
+// bad events, a few example traces, the budget left.
+func engineDetail(e *engine.Engine) alerting.DetailFunc {
+	return func(ctx context.Context, name string, at time.Time) (*alerting.Detail, error) {
+		d := &alerting.Detail{}
+		if st, err := e.StatusOf(ctx, name); err == nil {
+			d.BudgetRemaining = st.ErrorBudgetRemaining
+		}
+		from := at.Add(-detailRange)
+		if slices, err := e.BadBySlice(ctx, name, from, at); err == nil {
+			d.TopSlice = topSlice(slices)
+		}
+		if ex, err := e.ExampleTraces(ctx, name, from, at, 3); err == nil {
+			for _, x := range ex {
+				d.TraceIDs = append(d.TraceIDs, x.TraceID)
+			}
+		}
+		return d, nil
+	}
+}
+
+// topSlice is the slice value holding the largest share of its slice's bad
+// events.
+func topSlice(counts []engine.SliceCount) *alerting.SliceShare {
+	bad := map[string]uint64{}
+	for _, c := range counts {
+		bad[c.Slice] += c.Bad
+	}
+	var best *alerting.SliceShare
+	for _, c := range counts {
+		if bad[c.Slice] == 0 {
+			continue
+		}
+		share := float64(c.Bad) / float64(bad[c.Slice])
+		if best == nil || share > best.Share {
+			best = &alerting.SliceShare{Key: c.Slice, Value: c.Value, Share: share}
+		}
+	}
+	return best
+}
