@@ -137,6 +137,8 @@ func pct(f float64) string {
 	switch {
 	case v >= 99 && v < 100:
 		return strconv.FormatFloat(math.Floor(v*100+1e-6)/100, 'f', 2, 64) + "%"
+	case v > 0 && v < 1:
+		return strconv.FormatFloat(v, 'f', 2, 64) + "%"
 	case v == 100 || v == 0:
 		return strconv.FormatFloat(v, 'f', 0, 64) + "%"
 	}
