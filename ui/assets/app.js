@@ -26,6 +26,11 @@
     window.addEventListener('resize', function () {
       charts.forEach(function (u) { u.setSize({ width: width(u.root.parentNode), height: 190 }); });
     });
+    var last = null;
+    // colours come from the CSS variables: redraw when the scheme changes
+    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', function () {
+      if (last) { draw(last.s, last.key); }
+    });
     load(box.dataset.range || '1d');
 
     function width(el) { return Math.max(280, el.clientWidth || box.clientWidth); }
@@ -50,6 +55,7 @@
     function message(text) { document.getElementById('chart-msg').textContent = text; }
 
     function draw(s, key) {
+      last = { s: s, key: key };
       var pts = s.points || [];
       var xs = [], sli = [], budget = [], burn = [], obj = [], one = [];
       var events = 0;
