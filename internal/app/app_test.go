@@ -65,7 +65,7 @@ func testOptions() Options {
 	return opts
 }
 
-func startAppWith(t *testing.T, mod func(*Options)) *App {
+func startAppWith(t testing.TB, mod func(*Options)) *App {
 	t.Helper()
 	opts := testOptions()
 	if mod != nil {

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack/slacktest"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+)
+
+const outageSLO = `slos:
+  - name: login-success
+    flow: login
+    service: auth-api
+    objective: 99.9
+    window: 28d
+    indicator:
+      source: traces
+      total: 'name == "POST /v1/login"'
+      bad: 'status.code == "Error"'
+    alerting:
+      page: "#oncall-auth"
+`
+
+// slackPost is one chat.postMessage that reached the Slack test server.
+type slackPost struct {
+	channel, text, blocks string
+	at                    time.Time
+}
+
+// startSlack runs slack-go's slacktest server with a chat.postMessage
+// handler that reports each message on the returned channel.
+func startSlack(t testing.TB) (*slacktest.Server, <-chan slackPost) {
+	posts := make(chan slackPost, 16)
+	var mu sync.Mutex
+	seq := 0
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			posts <- slackPost{r.FormValue("channel"), r.FormValue("text"), r.FormValue("blocks"), time.Now()}
+			mu.Lock()
+			seq++
+			ts := fmt.Sprintf("1700000000.%06d", seq)
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "channel": "CONCALL", "ts": ts})
+		})
+	})
+	srv.Start()
+	t.Cleanup(srv.Stop)
+	return srv, posts
+}
+
+// startOutage runs flowslo with default intervals, alerting to slacktest,
+// and starts a total outage of login: every span failed, sent with the OTel
+// SDK exporter. It returns when the first span was acknowledged.
+func startOutage(t testing.TB) (first time.Time, posts <-chan slackPost) {
+	srv, posts := startSlack(t)
+	dir := t.TempDir()
+	sloFile, cfgFile := filepath.Join(dir, "slos.yaml"), filepath.Join(dir, "flowslo.yaml")
+	writeFile(t, sloFile, outageSLO)
+	writeFile(t, cfgFile, fmt.Sprintf("alerting:\n  slack:\n    token: xoxb-test\n    api_url: %s\n  links:\n    base_url: https://flowslo.example.com\n", srv.GetAPIURL()))
+	a := startAppWith(t, func(o *Options) { o.SLOPath, o.ConfigFile = sloFile, cfgFile })
+
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(a.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done; _ = exp.Shutdown(context.Background()) })
+	acked := make(chan time.Time, 1)
+	go func() {
+		defer close(done)
+		for i := 0; ctx.Err() == nil && i < 600; i++ {
+			if err := exp.ExportSpans(ctx, failedLogins(i, 20)); err == nil && i == 0 {
+				acked <- time.Now()
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	start := time.Now()
+	select {
+	case <-acked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first batch of the outage was not acknowledged")
+	}
+	return start, posts
+}
+
+func failedLogins(batch, n int) []sdktrace.ReadOnlySpan {
+	spans := loginSpans(batch, n)
+	stubs := tracetest.SpanStubsFromReadOnlySpans(spans)
+	now := time.Now()
+	for i := range stubs {
+		stubs[i].Status = sdktrace.Status{Code: codes.Error, Description: "upstream timeout"}
+		stubs[i].StartTime, stubs[i].EndTime = now.Add(-50*time.Millisecond), now
+	}
+	return stubs.Snapshots()
+}
+
+func writeFile(t testing.TB, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOutagePagesSlack: a total outage sent over OTLP pages the SLO's
+// channel once, with what on-call needs in the message.
+func TestOutagePagesSlack(t *testing.T) {
+	_, posts := startOutage(t)
+	var p slackPost
+	select {
+	case p = <-posts:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no page reached Slack within 60s of a total outage")
+	}
+	if p.channel != "#oncall-auth" {
+		t.Errorf("page went to %q, want #oncall-auth", p.channel)
+	}
+	for _, want := range []string{"login-success", "https://flowslo.example.com/slos/login-success"} {
+		if !strings.Contains(p.text+p.blocks, want) {
+			t.Errorf("page lacks %q:\ntext: %s\nblocks: %s", want, p.text, p.blocks)
+		}
+	}
+	select {
+	case again := <-posts:
+		t.Errorf("a second message while the same alert fires: %+v", again)
+	case <-time.After(2 * time.Second):
+	}
+}
+
+// BenchmarkAlertLatency measures, end to end with default settings, the
+// time from the first acknowledged span of a total outage to the page at
+// the Slack test server.
+//
+//	go test ./internal/app -run '^$' -bench AlertLatency -benchtime 3x
+func BenchmarkAlertLatency(b *testing.B) {
+	var worst, sum time.Duration
+	for i := 0; i < b.N; i++ {
+		first, posts := startOutage(b)
+		select {
+		case p := <-posts:
+			lat := p.at.Sub(first)
+			sum += lat
+			worst = max(worst, lat)
+		case <-time.After(60 * time.Second):
+			b.Fatal("no page within 60s")
+		}
+	}
+	b.ReportMetric(sum.Seconds()/float64(b.N), "s/alert")
+	b.ReportMetric(worst.Seconds(), "worst-s")
+}
