@@ -52,3 +52,19 @@ func TestImportOpenSLOCommand(t *testing.T) {
 		t.Errorf("import of an unknown format: exit %d, want 2", code)
 	}
 }
+
+func TestDashboardsExportGrafana(t *testing.T) {
+	dir := t.TempDir()
+	var out, errs strings.Builder
+	if code := dashboardsCmd([]string{"export", "grafana", "--out", dir}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 || !strings.Contains(out.String(), "wrote") {
+		t.Fatalf("no dashboards written: %v %q", files, out.String())
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil || !strings.Contains(string(data), "grafana-clickhouse-datasource") {
+		t.Errorf("%s does not use the ClickHouse data source: %v", files[0], err)
+	}
+}

@@ -27,6 +27,8 @@ Usage:
                              convert OpenSLO v1 SLOs to a flowslo SLO file (stdout)
   flowslo check --slo NAME | --flow NAME [--url URL] [--min-budget PCT]
                              release gate: exit 0 ready, 1 not ready, 2 unknown or unreachable
+  flowslo dashboards export grafana [--out DIR]
+                             write the built-in views as Grafana dashboards
   flowslo version            print the version
 
 Run 'flowslo serve -h' for its flags.
@@ -44,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "dashboards":
+		return dashboardsCmd(args[1:], stdout, stderr)
 	case "import":
 		return importCmd(args[1:], stdout, stderr)
 	case "version":

@@ -69,10 +69,12 @@ type App struct {
 	store    store.Store
 	ingest   *ingest.Pipeline
 	http     *ui.Server
-	engine   *engine.Engine
-	alerts   *alerting.Manager
-	slos     *sloSource
-	started  atomic.Bool
+	// httpOptions are kept to report an open access configuration at start.
+	httpOptions ui.Options
+	engine      *engine.Engine
+	alerts      *alerting.Manager
+	slos        *sloSource
+	started     atomic.Bool
 
 	// stop ends the background loops (SLO engine, file watch); wg waits
 	// for them.
@@ -150,7 +152,7 @@ func (a *App) build() error {
 	if err != nil {
 		return err
 	}
-	a.http = ui.New(ui.Options{
+	a.httpOptions = ui.Options{
 		SLOs:       a.engine,
 		Telemetry:  ui.NewTelemetry(a.store),
 		Alerting:   a.alerts,
@@ -161,7 +163,8 @@ func (a *App) build() error {
 		Gatherer:   a.registry,
 		Ready:      a.ready,
 		Stats:      a.stats,
-	})
+	}
+	a.http = ui.New(a.httpOptions)
 	return nil
 }
 
@@ -203,6 +206,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.startLoops()
 	a.started.Store(true)
+	if err := a.httpOptions.AccessProblem(); err != nil {
+		a.log.Warn("the UI and API answer only loopback clients until a login is configured", "reason", err)
+	}
 	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.ingest.GRPCAddr(), "otlp_http", a.ingest.HTTPAddr(), "version", Version)
 	return nil
 }
