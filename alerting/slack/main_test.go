@@ -1,11 +1,9 @@
 package slack_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,45 +12,13 @@ import (
 	"github.com/slack-go/slack/slacktest"
 
 	"github.com/flowslo/flowslo/store"
-	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
 
-// chdbDir is this test binary's one chDB data path; tests isolate
-// themselves by database name.
-var chdbDir string
+func TestMain(m *testing.M) { chdbtest.Main(m) }
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "alerting-chdb-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	chdbDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var dbSeq struct {
-	sync.Mutex
-	n int
-}
-
-// openStore opens the real embedded store in a fresh database; it fails
-// (never skips) without libchdb.so.
-func openStore(t testing.TB) store.Store {
-	t.Helper()
-	dbSeq.Lock()
-	dbSeq.n++
-	db := fmt.Sprintf("alerting_test_%d", dbSeq.n)
-	dbSeq.Unlock()
-	st, err := chdb.Open(context.Background(), chdb.Options{DataDir: chdbDir, Database: db})
-	if err != nil {
-		t.Fatalf("open chDB (run make setup, or set FLOWSLO_CHDB_LIB): %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+// openStore opens the real embedded store in a fresh database.
+func openStore(t testing.TB) store.Store { return chdbtest.Open(t) }
 
 // call is one request the fake Slack received.
 type call struct {

@@ -7,9 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,29 +22,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 	"github.com/flowslo/flowslo/ui"
 )
 
-// dataDir is the one embedded ClickHouse path of this test binary (chDB
-// allows one per process); each test app gets its own database in it.
-var dataDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "flowslo-app-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	dataDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-var dbSeq struct {
-	sync.Mutex
-	n int
-}
+func TestMain(m *testing.M) { chdbtest.Main(m) }
 
 // startApp runs flowslo in-process on 127.0.0.1 ports, as `flowslo serve`
 // would, and shuts it down at cleanup.
@@ -54,12 +34,8 @@ func startApp(t *testing.T) *App { return startAppWith(t, nil) }
 
 // testOptions listen on 127.0.0.1 and use a database of their own.
 func testOptions() Options {
-	dbSeq.Lock()
-	dbSeq.n++
-	db := fmt.Sprintf("app_test_%d", dbSeq.n)
-	dbSeq.Unlock()
 	opts := DefaultOptions()
-	opts.DataDir, opts.Database = dataDir, db
+	opts.DataDir, opts.Database = chdbtest.DataDir(), chdbtest.NewDatabase()
 	opts.HTTPAddr, opts.OTLPGRPCAddr, opts.OTLPHTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return opts
