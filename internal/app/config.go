@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
 )
 
 // maxConfigBytes bounds the service config file: it is a few lines of YAML.
@@ -19,8 +20,51 @@ const maxConfigBytes = 1 << 20
 // Config is the service configuration read from --config. Every field has a
 // default, so the file is optional.
 type Config struct {
-	Storage  StorageConfig   `yaml:"storage"`
-	Alerting alerting.Config `yaml:"alerting"`
+	Storage   StorageConfig   `yaml:"storage"`
+	Alerting  alerting.Config `yaml:"alerting"`
+	Readiness ReadinessConfig `yaml:"readiness"`
+}
+
+// ReadinessConfig are the thresholds of the release verdicts; unset fields
+// keep the engine's defaults (DefaultThresholds).
+type ReadinessConfig struct {
+	// MinBudgetPercent: at or below this error budget left, not ready.
+	MinBudgetPercent float64 `yaml:"min_budget_percent"`
+	// LowBudgetPercent: below this error budget left, at risk (default 25).
+	LowBudgetPercent float64 `yaml:"low_budget_percent"`
+	// FastBurn over 1h and 5m makes a flow not ready (default 14.4).
+	FastBurn float64 `yaml:"fast_burn"`
+	// SlowBurn over 6h and 30m makes it at risk (default 6).
+	SlowBurn float64 `yaml:"slow_burn"`
+	// Rising: a 1h burn this many times the 1d one is a worsening trend
+	// (default 2).
+	Rising float64 `yaml:"rising"`
+}
+
+// Thresholds converts the config to the engine's form (shares, not percent).
+func (r ReadinessConfig) Thresholds() engine.Thresholds {
+	return engine.Thresholds{
+		MinBudget: r.MinBudgetPercent / 100,
+		LowBudget: r.LowBudgetPercent / 100,
+		FastBurn:  r.FastBurn,
+		SlowBurn:  r.SlowBurn,
+		Rising:    r.Rising,
+	}
+}
+
+func (r ReadinessConfig) validate() error {
+	var errs []error
+	for name, v := range map[string]float64{"min_budget_percent": r.MinBudgetPercent, "low_budget_percent": r.LowBudgetPercent} {
+		if v < 0 || v > 100 {
+			errs = append(errs, fmt.Errorf("readiness.%s %g is out of range: write a percent from 0 to 100, e.g. 25", name, v))
+		}
+	}
+	for name, v := range map[string]float64{"fast_burn": r.FastBurn, "slow_burn": r.SlowBurn, "rising": r.Rising} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("readiness.%s %g is negative: write a burn-rate factor, e.g. 6", name, v))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // StorageConfig says how long telemetry is kept and where it lives at scale.
@@ -69,7 +113,7 @@ func (c Config) Validate() error {
 	if r := time.Duration(c.Storage.Retention); r < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("storage.retention %s is too short: write at least 1d, e.g. 30d", r))
 	}
-	errs = append(errs, c.Alerting.WithDefaults().Validate())
+	errs = append(errs, c.Alerting.WithDefaults().Validate(), c.Readiness.validate())
 	return errors.Join(errs...)
 }
 

@@ -129,7 +129,8 @@ func fingerprint(path string) string {
 // page goes out on the freshest numbers rather than a cycle later.
 func newEngine(a *App) *engine.Engine {
 	return engine.New(a.store, engine.Options{
-		Logger: a.log,
+		Logger:    a.log,
+		Readiness: a.cfg.Readiness.Thresholds(),
 		Evaluated: func() {
 			if a.alerts != nil {
 				a.alerts.Trigger()
