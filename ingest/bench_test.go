@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func benchIngest(b *testing.B, st store.Store) {
 	var next atomic.Int64
 	var failed atomic.Int64
 	b.ResetTimer()
+	cpu0 := processCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, c := range clients {
@@ -59,11 +61,24 @@ func benchIngest(b *testing.B, st store.Store) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if failed.Load() > 0 {
 		b.Fatalf("%d of %d requests failed", failed.Load(), b.N)
 	}
 	b.ReportMetric(float64(b.N*benchSpansPerRequest)/elapsed.Seconds(), "spans/s")
+	// CPU time of the whole process (clients, pipeline, chDB's threads)
+	// per span: steadier than spans/s on a shared machine.
+	b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N*benchSpansPerRequest), "cpu-us/span")
+}
+
+// processCPU is the user+system CPU time this process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchRequest is one request of a mobile backend's batch: 1000 server

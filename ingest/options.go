@@ -33,7 +33,12 @@ type Options struct {
 	// inserted included; beyond it clients get a retryable error.
 	// Default 400,000.
 	QueueItems int
-	// Inserters is the number of concurrent inserts per signal. Default 4.
+	// Inserters is the number of batches per signal converted and handed
+	// to the store at once. Default 2: one converts while the other
+	// inserts. More would not insert faster on a small machine: the store
+	// runs its inserts of a table in turn (the embedded one does), and
+	// batches waiting there hold clients whose data would otherwise make
+	// the next batch larger.
 	Inserters int
 	// InsertTimeout bounds one insert attempt. Default 30 s.
 	InsertTimeout time.Duration
@@ -58,7 +63,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.BatchMaxItems, 50_000)
 	setDefault(&o.FlushTimeout, 100*time.Millisecond)
 	setDefault(&o.QueueItems, 400_000)
-	setDefault(&o.Inserters, 4)
+	setDefault(&o.Inserters, 1)
 	setDefault(&o.InsertTimeout, 30*time.Second)
 	setDefault(&o.RetryFor, 15*time.Second)
 	setDefault(&o.RetryAfter, time.Second)

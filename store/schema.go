@@ -19,6 +19,31 @@ type MigrateOptions struct {
 	// Cluster, when set, adds ON CLUSTER to every DDL statement and uses
 	// Replicated engines (with the server's default replica path).
 	Cluster string
+	// EngineCodecs leaves the codec of the bulk columns to the engine's
+	// compression config instead of fixing ZSTD(1) in the DDL. The embedded
+	// store sets it and configures LZ4 for fresh (small) parts and ZSTD(1)
+	// once merges make them large: compressing every insert with ZSTD cost
+	// about a fifth of the insert CPU, and hot parts are merged away within
+	// minutes anyway. Timestamp keeps its explicit Delta codec.
+	EngineCodecs bool
+}
+
+// compactPartRows: parts with fewer rows are written in the Compact format
+// (all columns in one file) instead of Wide (two files per column stream,
+// a hundred or so for otel_traces with its maps and nested columns). Every
+// insert and the first merges make such parts, and creating files is a
+// good share of their cost.
+const compactPartRows = 1_000_000
+
+// bulkCodec is the codec the contrib exporter gives every non-key column.
+const bulkCodec = " CODEC(ZSTD(1))"
+
+// codecs applies EngineCodecs to a table definition.
+func (o MigrateOptions) codecs(ddl string) string {
+	if !o.EngineCodecs {
+		return ddl
+	}
+	return strings.ReplaceAll(ddl, bulkCodec, "")
 }
 
 func (o MigrateOptions) ttlDays() int {
@@ -147,8 +172,8 @@ ORDER BY version`
 // OpenTelemetry contrib clickhouseexporter's otel_traces, so tools built for
 // that exporter (Grafana's ClickHouse source, HyperDX) read flowslo's data.
 func tracesDDL(o MigrateOptions) string {
-	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
-		"{ttl}", fmt.Sprint(o.ttlDays())).Replace(`CREATE TABLE IF NOT EXISTS otel_traces{on_cluster} (
+	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
+		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows)).Replace(`CREATE TABLE IF NOT EXISTS otel_traces{on_cluster} (
 	Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
 	TraceId String CODEC(ZSTD(1)),
 	SpanId String CODEC(ZSTD(1)),
@@ -185,14 +210,14 @@ func tracesDDL(o MigrateOptions) string {
 PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 TTL toDateTime(Timestamp) + toIntervalDay({ttl})
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, min_rows_for_wide_part = {compact_rows}`))
 }
 
 // logsDDL: the contrib exporter's otel_logs (TimestampTime is derived from
 // Timestamp, so writers never send it).
 func logsDDL(o MigrateOptions) string {
-	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
-		"{ttl}", fmt.Sprint(o.ttlDays())).Replace(`CREATE TABLE IF NOT EXISTS otel_logs{on_cluster} (
+	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
+		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows)).Replace(`CREATE TABLE IF NOT EXISTS otel_logs{on_cluster} (
 	Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
 	TimestampTime DateTime DEFAULT toDateTime(Timestamp),
 	TraceId String CODEC(ZSTD(1)),
@@ -223,7 +248,7 @@ PARTITION BY toDate(TimestampTime)
 PRIMARY KEY (ServiceName, TimestampTime)
 ORDER BY (ServiceName, TimestampTime, Timestamp)
 TTL TimestampTime + toIntervalDay({ttl})
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, min_rows_for_wide_part = {compact_rows}`))
 }
 
 // Staging tables take row-format inserts (RowBinary from the embedded driver)

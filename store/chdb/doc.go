@@ -3,7 +3,7 @@
 // builds without cgo and runs without the library in server mode.
 //
 // It owns loading the library (Open, never init), the process-wide engine
-// (one data dir per process), the connections (one for inserts, a small pool
-// for queries, so a slow query never holds ingest), parameter binding in the
+// (one data dir per process), the connections (insert ones per table, a small
+// pool for queries, so a slow query never holds ingest), parameter binding in the
 // engine, RowBinary inserts and JSONCompactEachRow result parsing.
 package chdb

@@ -5,5 +5,5 @@ import "context"
 // InsertRaw exposes the streaming insert to the benchmark, so other input
 // formats can be measured against RowBinary.
 func (s *Store) InsertRaw(ctx context.Context, query, format string, data []byte) error {
-	return s.insert2(ctx, query, format, data)
+	return s.insert2(ctx, s.spanInserts, query, format, data)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,11 +38,14 @@ func (s *Store) InsertSpans(ctx context.Context, spans []store.Span) error {
 		return nil
 	}
 	bp := bufs.Get().(*[]byte)
-	b := (*bp)[:0]
-	for i := range spans {
+	b := appendSpan((*bp)[:0], &spans[0])
+	// Size the buffer once from the first row instead of doubling it
+	// through the batch (each doubling clears and copies everything so far).
+	b = slices.Grow(b, len(b)*len(spans)*5/4)
+	for i := 1; i < len(spans); i++ {
 		b = appendSpan(b, &spans[i])
 	}
-	err := s.insert(ctx, spansInsert, b)
+	err := s.insert(ctx, s.spanInserts, spansInsert, b)
 	*bp = b
 	bufs.Put(bp)
 	return err
@@ -57,22 +61,22 @@ func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
 	for i := range logs {
 		b = appendLog(b, &logs[i])
 	}
-	err := s.insert(ctx, logsInsert, b)
+	err := s.insert(ctx, s.logInserts, logsInsert, b)
 	*bp = b
 	bufs.Put(bp)
 	return err
 }
 
-func (s *Store) insert(ctx context.Context, query string, rows []byte) error {
-	return s.insert2(ctx, query, "RowBinary", rows)
+func (s *Store) insert(ctx context.Context, p pool, query string, rows []byte) error {
+	return s.insert2(ctx, p, query, "RowBinary", rows)
 }
 
-func (s *Store) insert2(ctx context.Context, query, format string, rows []byte) error {
-	c, err := s.inserts.get(ctx)
+func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows []byte) error {
+	c, err := p.get(ctx)
 	if err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
 	}
-	defer s.inserts.put(c)
+	defer p.put(c)
 	if _, err := c.insert(query, format, rows); err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
 	}

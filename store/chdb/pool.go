@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 )
 
@@ -54,13 +57,23 @@ var engine struct {
 	conns int
 }
 
-func engineConnect(l *lib, path string, settings []string) (*conn, error) {
+func engineConnect(l *lib, path string, settings []string, config string) (*conn, error) {
 	engine.Lock()
 	defer engine.Unlock()
 	if engine.conns > 0 && engine.path != path {
 		return nil, fmt.Errorf("chdb already uses %s in this process (one data dir per process)", engine.path)
 	}
-	c, err := connect(l, append([]string{"--path=" + path}, settings...)...)
+	args := []string{"--path=" + path}
+	if engine.conns == 0 && config != "" {
+		// Server-level configuration is read when the engine starts, by
+		// the first connection; later ones share the running engine.
+		file, err := writeEngineConfig(path, config)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--config-file="+file)
+	}
+	c, err := connect(l, append(args, settings...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -74,4 +87,40 @@ func engineRelease(c *conn) {
 	defer engine.Unlock()
 	c.close()
 	engine.conns--
+}
+
+// engineConfig is the engine's server configuration. Columns without a
+// codec of their own (store.MigrateOptions.EngineCodecs) are compressed with
+// LZ4 while their part is small, that is every freshly inserted part and
+// the first merges, and with ZSTD(1), the contrib exporter's codec, once
+// merges make a part of 16 MiB or more. LZ4 compresses several times
+// faster, and the insert and the first merges of every span pay for it.
+//
+// Merges get half the cores (at least one thread): on a small machine two
+// merge threads took CPU from the inserts and request handling they exist to
+// serve, while one keeps up with the part rate of batched inserts.
+var engineConfig = `<clickhouse>
+    <background_pool_size>` + fmt.Sprint(max(1, runtime.NumCPU()/2)) + `</background_pool_size>
+    <compression>
+        <case>
+            <min_part_size>16777216</min_part_size>
+            <min_part_size_ratio>0</min_part_size_ratio>
+            <method>zstd</method>
+            <level>1</level>
+        </case>
+    </compression>
+</clickhouse>
+`
+
+// writeEngineConfig writes config into the data dir, where the engine keeps
+// its other files, and returns its path.
+func writeEngineConfig(dataDir, config string) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", fmt.Errorf("create data dir: %w", err)
+	}
+	file := filepath.Join(dataDir, "flowslo-engine.xml")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		return "", fmt.Errorf("write engine config: %w", err)
+	}
+	return file, nil
 }

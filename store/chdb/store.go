@@ -23,9 +23,12 @@ type Options struct {
 	TTLDays int
 	// QueryConns is how many queries run at once; default 2.
 	QueryConns int
-	// InsertConns is how many inserts run at once, on connections apart from
-	// the queries', so a slow query never holds ingest; default 2 (one insert
-	// keeps about one core busy).
+	// InsertConns is how many inserts run at once per table (otel_traces,
+	// otel_logs), on connections apart from the queries', so a slow query
+	// never holds ingest; default 1. One insert keeps about one core busy,
+	// and inserts of one table taking turns make fewer, larger parts than
+	// concurrent ones: with clients waiting for their acknowledgement, what
+	// arrives during one insert becomes the next.
 	InsertConns int
 }
 
@@ -47,7 +50,7 @@ func (o *Options) defaults() error {
 		o.QueryConns = 2
 	}
 	if o.InsertConns <= 0 {
-		o.InsertConns = 2
+		o.InsertConns = 1
 	}
 	abs, err := filepath.Abs(o.DataDir)
 	if err != nil {
@@ -59,11 +62,12 @@ func (o *Options) defaults() error {
 
 // Store is the embedded ClickHouse (chDB) implementation of store.Store.
 type Store struct {
-	opts    Options
-	inserts pool
-	queries pool
-	all     []*conn
-	close   sync.Once
+	opts        Options
+	spanInserts pool
+	logInserts  pool
+	queries     pool
+	all         []*conn
+	close       sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -83,7 +87,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open chdb at %s: %w", opts.DataDir, err)
 	}
-	if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: opts.TTLDays}); err != nil {
+	// EngineCodecs: engineConfig picks LZ4 or ZSTD(1) by part size.
+	if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: opts.TTLDays, EngineCodecs: true}); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open chdb: %w", err)
 	}
@@ -119,11 +124,16 @@ func (s *Store) connectAll(l *lib) error {
 		return err
 	}
 	s.queries = newPool(append(qs, first)...)
-	is, err := s.connectN(l, s.opts.InsertConns, insertSettings)
+	spans, err := s.connectN(l, s.opts.InsertConns, insertSettings)
 	if err != nil {
 		return err
 	}
-	s.inserts = newPool(is...)
+	s.spanInserts = newPool(spans...)
+	logs, err := s.connectN(l, s.opts.InsertConns, insertSettings)
+	if err != nil {
+		return err
+	}
+	s.logInserts = newPool(logs...)
 	return nil
 }
 
@@ -143,7 +153,7 @@ func (s *Store) connectN(l *lib, n int, settings []string) ([]*conn, error) {
 }
 
 func (s *Store) connect(l *lib, settings []string) (*conn, error) {
-	c, err := engineConnect(l, s.opts.DataDir, settings)
+	c, err := engineConnect(l, s.opts.DataDir, settings, engineConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +208,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // the last connection of the process shuts the engine down.
 func (s *Store) Close() error {
 	s.close.Do(func() {
-		s.inserts.drain()
+		s.spanInserts.drain()
+		s.logInserts.drain()
 		s.queries.drain()
 		for _, c := range s.all {
 			engineRelease(c)
