@@ -97,7 +97,7 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	open := isLoopback(s.opts.Addr)
 	return func(c echo.Context) error {
 		r := c.Request()
-		if open || openPath(r.URL.Path) || s.opts.Access.authorized(r) {
+		if open || openPath(r.URL.Path) || s.opts.Access.authorized(r) || s.localWithoutLogin(r) {
 			return next(c)
 		}
 		if s.opts.AccessProblem() != nil {
@@ -109,6 +109,30 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="flowslo"`)
 		return &apiError{status: http.StatusUnauthorized, message: "log in: send Authorization: Bearer <token from --auth-token-file>"}
 	}
+}
+
+// localWithoutLogin lets a client on this machine in when no login is
+// configured, so `flowslo serve` on its default address works at
+// http://localhost:8080 while the network is refused. Once a token or proxy
+// header is configured everyone must use it: a reverse proxy on the same
+// host would otherwise pass the whole world in as loopback. Requests that
+// carry forwarding headers came through a proxy and never count as local.
+func (s *Server) localWithoutLogin(r *http.Request) bool {
+	a := s.opts.Access
+	if a.Token != "" || a.ProxyHeader != "" {
+		return false
+	}
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // securityHeaders: no inline scripts or styles, no framing, no sniffing.

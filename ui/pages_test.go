@@ -212,6 +212,41 @@ func TestAccessBeyondLoopback(t *testing.T) {
 	}
 }
 
+// TestLocalClientsWithoutLogin: on an all-interfaces address with no login
+// configured (the default `flowslo serve`), this machine's browser gets in
+// and the network does not; a configured token binds local clients too.
+func TestLocalClientsWithoutLogin(t *testing.T) {
+	d := newDemo(3)
+	fetch := func(h http.Handler, remote string, hdr ...string) int {
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/slos", nil)
+		r.RemoteAddr = remote
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	open := remoteServer(d, Access{})
+	for _, tc := range []struct {
+		remote string
+		hdr    []string
+		want   int
+	}{
+		{"127.0.0.1:50000", nil, 200},
+		{"[::1]:50000", nil, 200},
+		{"10.1.2.3:50000", nil, 403},
+		{"127.0.0.1:50000", []string{"X-Forwarded-For", "203.0.113.9"}, 403},
+	} {
+		if got := fetch(open, tc.remote, tc.hdr...); got != tc.want {
+			t.Errorf("no login configured, client %s %v: %d, want %d", tc.remote, tc.hdr, got, tc.want)
+		}
+	}
+	if got := fetch(remoteServer(d, Access{Token: "s3cret"}), "127.0.0.1:50000"); got != 401 {
+		t.Errorf("token configured, local client without it: %d, want 401", got)
+	}
+}
+
 func TestLoginForm(t *testing.T) {
 	h := remoteServer(newDemo(3), Access{Token: "s3cret"})
 	form := get(t, h, "/login?next=/alerts")

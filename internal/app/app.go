@@ -207,7 +207,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.startLoops()
 	a.started.Store(true)
 	if err := a.httpOptions.AccessProblem(); err != nil {
-		a.log.Warn("the UI and API answer only loopback clients until a login is configured", "reason", err)
+		a.log.Warn("the UI and API answer only clients on this machine until --auth-token-file or --auth-proxy-header is given", "http", a.opts.HTTPAddr)
 	}
 	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.ingest.GRPCAddr(), "otlp_http", a.ingest.HTTPAddr(), "version", Version)
 	return nil
