@@ -94,7 +94,10 @@ func (a Access) authorized(r *http.Request) bool {
 // requireAuth lets loopback servers through and asks everyone else for
 // the token: API clients get 401, browsers the login form.
 func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
-	open := isLoopback(s.opts.Addr)
+	// A loopback listener is open to its own machine only, unless a login
+	// is configured: then a reverse proxy on this host may be forwarding
+	// the world, and everyone logs in.
+	open := isLoopback(s.opts.Addr) && s.opts.Access.Token == "" && s.opts.Access.ProxyHeader == ""
 	return func(c echo.Context) error {
 		r := c.Request()
 		if open || openPath(r.URL.Path) || s.opts.Access.authorized(r) || s.localWithoutLogin(r) {

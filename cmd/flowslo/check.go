@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -29,6 +30,7 @@ const fastBurn = 14.4
 type checkOptions struct {
 	url, slo, flow string
 	minBudget      float64 // percent
+	token          string  // for a flowslo that requires a login
 }
 
 func check(args []string, stdout, stderr io.Writer) int {
@@ -39,9 +41,16 @@ func check(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.slo, "slo", "", "the SLO to check")
 	fs.StringVar(&o.flow, "flow", "", "the flow to check (every SLO of it)")
 	fs.Float64Var(&o.minBudget, "min-budget", 0, "not ready below this percent of error budget left")
+	tokenFile := fs.String("token-file", "", "file with flowslo's API token (or set FLOWSLO_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return checkUnknown
 	}
+	tok, err := readToken(*tokenFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowslo check:", err)
+		return checkUnknown
+	}
+	o.token = tok
 	if (o.slo == "") == (o.flow == "") {
 		fmt.Fprintln(stderr, "flowslo check: give exactly one of --slo NAME or --flow NAME")
 		return checkUnknown
@@ -69,7 +78,7 @@ func fetchCheckSLOs(o checkOptions) ([]checkSLO, error) {
 	base := strings.TrimRight(o.url, "/")
 	if o.slo != "" {
 		var one checkSLO
-		if err := getJSON(base+"/api/v1/slos/"+url.PathEscape(o.slo), &one); err != nil {
+		if err := getJSON(base+"/api/v1/slos/"+url.PathEscape(o.slo), o.token, &one); err != nil {
 			return nil, err
 		}
 		return []checkSLO{one}, nil
@@ -77,7 +86,7 @@ func fetchCheckSLOs(o checkOptions) ([]checkSLO, error) {
 	var all struct {
 		SLOs []checkSLO `json:"slos"`
 	}
-	if err := getJSON(base+"/api/v1/slos", &all); err != nil {
+	if err := getJSON(base+"/api/v1/slos", o.token, &all); err != nil {
 		return nil, err
 	}
 	var out []checkSLO
@@ -94,9 +103,33 @@ func fetchCheckSLOs(o checkOptions) ([]checkSLO, error) {
 
 var errNotFound = errors.New("not found")
 
-func getJSON(u string, v any) error {
+// readToken reads the API token from a file, or FLOWSLO_TOKEN.
+func readToken(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv("FLOWSLO_TOKEN")), nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("read --token-file: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	if err != nil {
+		return "", fmt.Errorf("read --token-file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func getJSON(u, token string, v any) error {
 	client := &http.Client{Timeout: 15 * time.Second}
-	resp, err := client.Get(u)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("--url %q: %w", u, err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("flowslo unreachable: %w", err)
 	}
@@ -104,6 +137,9 @@ func getJSON(u string, v any) error {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", u, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("flowslo refused the request (%s): pass its token with --token-file or FLOWSLO_TOKEN", resp.Status)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		var e struct{ Error string }

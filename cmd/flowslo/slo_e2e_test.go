@@ -129,3 +129,27 @@ func near(t *testing.T, what string, got *float64, want float64) {
 		t.Errorf("%s = %g, want %g", what, *got, want)
 	}
 }
+
+// TestCheckWithToken: a flowslo that requires a login answers `flowslo
+// check` only with the token, and says how to give it otherwise.
+func TestCheckWithToken(t *testing.T) {
+	dir := t.TempDir()
+	sloFile, tokenFile := filepath.Join(dir, "login.yaml"), filepath.Join(dir, "token")
+	if err := os.WriteFile(sloFile, []byte(loginSLO), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tokenFile, []byte("0123456789abcdef0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, t.TempDir(), "--slo", sloFile, "--auth-token-file", tokenFile)
+	base := "http://" + s.httpAddr
+
+	var out strings.Builder
+	if code := check([]string{"--url", base, "--slo", "login-success"}, &out, &out); code != checkUnknown || !strings.Contains(out.String(), "--token-file") {
+		t.Errorf("without the token: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := check([]string{"--url", base, "--slo", "login-success", "--token-file", tokenFile}, &out, &out); code != checkReady {
+		t.Errorf("with the token: exit %d, %q", code, out.String())
+	}
+}
