@@ -13,7 +13,8 @@ type WindowCounts struct {
 
 // Counts returns, per SLO, the events in each window ending at `at` (the
 // windows burn-rate alerts compare). It reads the rollups and open minutes
-// like Evaluate, in the same one query, whatever the windows.
+// like Evaluate, in two queries (open minutes, then rollups), whatever the
+// windows.
 func (e *Engine) Counts(ctx context.Context, windows []time.Duration, at time.Time) (map[string]map[time.Duration]WindowCounts, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -29,7 +30,11 @@ func (e *Engine) Counts(ctx context.Context, windows []time.Duration, at time.Ti
 	for i, w := range windows {
 		cols[i] = p.column(windowStart(at, w))
 	}
-	whole, err := e.queryWhole(ctx, p)
+	open, err := e.readOpen(ctx, p, wholeRows)
+	if err != nil {
+		return nil, err
+	}
+	whole, err := e.queryWhole(ctx, p, open.whole)
 	if err != nil {
 		return nil, err
 	}

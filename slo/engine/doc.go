@@ -10,8 +10,10 @@
 // every evaluation. So reads never need FINAL, a span arriving late within
 // the horizon is counted, and nothing is counted twice.
 //
-// One evaluation of every SLO is two queries (whole SLOs, then slices), each
-// one scan of slo_rollup plus the open minutes, however many SLOs there are.
+// One evaluation of every SLO is three queries however many SLOs there
+// are: one scan of the open minutes' raw rows for all SLOs (raw.go), then
+// the whole SLOs and the slices, each one scan of the rollups with the open
+// minutes' counts passed in as a parameter.
 //
 // engine is a domain package: it imports no store driver. It needs only a
 // Querier, which store.Store satisfies.

@@ -52,6 +52,14 @@ func (e *Engine) plan(now time.Time) *plan {
 		}
 		p.live, p.progress = append(p.live, live), append(p.progress, prog)
 	}
+	// Open minutes are read as minutes (lvl 0), so the split must not come
+	// after any of them: a watermark left behind (no roll-up before this
+	// evaluation) moves it back.
+	for _, l := range p.live {
+		if !l.IsZero() && l.Before(p.split) {
+			p.split = l.Truncate(time.Hour)
+		}
+	}
 	for _, w := range BurnWindows {
 		p.burnCol = append(p.burnCol, col(windowStart(now, w.D)))
 	}
@@ -62,7 +70,7 @@ func (e *Engine) plan(now time.Time) *plan {
 func (p *plan) earliest() time.Time { return slices.MinFunc(p.starts, time.Time.Compare) }
 
 // Evaluate computes every SLO's numbers now, keeps them for Status and
-// returns them. It costs two queries however many SLOs there are.
+// returns them. It costs three queries however many SLOs there are.
 func (e *Engine) Evaluate(ctx context.Context) ([]SLOStatus, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -77,16 +85,21 @@ func (e *Engine) Evaluate(ctx context.Context) ([]SLOStatus, error) {
 		return out, nil
 	}
 	t0 := time.Now()
-	whole, err := e.queryWhole(ctx, p)
+	open, err := e.readOpen(ctx, p, wholeRows|sliceRows)
 	if err != nil {
 		return nil, err
 	}
 	t1 := time.Now()
-	sliced, err := e.querySlices(ctx, p)
+	whole, err := e.queryWhole(ctx, p, open.whole)
 	if err != nil {
 		return nil, err
 	}
-	e.opts.Logger.Debug("evaluated", "whole", t1.Sub(t0), "slices", time.Since(t1))
+	t2 := time.Now()
+	sliced, err := e.querySlices(ctx, p, open.slices)
+	if err != nil {
+		return nil, err
+	}
+	e.opts.Logger.Debug("evaluated", "open", t1.Sub(t0), "whole", t2.Sub(t1), "slices", time.Since(t2))
 	for i, s := range p.slos {
 		out[i] = e.status(s, p, i, whole[s.Name], sliced[s.Name])
 	}
@@ -175,10 +188,12 @@ func rollupRows(b *params, p *plan, sliceCond string) string {
 }
 
 // queryWhole returns per SLO the counts since each window start.
-func (e *Engine) queryWhole(ctx context.Context, p *plan) (map[string][]counts, error) {
+func (e *Engine) queryWhole(ctx context.Context, p *plan, open []string) (map[string][]counts, error) {
 	b := newParams("e")
 	parts := []string{rollupRows(b, p, "slice_key = ''")}
-	parts = append(parts, liveRows(b, p, false)...)
+	if len(open) > 0 {
+		parts = append(parts, openSQL(b, open))
+	}
 	q := "SELECT slo, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo"
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
@@ -216,13 +231,15 @@ type sliceRow struct {
 // querySlices returns per SLO its slice values' counts since each window
 // start, the values beyond SliceCap (by events over the longest window)
 // merged into "other".
-func (e *Engine) querySlices(ctx context.Context, p *plan) (map[string][]sliceRow, error) {
+func (e *Engine) querySlices(ctx context.Context, p *plan, open []string) (map[string][]sliceRow, error) {
 	b := newParams("e")
 	parts := []string{rollupRows(b, p, "slice_key NOT IN ('', '~', '^')")}
 	if !slices.ContainsFunc(p.slos, func(s *slo.SLO) bool { return len(s.Slices) > 0 }) {
 		return nil, nil
 	}
-	parts = append(parts, liveRows(b, p, true)...)
+	if len(open) > 0 {
+		parts = append(parts, openSQL(b, open))
+	}
 	var outer []string
 	for i := range p.starts {
 		outer = append(outer, fmt.Sprintf("sum(c%dg), sum(c%dt)", i, i))
@@ -278,50 +295,59 @@ func sortSlices(rs []sliceRow, p *plan) {
 	})
 }
 
-// liveRows aggregates the open minutes of every current SLO from raw rows:
-// one scan per table however many SLOs read it. Each raw row yields a hit
-// (slo, slice_key, slice_value, good) per SLO whose total filter it
-// passes; whole-SLO hits have slice_key ”.
-func liveRows(b *params, p *plan, sliced bool) []string {
-	type group struct {
-		hits  []string
-		first time.Time
-	}
-	byTable := map[string]*group{}
-	var tables []string
+// openRows are the open minutes of one evaluation as tuple literals
+// (slo, slice_key, hex(slice_value), minute, good, total): whole SLOs and
+// slices apart.
+type openRows struct{ whole, slices []string }
+
+// readOpen aggregates the open minutes of every current SLO from raw rows
+// in one query, one scan per table however many SLOs read it (see
+// rawSet). The rows then go into the evaluation queries as a parameter
+// value: with the raw aggregation inlined as a subquery, ClickHouse's
+// analyser took about 30 ms per window column to plan the query around it
+// (0.7 s for 200 SLOs), against 0.15 s for the aggregation on its own.
+func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, error) {
+	var slos []*slo.SLO
+	var starts []time.Time
 	for i, s := range p.slos {
-		if p.live[i].IsZero() || sliced && len(s.Slices) == 0 {
-			continue
+		if !p.live[i].IsZero() {
+			slos, starts = append(slos, s), append(starts, p.live[i])
 		}
-		g := byTable[s.SLI.Table]
-		if g == nil {
-			g = &group{first: p.live[i]}
-			byTable[s.SLI.Table] = g
-			tables = append(tables, s.SLI.Table)
+	}
+	out := &openRows{}
+	if len(slos) == 0 {
+		return out, nil
+	}
+	b := newParams("o")
+	var parts []string
+	for _, r := range rawSets(slos, starts, p.end, false) {
+		parts = append(parts, "SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total FROM (\n"+r.rows(b, kinds)+"\n)")
+	}
+	rows, err := e.q.Query(ctx, strings.Join(parts, "\nUNION ALL\n"), b.p)
+	if err != nil {
+		return nil, fmt.Errorf("read open minutes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, k, v string
+		var minute int64
+		var good, total uint64
+		if err := rows.Scan(&name, &k, &v, &minute, &good, &total); err != nil {
+			return nil, fmt.Errorf("read open minutes: %w", err)
 		}
-		if p.live[i].Before(g.first) {
-			g.first = p.live[i]
-		}
-		pfx := "l" + strconv.Itoa(i) + "_"
-		name, good := b.str(s.Name), "toUInt8("+prefixed(s.SLI.Good, pfx, b.p)+")"
-		var hits []string
-		if sliced {
-			for j, c := range s.SLI.Slices {
-				hits = append(hits, fmt.Sprintf("(%s, '%d', toString(%s), %s)", name, j, prefixed(c, pfx, b.p), good))
-			}
+		t := fmt.Sprintf("(%s,%s,'%s',%d,%d,%d)", quote(name), quote(k), v, minute, good, total)
+		if k == "" {
+			out.whole = append(out.whole, t)
 		} else {
-			hits = append(hits, fmt.Sprintf("(%s, '', '', %s)", name, good))
+			out.slices = append(out.slices, t)
 		}
-		g.hits = append(g.hits, fmt.Sprintf("if((%s) AND %s >= %s, [%s], [])",
-			prefixed(s.SLI.Total, pfx, b.p), rawMinute, b.minute(p.live[i]), strings.Join(hits, ", ")))
 	}
-	var out []string
-	for _, t := range tables {
-		g := byTable[t]
-		out = append(out, fmt.Sprintf(`SELECT hit.1 AS slo, hit.2 AS slice_key, hit.3 AS slice_value, %s AS minute, toUInt64(sum(hit.4)) AS good, count() AS total, toUInt8(0) AS lvl
-FROM %s ARRAY JOIN arrayConcat(%s) AS hit
-WHERE %s
-GROUP BY slo, slice_key, slice_value, minute`, rawMinute, t, strings.Join(g.hits, ", "), timeRange(b, t, g.first, p.end)))
-	}
-	return out
+	return out, rows.Err()
+}
+
+// openSQL selects the open-minute rows ts, columns as rollupRows'. Slice
+// values travel as hex, so any bytes come back exactly.
+func openSQL(b *params, ts []string) string {
+	return "SELECT t.1 AS slo, t.2 AS slice_key, unhex(t.3) AS slice_value, toDateTime(t.4, 'UTC') AS minute, t.5 AS good, t.6 AS total, toUInt8(0) AS lvl\n" +
+		"FROM (SELECT arrayJoin(" + b.add("Array(Tuple(String, String, String, Int64, UInt64, UInt64))", "["+strings.Join(ts, ",")+"]") + ") AS t)"
 }

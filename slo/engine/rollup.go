@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -110,16 +109,22 @@ func (e *Engine) rollCurrent(ctx context.Context) error {
 }
 
 // roll writes the minutes [from, to) of slos, and their new watermark, in
-// one INSERT.
+// one INSERT: one scan of the raw rows per table for all of them.
 func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, from, to time.Time) error {
 	b := newParams("r")
-	var parts []string
-	for i, s := range slos {
-		parts = append(parts, e.rollSelect(b, s, "a"+strconv.Itoa(i)+"_", from, to),
-			bookkeeping(b, s, progressKey, to))
+	starts := make([]time.Time, len(slos))
+	for i := range starts {
+		starts[i] = from
 	}
-	q := "INSERT INTO slo_rollup (slo, hash, slice_key, slice_value, minute, good, total, hist_b, hist_c)\n" +
-		strings.Join(parts, "\nUNION ALL\n")
+	var rows []string
+	for _, r := range rawSets(slos, starts, to, true) {
+		rows = append(rows, r.rows(b, wholeRows|sliceRows))
+	}
+	parts := []string{e.capSlices(b, strings.Join(rows, "\nUNION ALL\n"))}
+	for _, s := range slos {
+		parts = append(parts, bookkeeping(b, s, progressKey, to))
+	}
+	q := "INSERT INTO slo_rollup (" + rawCols + ")\n" + strings.Join(parts, "\nUNION ALL\n")
 	if err := e.q.Exec(ctx, q, b.p); err != nil {
 		return fmt.Errorf("roll up %s to %s: %w", from.Format(time.RFC3339), to.Format(time.RFC3339), err)
 	}
@@ -131,35 +136,21 @@ func bookkeeping(b *params, s *slo.SLO, k string, at time.Time) string {
 		", toUInt64(0), toUInt64(0), CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')"
 }
 
-// rollSelect aggregates one SLO's raw rows in [from, to) per minute: the
-// whole SLO (slice_key ”) and each slice. Within the range, a slice keeps
-// its SliceCap most frequent values by name and counts the rest as
-// "other"; the whole-SLO rows are exact regardless.
-func (e *Engine) rollSelect(b *params, s *slo.SLO, pfx string, from, to time.Time) string {
-	hist := "CAST([], 'Array(UInt16)') AS hb, CAST([], 'Array(UInt64)') AS hc"
-	outerHist := "CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')"
-	if s.Indicator.Latency > 0 {
-		hist = "sumMap([" + histBucketSQL + "], [toUInt64(1)]) AS hs, hs.1 AS hb, hs.2 AS hc"
-		outerHist = "(sumMap(hb, hc) AS ohs).1, ohs.2"
-	}
-	return fmt.Sprintf(`SELECT %s, %s, k, if(k = '' OR rnk <= %s, v, 'other') AS sv, m, sum(g), sum(c), %s
+// capSlices applies the slice cap to rows (rawCols, per minute): within
+// the rolled range, each SLO's slice keeps its SliceCap most frequent
+// values and counts the rest as "other"; the whole-SLO rows (slice_key
+// ”) are exact regardless.
+func (e *Engine) capSlices(b *params, rows string) string {
+	return fmt.Sprintf(`SELECT slo, hash, slice_key, if(slice_key = '' OR rnk <= %s, slice_value, 'other') AS sv, minute,
+	sum(good), sum(total), (sumMap(hist_b, hist_c) AS hs).1, hs.2
 FROM (
-	SELECT *, dense_rank() OVER (PARTITION BY k ORDER BY kt DESC, v) AS rnk
+	SELECT *, dense_rank() OVER (PARTITION BY slo, slice_key ORDER BY kt DESC, slice_value) AS rnk
 	FROM (
-		SELECT *, sum(c) OVER (PARTITION BY k, v) AS kt
-		FROM (
-			SELECT %s AS m, kv.1 AS k, kv.2 AS v, countIf(%s) AS g, count() AS c, %s
-			FROM %s ARRAY JOIN %s AS kv
-			WHERE %s AND (%s)
-			GROUP BY m, k, v
-		)
+		SELECT *, sum(total) OVER (PARTITION BY slo, slice_key, slice_value) AS kt
+		FROM (%s)
 	)
 )
-GROUP BY k, sv, m`,
-		b.str(s.Name), b.str(s.Hash), b.num(int64(e.opts.SliceCap)), outerHist,
-		rawMinute, prefixed(s.SLI.Good, pfx, b.p), hist,
-		s.SLI.Table, sliceTuples(s, pfx, b.p, true),
-		timeRange(b, s.SLI.Table, from, to), prefixed(s.SLI.Total, pfx, b.p))
+GROUP BY slo, hash, slice_key, sv, minute`, b.num(int64(e.opts.SliceCap)), rows)
 }
 
 // sliceTuples is the array of (slice_key, value) pairs each raw row
@@ -234,7 +225,7 @@ func (e *Engine) backfill(ctx context.Context, s *slo.SLO, st *state) error {
 	e.mu.Unlock()
 	if closed.IsZero() {
 		b := newParams("r")
-		q := "INSERT INTO slo_rollup (slo, hash, slice_key, slice_value, minute, good, total, hist_b, hist_c) " +
+		q := "INSERT INTO slo_rollup (" + rawCols + ") " +
 			bookkeeping(b, s, startKey, from)
 		if err := e.q.Exec(ctx, q, b.p); err != nil {
 			return fmt.Errorf("backfill %s: %w", s.Name, err)

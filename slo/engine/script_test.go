@@ -134,6 +134,9 @@ func (s *script) run(f []string) error {
 		return rows.Err()
 	case "tick":
 		return s.e.Tick(s.ctx)
+	case "evaluate":
+		_, err := s.e.Evaluate(s.ctx)
+		return err
 	case "backfill":
 		return s.e.Backfill(s.ctx)
 	case "expect":

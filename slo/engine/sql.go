@@ -41,6 +41,12 @@ func (b *params) add(typ, value string) string {
 	return "{" + name + ":" + typ + "}"
 }
 
+// prefix returns a fresh prefix for the placeholders of one expression.
+func (b *params) prefix() string {
+	b.n++
+	return b.pfx + "f" + strconv.Itoa(b.n-1) + "_"
+}
+
 func (b *params) str(s string) string       { return b.add("String", s) }
 func (b *params) num(n int64) string        { return b.add("Int64", strconv.FormatInt(n, 10)) }
 func (b *params) minute(t time.Time) string { return "toDateTime(" + b.num(t.Unix()) + ", 'UTC')" }
