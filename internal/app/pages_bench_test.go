@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+)
+
+// BenchmarkPages times every page and its API with 200 SLOs (a quarter
+// sliced by version and platform) evaluated by the real engine on chDB, as
+// a browser would fetch them.
+//
+//	go test ./internal/app -run '^$' -bench Pages -benchtime 20x
+func BenchmarkPages(b *testing.B) {
+	dir := b.TempDir()
+	sloFile := filepath.Join(dir, "slos.yaml")
+	writeFile(b, sloFile, manySLOs(200))
+	a := startAppWith(b, func(o *Options) { o.SLOPath = sloFile })
+	sendLogins(b, a, 20)
+	t0 := time.Now()
+	waitBackfilled(b, a, 10*time.Minute)
+	b.Logf("200 SLOs backfilled over 28 days in %s", time.Since(t0).Round(time.Second))
+
+	base := "http://" + a.HTTPAddr()
+	for _, path := range []string{"/", "/slos/slo-7", "/readiness", "/services", "/alerts", "/traces/" + strings.Repeat("30", 16),
+		"/api/v1/slos", "/api/v1/flows", "/api/v1/readiness", "/api/v1/slos/slo-7/series?step=300"} {
+		b.Run(strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "_"), func(b *testing.B) {
+			var worst time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				resp, err := http.Get(base + path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("%s: %s", path, resp.Status)
+				}
+				worst = max(worst, time.Since(t0))
+			}
+			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+		})
+	}
+}
+
+// manySLOs writes n SLOs over 4 flows; every fourth is sliced.
+func manySLOs(n int) string {
+	var sb strings.Builder
+	sb.WriteString("slos:\n")
+	flows := []string{"login", "feed", "checkout", "push"}
+	for i := range n {
+		fmt.Fprintf(&sb, `  - name: slo-%d
+    flow: %s
+    service: auth-api
+    objective: 99.5
+    window: 28d
+    indicator:
+      source: traces
+      total: 'name == "POST /v1/login" && attributes["app.platform"] != "slo-%d"'
+      bad: 'status.code == "Error"'
+`, i, flows[i%len(flows)], i)
+		if i%4 == 0 {
+			sb.WriteString(`    slices: ['resource.attributes["service.version"]', 'attributes["app.platform"]']` + "\n")
+		}
+	}
+	return sb.String()
+}
+
+// sendLogins sends batches of 1000 login spans with the OTel SDK exporter.
+func sendLogins(b *testing.B, a *App, batches int) {
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(a.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer exp.Shutdown(context.Background())
+	for i := range batches {
+		if err := exp.ExportSpans(context.Background(), loginSpans(i, 1000)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func waitBackfilled(b *testing.B, a *App, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		pending := 0
+		for _, p := range a.engine.Progress() {
+			if p.State != "current" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	b.Fatalf("SLOs not backfilled within %s", within)
+}
