@@ -17,6 +17,7 @@ import (
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
 
 // The evaluation benchmark: FLOWSLO_BENCH_SPANS spans (default 50 million)
@@ -42,7 +43,7 @@ func benchEngine(b *testing.B) *engine.Engine {
 
 func setupBench(b *testing.B) (*engine.Engine, error) {
 	ctx := context.Background()
-	st, err := chdb.Open(ctx, chdb.Options{DataDir: dataDir, Database: "bench"})
+	st, err := chdb.Open(ctx, chdb.Options{DataDir: chdbtest.DataDir(), Database: "bench"})
 	if err != nil {
 		return nil, err
 	}
