@@ -22,6 +22,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
 
 // These tests run the real binary as a separate process, because what they
@@ -235,24 +236,7 @@ func storedKeys(t *testing.T, dataDir string) map[string]int {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rows, err := st.Query(context.Background(), "SELECT SpanAttributes['test.key'], count() FROM otel_traces GROUP BY 1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n uint64
-		if err := rows.Scan(&k, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[k] = int(n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return chdbtest.CountBy(t, st, "SELECT SpanAttributes['test.key'], count() FROM otel_traces GROUP BY 1")
 }
 
 func TestMissingLibraryGivesOneClearLine(t *testing.T) {

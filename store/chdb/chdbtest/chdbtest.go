@@ -59,3 +59,27 @@ func Open(t testing.TB) store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// CountBy runs query, which must select a string key and a count, and
+// returns the count of each key: how many times each span or log landed.
+func CountBy(t testing.TB, st store.Store, query string) map[string]int {
+	t.Helper()
+	rows, err := st.Query(context.Background(), query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var k string
+		var n uint64
+		if err := rows.Scan(&k, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = int(n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
