@@ -90,7 +90,7 @@ func sloFiles(path string) ([]string, error) {
 func parse(file string, data []byte, p *problems) []*SLO {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlError(err)
+		line, msg := YAMLError(err)
 		p.add(file, line, "%s: fix the YAML syntax", msg)
 		return nil
 	}
@@ -158,8 +158,9 @@ func checkUnique(slos []*SLO, p *problems) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line ([0-9]+): `)
 
-// yamlError splits yaml.v3's "yaml: line 7: msg" so it reads like our errors.
-func yamlError(err error) (int, string) {
+// YAMLError splits yaml.v3's "yaml: line 7: msg" into the line and the
+// message, so YAML syntax errors read like flowslo's own (file:line: msg).
+func YAMLError(err error) (int, string) {
 	msg := err.Error()
 	m := yamlLine.FindStringSubmatch(msg)
 	if m == nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flowslo/flowslo/slo"
 	"gopkg.in/yaml.v3"
 )
 
@@ -189,7 +190,7 @@ func (c *converter) decode(data []byte) []*document {
 			return docs
 		}
 		if err != nil {
-			line, msg := yamlError(err)
+			line, msg := slo.YAMLError(err)
 			c.problem(&Document{Num: num}, line, "", "%s: fix the YAML syntax (the documents after it were not read)", msg)
 			return docs
 		}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -174,17 +172,4 @@ func keyAt(keys []keyLine, line int) keyLine {
 		}
 	}
 	return at
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line ([0-9]+): `)
-
-// yamlError splits yaml.v3's "yaml: line 7: msg" so it reads like our errors.
-func yamlError(err error) (int, string) {
-	msg := err.Error()
-	m := yamlLine.FindStringSubmatch(msg)
-	if m == nil {
-		return 0, strings.TrimPrefix(msg, "yaml: ")
-	}
-	line, _ := strconv.Atoi(m[1])
-	return line, msg[len(m[0]):]
 }
