@@ -8,15 +8,18 @@ import (
 	"github.com/flowslo/flowslo/slo/expr"
 )
 
-// definition is what the hash covers. Expressions enter in canonical form,
-// so reformatting a file or an expression keeps the hash.
+// definition is what the hash covers: what decides which events count and
+// how (filters, latency threshold, slices), so a new hash means new counts
+// and a backfill. The objective, window and alert settings change no
+// count and are left out: changing them keeps the rollups. Expressions
+// enter in canonical form, so reformatting a file or an expression keeps
+// the hash.
 type definition struct {
 	Source    expr.Source `json:"source"`
 	Total     string      `json:"total"`
 	Good      string      `json:"good,omitempty"`
 	Bad       string      `json:"bad,omitempty"`
 	LatencyNS int64       `json:"latency_ns,omitempty"`
-	Objective float64     `json:"objective"`
 	Slices    []string    `json:"slices"`
 }
 
@@ -29,7 +32,6 @@ func hash(s *SLO) string {
 		Good:      canonical(in.Source, in.Good),
 		Bad:       canonical(in.Source, in.Bad),
 		LatencyNS: in.Latency.Nanoseconds(),
-		Objective: s.Objective,
 	}
 	for _, sl := range s.Slices {
 		def.Slices = append(def.Slices, canonical(in.Source, sl))

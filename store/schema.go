@@ -100,6 +100,40 @@ var Migrations = []Migration{
 	{4, "create ingest staging for otel_logs", func(o MigrateOptions) []string {
 		return stagingDDL(o, "otel_logs", logStagingColumns)
 	}},
+	{5, "record insertion time in otel_traces and otel_logs", func(o MigrateOptions) []string {
+		return append(insertedColumnDDL(o, "otel_traces"), insertedColumnDDL(o, "otel_logs")...)
+	}},
+}
+
+// InsertedColumn is when ClickHouse stored a row of otel_traces or
+// otel_logs: a MATERIALIZED column (the server computes it on insert, no
+// writer sends it, SELECT * leaves it out), so it holds whoever writes the
+// tables, the upstream collector's clickhouseexporter included. The SLO
+// engine counts rows by it: everything inserted since its last roll,
+// whatever the rows' own timestamps (see package slo/engine).
+const InsertedColumn = "FlowsloInserted"
+
+// insertedColumn is InsertedColumn's definition in CREATE TABLE, with a
+// minmax index: rolls and live reads select the rows inserted after a
+// watermark, which sit in the few newest parts.
+const insertedColumn = `	FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64(3) CODEC(Delta, ZSTD(1)),
+	INDEX idx_flowslo_inserted FlowsloInserted TYPE minmax GRANULARITY 1,
+`
+
+// insertedColumnDDL adds InsertedColumn to a table created before it
+// existed. Rows already stored get time 0 (inserted "long ago", so the
+// engine's backfills count them) before the expression becomes now64(3):
+// a MATERIALIZED column missing from old parts would otherwise be computed
+// at read time, as the current time, on every read. On tables created with
+// the column every statement is a no-op.
+func insertedColumnDDL(o MigrateOptions, table string) []string {
+	alter := "ALTER TABLE " + table + o.OnCluster() + " "
+	return []string{
+		alter + "ADD COLUMN IF NOT EXISTS " + InsertedColumn + " DateTime64(3, 'UTC') MATERIALIZED toDateTime64(0, 3, 'UTC') CODEC(Delta, ZSTD(1))",
+		alter + "MATERIALIZE COLUMN " + InsertedColumn + " SETTINGS mutations_sync = 2",
+		alter + "MODIFY COLUMN " + InsertedColumn + " DateTime64(3, 'UTC') MATERIALIZED now64(3) CODEC(Delta, ZSTD(1))",
+		alter + "ADD INDEX IF NOT EXISTS idx_flowslo_inserted " + InsertedColumn + " TYPE minmax GRANULARITY 1",
+	}
 }
 
 // Migrate brings the database s works in up to the latest schema version,
@@ -200,7 +234,7 @@ func tracesDDL(o MigrateOptions) string {
 		TraceState String,
 		Attributes Map(LowCardinality(String), String)
 	) CODEC(ZSTD(1)),
-	INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+` + insertedColumn + `	INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
 	INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
 	INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
 	INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
@@ -235,7 +269,7 @@ func logsDDL(o MigrateOptions) string {
 	ScopeAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
 	LogAttributes Map(LowCardinality(String), String) CODEC(ZSTD(1)),
 	EventName String CODEC(ZSTD(1)),
-	INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
+` + insertedColumn + `	INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
 	INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
 	INDEX idx_res_attr_value mapValues(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
 	INDEX idx_scope_attr_key mapKeys(ScopeAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,

@@ -6,13 +6,11 @@ import (
 )
 
 // SLO engine tables (package slo/engine). Their versions start at 100 so
-// they never collide with the numbers of the core tables above; Migrate
-// applies steps in slice order and records each version, so the gap is
-// harmless.
+// they never collide with the numbers of the core tables; Migrate applies
+// steps in slice order and records each version, so the gap is harmless.
 func init() {
 	Migrations = append(Migrations,
-		Migration{100, "create slo_rollup", func(o MigrateOptions) []string { return []string{sloRollupDDL(o)} }},
-		Migration{101, "create slo_rollup_hour", func(o MigrateOptions) []string { return sloRollupHourDDL(o) }},
+		Migration{102, "slo_rollup counted by insertion (replaces 100, 101)", func(o MigrateOptions) []string { return sloRollupDDL(o) }},
 	)
 }
 
@@ -20,57 +18,54 @@ func init() {
 // quarter calendar windows can still be evaluated after raw rows expire.
 const SLORollupTTLDays = 120
 
-// sloRollupDDL: one row per SLO definition (name + hash), minute and slice
-// value, written once when the minute is closed (append only, never
-// replaced, so reads need no FINAL; every read sums). slice_key is "" for
-// the whole SLO, the slice's index ("0", "1", …) for per-slice rows, and
-// "~" (progress: minutes before this one are rolled up) or "^" (where the
-// backfill started) for the engine's bookkeeping rows. hist_b/hist_c are a
-// sparse latency histogram: bucket numbers and their counts.
-func sloRollupDDL(o MigrateOptions) string {
-	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine()).Replace(
-		`CREATE TABLE IF NOT EXISTS slo_rollup{on_cluster} (
+// sloRollupDDL: the SLO engine's counts, replacing the first design's
+// append-only minute table and its hourly materialized view (versions 100
+// and 101, dropped here: their minutes were keyed on a late-data horizon
+// and cannot be converted; the engine backfills from raw rows).
+//
+// One table holds, per SLO definition (slo, hash): good and total per
+// minute (res 0) and per hour (res 1) of the events' own timestamps, per
+// slice value (slice_key "" is the whole SLO, "0", "1", … a slice), and
+// one bookkeeping row (res 2) with where rolling stands. A roll writes all
+// three kinds in one INSERT, which is one part (no partition key, one
+// insert block), so a roll is in the table entirely or not at all.
+//
+// Rolls add: a minute gets a row from every roll that saw events for it
+// (late events included), and AggregatingMergeTree sums rows with the same
+// key as parts merge. Reads always sum, so they never need FINAL.
+// Bookkeeping columns aggregate by max or min so the newest watermark wins:
+// rolled (max, ms): every raw row inserted before it is counted; cutoff
+// (min, ms): rows inserted before it are counted by backfill chunks, rows
+// inserted from it by rolls; backfilled (min, unix s): backfill chunks have
+// counted the rows before cutoff whose Timestamp is from here on.
+func sloRollupDDL(o MigrateOptions) []string {
+	engine := "AggregatingMergeTree"
+	if o.Cluster != "" {
+		engine = "ReplicatedAggregatingMergeTree"
+	}
+	return []string{
+		"DROP VIEW IF EXISTS slo_rollup_hour_mv" + o.OnCluster(),
+		"DROP TABLE IF EXISTS slo_rollup_hour" + o.OnCluster(),
+		"DROP TABLE IF EXISTS slo_rollup" + o.OnCluster(),
+		strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", engine, "{ttl}", strconv.Itoa(SLORollupTTLDays)).Replace(
+			`CREATE TABLE IF NOT EXISTS slo_rollup{on_cluster} (
 	slo LowCardinality(String),
 	hash LowCardinality(String),
+	res UInt8,
 	slice_key LowCardinality(String),
 	slice_value String CODEC(ZSTD(1)),
 	minute DateTime('UTC') CODEC(Delta, ZSTD(1)),
-	good UInt64 CODEC(T64, ZSTD(1)),
-	total UInt64 CODEC(T64, ZSTD(1)),
-	hist_b Array(UInt16) CODEC(ZSTD(1)),
-	hist_c Array(UInt64) CODEC(ZSTD(1))
+	good SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+	total SimpleAggregateFunction(sum, UInt64) CODEC(T64, ZSTD(1)),
+	hist SimpleAggregateFunction(sumMap, Tuple(Array(UInt16), Array(UInt64))) CODEC(ZSTD(1)),
+	rolled SimpleAggregateFunction(max, Int64),
+	cutoff SimpleAggregateFunction(min, Int64),
+	backfilled SimpleAggregateFunction(min, Int64)
 ) ENGINE = {engine}
-PARTITION BY toYYYYMM(minute)
-ORDER BY (slice_key, slo, hash, slice_value, minute)
-TTL minute + toIntervalDay(` + strconv.Itoa(SLORollupTTLDays) + `)`)
-}
-
-// sloRollupHourDDL: slo_rollup summed per hour, filled by a materialized
-// view on every insert into slo_rollup, so the two never disagree. Long
-// windows read whole hours here and only their ragged edges from
-// slo_rollup (28 days: 672 rows per SLO instead of 40 320). Rows of one
-// hour merge in the background (SummingMergeTree); reads sum anyway.
-func sloRollupHourDDL(o MigrateOptions) []string {
-	engine := "SummingMergeTree"
-	if o.Cluster != "" {
-		engine = "ReplicatedSummingMergeTree"
-	}
-	return []string{
-		`CREATE TABLE IF NOT EXISTS slo_rollup_hour` + o.OnCluster() + ` (
-	slo LowCardinality(String),
-	hash LowCardinality(String),
-	slice_key LowCardinality(String),
-	slice_value String CODEC(ZSTD(1)),
-	hour DateTime('UTC') CODEC(Delta, ZSTD(1)),
-	good UInt64 CODEC(T64, ZSTD(1)),
-	total UInt64 CODEC(T64, ZSTD(1))
-) ENGINE = ` + engine + `((good, total))
-PARTITION BY toYYYYMM(hour)
-ORDER BY (slice_key, slo, hash, slice_value, hour)
-TTL hour + toIntervalDay(` + strconv.Itoa(SLORollupTTLDays) + `)`,
-		`CREATE MATERIALIZED VIEW IF NOT EXISTS slo_rollup_hour_mv` + o.OnCluster() + ` TO slo_rollup_hour AS
-SELECT slo, hash, slice_key, slice_value, toStartOfHour(minute) AS hour, sum(good) AS good, sum(total) AS total
-FROM slo_rollup WHERE slice_key NOT IN ('~', '^')
-GROUP BY slo, hash, slice_key, slice_value, hour`,
+ORDER BY (res, slice_key, slo, hash, slice_value, minute)
+TTL minute + toIntervalDay({ttl}) WHERE res < 2`),
+		// The hourly rows under the name dashboards and Grafana panels read.
+		"CREATE VIEW IF NOT EXISTS slo_rollup_hour" + o.OnCluster() +
+			" AS SELECT slo, hash, slice_key, slice_value, minute AS hour, good, total FROM slo_rollup WHERE res = 1",
 	}
 }

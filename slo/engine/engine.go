@@ -22,10 +22,16 @@ type Options struct {
 	Clock func() time.Time
 	// Interval between rollup and evaluation cycles in Run; default 5 s.
 	Interval time.Duration
-	// Lateness is how late a span may arrive and still be counted: minutes
-	// are written to slo_rollup once they are older than this. Default 10m.
-	Lateness time.Duration
-	// BackfillChunk is the time range one backfill INSERT covers; default 24h.
+	// RollMargin is how far behind ClickHouse's clock rolls stay, so rows
+	// whose insert has just ended are visible; default 2 s. Running INSERTs
+	// hold rolls back by themselves (see safePoint). Raise it when writers
+	// use async inserts, whose rows get their time when the server flushes.
+	RollMargin time.Duration
+	// RawRetention is how long raw rows are kept (the TTL of otel_traces
+	// and otel_logs): backfills stop there. Default 30 days.
+	RawRetention time.Duration
+	// BackfillChunk is the event-time range one backfill INSERT covers;
+	// default 24h.
 	BackfillChunk time.Duration
 	// BackfillHistory is how far back a new SLO is backfilled; default its
 	// window (a calendar window's longest period), at least 3 days so every
@@ -59,7 +65,8 @@ func (o Options) withDefaults() Options {
 		o.Clock = time.Now
 	}
 	def(&o.Interval, 5*time.Second)
-	def(&o.Lateness, 10*time.Minute)
+	def(&o.RollMargin, 2*time.Second)
+	def(&o.RawRetention, store.DefaultTTLDays*24*time.Hour)
 	def(&o.BackfillChunk, 24*time.Hour)
 	def(&o.StaleAfter, 2*o.Interval)
 	if o.SliceCap <= 0 {
@@ -91,15 +98,6 @@ type Engine struct {
 
 	backfillMu sync.Mutex // one backfiller at a time
 	wake       chan struct{}
-}
-
-// state is where one SLO definition's rollup stands.
-type state struct {
-	from        time.Time // where its backfill started
-	closed      time.Time // every minute before this one is in slo_rollup
-	backfilling bool      // a backfiller is working on it
-	target      time.Time // the horizon the backfill runs to, for Progress
-	err         error     // the last rollup error
 }
 
 type snapshot struct {
@@ -178,9 +176,8 @@ func (e *Engine) backfillLoop(ctx context.Context) {
 	}
 }
 
-// Tick is one cycle: roll up the minutes that closed since the last one for
-// every current SLO, then evaluate all of them and keep the result for
-// Status.
+// Tick is one cycle: count the rows inserted since the last one for every
+// SLO, then evaluate all of them and keep the result for Status.
 func (e *Engine) Tick(ctx context.Context) error {
 	if err := e.rollCurrent(ctx); err != nil {
 		return err

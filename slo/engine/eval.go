@@ -13,14 +13,13 @@ import (
 )
 
 // plan is what one evaluation reads: every window start as a column (the
-// distinct SLO windows and the burn-rate windows), and per SLO where its
-// open minutes start (zero while it is being backfilled: its rollups are
-// partial and there is no watermark to join the open minutes to).
+// distinct SLO windows and the burn-rate windows), and per SLO the
+// insertion time its live rows start at (-1 before it has begun).
 type plan struct {
 	now, end time.Time // end: the first minute after now
 	slos     []*slo.SLO
-	live     []time.Time
-	progress []*Progress
+	live     []int64
+	progress []*Progress // per SLO: set while it is not current
 	starts   []time.Time
 	sloCol   []int // per SLO: its window's column in starts
 	burnCol  []int // per burn window
@@ -30,40 +29,24 @@ type plan struct {
 
 func (e *Engine) plan(now time.Time) *plan {
 	p := &plan{now: now, end: floorMinute(now).Add(time.Minute), slos: e.slos}
-	col := func(t time.Time) int {
-		if i := slices.IndexFunc(p.starts, t.Equal); i >= 0 {
-			return i
-		}
-		p.starts = append(p.starts, t)
-		return len(p.starts) - 1
-	}
-	h := e.horizon(now)
-	p.split = h.Truncate(time.Hour)
+	p.split = floorMinute(now).Truncate(time.Hour)
 	for _, s := range e.slos {
-		p.sloCol = append(p.sloCol, col(sloWindowStart(s.Window, now)))
-		st := e.stateOf(key(s))
-		var live time.Time
+		p.sloCol = append(p.sloCol, p.column(sloWindowStart(s.Window, now)))
+		live := int64(-1)
+		if st := e.states[key(s)]; st != nil && st.begun {
+			live = st.rolled
+		}
 		var prog *Progress
-		if st.current(h) {
-			live = st.closed
-		} else {
-			pr := progressOf(s, st, h)
+		if !e.current(s, now) {
+			pr := e.progressOf(s, now)
 			prog = &pr
 		}
 		p.live, p.progress = append(p.live, live), append(p.progress, prog)
 	}
-	// Open minutes are read as minutes (lvl 0), so the split must not come
-	// after any of them: a watermark left behind (no roll-up before this
-	// evaluation) moves it back.
-	for _, l := range p.live {
-		if !l.IsZero() && l.Before(p.split) {
-			p.split = l.Truncate(time.Hour)
-		}
-	}
 	for _, w := range BurnWindows {
-		p.burnCol = append(p.burnCol, col(windowStart(now, w.D)))
+		p.burnCol = append(p.burnCol, p.column(windowStart(now, w.D)))
 	}
-	p.hourCol = col(windowStart(now, time.Hour))
+	p.hourCol = p.column(windowStart(now, time.Hour))
 	return p
 }
 
@@ -121,6 +104,8 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 	st.Status = classify(st, e.opts.BurningRate)
 	if p.progress[i] != nil {
 		st.Status, st.Backfill = StatusBackfilling, p.progress[i]
+	} else if t := e.partialSince(s, st.WindowStart); !t.IsZero() {
+		st.PartialSince = &t
 	}
 	for _, r := range sl {
 		w, h := r.c[p.sloCol[i]], r.c[p.hourCol]
@@ -133,11 +118,13 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 	return st
 }
 
-// Long windows read whole hours from slo_rollup_hour and minutes only at
-// their edges: rolled-up minutes before the plan's split (an hour
-// boundary) are read as hours, those after it as minutes. The split is
-// arbitrary for correctness (the hour table holds exactly the sums of the
-// minute table); near the horizon it keeps the minutes read few.
+// Long windows read whole hours (res 1) and minutes (res 0) only at their
+// edges: rolled-up minutes before the plan's split (the current hour) are
+// read as hours, those after it as minutes. The split is arbitrary for
+// correctness (every roll writes a minute's counts and its hour's in one
+// INSERT); at the current hour it keeps the minutes read few. Live rows
+// (lvl 2), counted from raw rows at this evaluation, may be of any minute
+// (late events) and are always read as minutes.
 
 func ceilHour(t time.Time) time.Time {
 	if h := t.Truncate(time.Hour); !h.Equal(t) {
@@ -147,16 +134,17 @@ func ceilHour(t time.Time) time.Time {
 }
 
 // sums selects, per window start, the good and total counts since it,
-// named c<i>g and c<i>t. Rows come with lvl 1 (an hour) or 0 (a minute).
+// named c<i>g and c<i>t. Rows come with lvl 1 (an hour), 0 (a rolled-up
+// minute) or 2 (a live minute).
 func sums(b *params, p *plan) string {
 	split := b.minute(p.split)
 	var cols []string
 	for i, t := range p.starts {
 		m := b.minute(t)
-		cond := "lvl = 0 AND minute >= " + m
+		cond := "lvl != 1 AND minute >= " + m
 		if t.Before(p.split) {
 			c := b.minute(ceilHour(t))
-			cond = fmt.Sprintf("lvl = 1 AND minute >= %s OR lvl = 0 AND (minute >= %s OR minute >= %s AND minute < %s)", c, split, m, c)
+			cond = fmt.Sprintf("lvl = 2 AND minute >= %s OR lvl = 1 AND minute >= %s OR lvl = 0 AND (minute >= %s OR minute >= %s AND minute < %s)", m, c, split, m, c)
 		}
 		cols = append(cols, fmt.Sprintf("sumIf(good, %s) AS c%dg, sumIf(total, %s) AS c%dt", cond, i, cond, i))
 	}
@@ -181,10 +169,11 @@ func rollupRows(b *params, p *plan, sliceCond string) string {
 			edges = append(edges, "minute >= "+b.minute(t)+" AND minute < "+b.minute(ceilHour(t)))
 		}
 	}
-	return "SELECT slo, slice_key, slice_value, hour AS minute, good, total, toUInt8(1) AS lvl FROM slo_rollup_hour WHERE " + which +
-		" AND hour >= " + b.minute(p.earliest().Truncate(time.Hour)) + " AND hour < " + split +
-		"\nUNION ALL\nSELECT slo, slice_key, slice_value, minute, good, total, toUInt8(0) AS lvl FROM slo_rollup WHERE " + which +
-		" AND minute >= " + b.minute(p.earliest()) + " AND (" + strings.Join(edges, " OR ") + ")"
+	hours, minutes := "res = 1 AND "+which, "res = 0 AND "+which
+	return "SELECT slo, slice_key, slice_value, minute, good, total, toUInt8(1) AS lvl FROM slo_rollup WHERE " + hours +
+		" AND minute >= " + b.minute(p.earliest().Truncate(time.Hour)) + " AND minute < " + split +
+		"\nUNION ALL\nSELECT slo, slice_key, slice_value, minute, good, total, toUInt8(0) AS lvl FROM slo_rollup WHERE " + minutes +
+		" AND minute >= " + b.minute(p.earliest()) + " AND minute < " + b.minute(p.end) + " AND (" + strings.Join(edges, " OR ") + ")"
 }
 
 // queryWhole returns per SLO the counts since each window start.
@@ -223,9 +212,10 @@ func countDest(n int, lead ...any) ([]counts, []any) {
 }
 
 type sliceRow struct {
-	index int
-	value string
-	c     []counts
+	index  int
+	value  string
+	c      []counts
+	folded bool // the "other" row capSlices made
 }
 
 // querySlices returns per SLO its slice values' counts since each window
@@ -233,29 +223,14 @@ type sliceRow struct {
 // merged into "other".
 func (e *Engine) querySlices(ctx context.Context, p *plan, open []string) (map[string][]sliceRow, error) {
 	b := newParams("e")
-	parts := []string{rollupRows(b, p, "slice_key NOT IN ('', '~', '^')")}
+	parts := []string{rollupRows(b, p, "slice_key != ''")}
 	if !slices.ContainsFunc(p.slos, func(s *slo.SLO) bool { return len(s.Slices) > 0 }) {
 		return nil, nil
 	}
 	if len(open) > 0 {
 		parts = append(parts, openSQL(b, open))
 	}
-	var outer []string
-	for i := range p.starts {
-		outer = append(outer, fmt.Sprintf("sum(c%dg), sum(c%dt)", i, i))
-	}
-	q := fmt.Sprintf(`SELECT slo, k, if(rnk <= %s, v, 'other') AS val, %s
-FROM (
-	SELECT *, row_number() OVER (PARTITION BY slo, k ORDER BY tmax DESC, v) AS rnk
-	FROM (
-		SELECT slo, slice_key AS k, slice_value AS v, %s, sum(total) AS tmax
-		FROM (%s)
-		GROUP BY slo, k, v
-	)
-)
-GROUP BY slo, k, val`,
-		b.num(int64(e.opts.SliceCap)), strings.Join(outer, ", "), sums(b, p),
-		strings.Join(parts, "\nUNION ALL\n"))
+	q := "SELECT slo, slice_key, slice_value, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo, slice_key, slice_value"
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate slices: %w", err)
@@ -275,24 +250,57 @@ GROUP BY slo, k, val`,
 		}
 		out[name] = append(out[name], r)
 	}
-	for _, rs := range out {
-		sortSlices(rs, p)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("evaluate slices: %w", err)
 	}
-	return out, rows.Err()
+	for i, s := range p.slos {
+		if rs := out[s.Name]; rs != nil {
+			out[s.Name] = capSlices(rs, p.sloCol[i], e.opts.SliceCap)
+		}
+	}
+	return out, nil
 }
 
-// sortSlices orders rows by slice, then by events over the longest window.
-func sortSlices(rs []sliceRow, p *plan) {
-	long := slices.Index(p.starts, p.earliest())
+// capSlices keeps, per slice, the cap values with the most events in the
+// SLO's own window (column col) and folds the others into "other", over
+// every window alike: counts are kept per value, so a value's rank is
+// decided by the window read, never by what a roll happened to see.
+func capSlices(rs []sliceRow, col, limit int) []sliceRow {
 	sort.SliceStable(rs, func(i, j int) bool {
 		if rs[i].index != rs[j].index {
 			return rs[i].index < rs[j].index
 		}
-		if a, b := rs[i].c[long].total, rs[j].c[long].total; a != b {
+		if a, b := rs[i].c[col].total, rs[j].c[col].total; a != b {
 			return a > b
 		}
 		return rs[i].value < rs[j].value
 	})
+	var out []sliceRow
+	kept := 0
+	for i, r := range rs {
+		if i > 0 && r.index != rs[i-1].index {
+			kept = 0
+		}
+		if kept < limit && r.c[col].total > 0 {
+			out, kept = append(out, r), kept+1
+			continue
+		}
+		out = foldOther(out, r)
+	}
+	return out
+}
+
+// foldOther adds r to the "other" row of its slice at the end of rs.
+func foldOther(rs []sliceRow, r sliceRow) []sliceRow {
+	if n := len(rs); n == 0 || rs[n-1].index != r.index || rs[n-1].value != "other" || !rs[n-1].folded {
+		rs = append(rs, sliceRow{index: r.index, value: "other", folded: true, c: make([]counts, len(r.c))})
+	}
+	o := &rs[len(rs)-1]
+	for j := range o.c {
+		o.c[j].good += r.c[j].good
+		o.c[j].total += r.c[j].total
+	}
+	return rs
 }
 
 // openRows are the open minutes of one evaluation as tuple literals
@@ -300,7 +308,8 @@ func sortSlices(rs []sliceRow, p *plan) {
 // slices apart.
 type openRows struct{ whole, slices []string }
 
-// readOpen aggregates the open minutes of every current SLO from raw rows
+// readOpen aggregates the rows every begun SLO has not rolled up yet (its
+// live rows, inserted since its watermark) from raw rows
 // in one query, one scan per table however many SLOs read it (see
 // rawSet). The rows then go into the evaluation queries as a parameter
 // value: with the raw aggregation inlined as a subquery, ClickHouse's
@@ -308,10 +317,10 @@ type openRows struct{ whole, slices []string }
 // (0.7 s for 200 SLOs), against 0.15 s for the aggregation on its own.
 func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, error) {
 	var slos []*slo.SLO
-	var starts []time.Time
+	var since []int64
 	for i, s := range p.slos {
-		if !p.live[i].IsZero() {
-			slos, starts = append(slos, s), append(starts, p.live[i])
+		if p.live[i] >= 0 {
+			slos, since = append(slos, s), append(since, p.live[i])
 		}
 	}
 	out := &openRows{}
@@ -320,7 +329,8 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 	}
 	b := newParams("o")
 	var parts []string
-	for _, r := range rawSets(slos, starts, p.end, false) {
+	for _, r := range rawSets(slos, since, 0, false) {
+		r.to = p.end
 		parts = append(parts, "SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total FROM (\n"+r.rows(b, kinds)+"\n)")
 	}
 	rows, err := e.q.Query(ctx, strings.Join(parts, "\nUNION ALL\n"), b.p)
@@ -348,6 +358,6 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 // openSQL selects the open-minute rows ts, columns as rollupRows'. Slice
 // values travel as hex, so any bytes come back exactly.
 func openSQL(b *params, ts []string) string {
-	return "SELECT t.1 AS slo, t.2 AS slice_key, unhex(t.3) AS slice_value, toDateTime(t.4, 'UTC') AS minute, t.5 AS good, t.6 AS total, toUInt8(0) AS lvl\n" +
+	return "SELECT t.1 AS slo, t.2 AS slice_key, unhex(t.3) AS slice_value, toDateTime(t.4, 'UTC') AS minute, t.5 AS good, t.6 AS total, toUInt8(2) AS lvl\n" +
 		"FROM (SELECT arrayJoin(" + b.add("Array(Tuple(String, String, String, Int64, UInt64, UInt64))", "["+strings.Join(ts, ",")+"]") + ") AS t)"
 }

@@ -15,7 +15,7 @@ func openStore(t testing.TB) store.Store {
 	t.Helper()
 	s := chdbtest.Open(t)
 	// Scripts run at fixed dates in the past; retention would drop their rows.
-	for _, table := range []string{"otel_traces", "otel_logs", "slo_rollup", "slo_rollup_hour"} {
+	for _, table := range []string{"otel_traces", "otel_logs", "slo_rollup"} {
 		if err := s.Exec(context.Background(), "ALTER TABLE "+table+" REMOVE TTL", nil); err != nil {
 			t.Fatal(err)
 		}

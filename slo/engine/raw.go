@@ -10,6 +10,7 @@ import (
 
 	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/expr"
+	"github.com/flowslo/flowslo/store"
 )
 
 // Raw rows are aggregated for many SLOs in one scan: when minutes close
@@ -32,35 +33,29 @@ import (
 // high-cardinality slice costs state in proportion to the SLOs slicing by
 // it, not to all SLOs.
 
-// rawSet is a set of SLOs over one table whose raw rows in [from, to) are
-// aggregated per minute; each SLO counts from its own start (its
-// watermark), at or after from.
+// rawSet is a set of SLOs over one table whose raw rows are aggregated
+// per minute of their Timestamp. Which rows: by insertion time, those
+// inserted from each SLO's own since (ms; 0: no bound) and before until
+// (0: no bound), and by event time those in [from, to) (zero: no bound).
 type rawSet struct {
 	table    string
 	slos     []*slo.SLO
-	starts   []time.Time // per SLO
+	since    []int64 // per SLO
+	until    int64
 	from, to time.Time
 	hist     bool // with latency histograms (rollups keep them; evaluation needs none)
 }
 
-// add puts s, counted from start, in the set.
-func (r *rawSet) add(s *slo.SLO, start time.Time) {
-	if len(r.slos) == 0 || start.Before(r.from) {
-		r.from = start
-	}
-	r.slos, r.starts = append(r.slos, s), append(r.starts, start)
-}
-
-// rawSets groups slos by table, each counted from its start, up to to.
-func rawSets(slos []*slo.SLO, starts []time.Time, to time.Time, hist bool) []*rawSet {
+// rawSets groups slos by table, each counted from its own since.
+func rawSets(slos []*slo.SLO, since []int64, until int64, hist bool) []*rawSet {
 	var out []*rawSet
 	for i, s := range slos {
 		j := slices.IndexFunc(out, func(r *rawSet) bool { return r.table == s.SLI.Table })
 		if j < 0 {
-			out = append(out, &rawSet{table: s.SLI.Table, to: to})
+			out = append(out, &rawSet{table: s.SLI.Table, until: until})
 			j = len(out) - 1
 		}
-		out[j].add(s, starts[i])
+		out[j].slos, out[j].since = append(out[j].slos, s), append(out[j].since, since[i])
 	}
 	for _, r := range out { // logs have no Duration: only latency SLIs get buckets
 		r.hist = hist && slices.ContainsFunc(r.slos, func(s *slo.SLO) bool { return s.Indicator.Latency > 0 })
@@ -68,9 +63,33 @@ func rawSets(slos []*slo.SLO, starts []time.Time, to time.Time, hist bool) []*ra
 	return out
 }
 
+// minSince is the earliest insertion time any SLO of r counts from.
+func (r *rawSet) minSince() int64 { return slices.Min(r.since) }
+
+// where is the condition on raw rows besides the SLO filters.
+func (r *rawSet) where(b *params) string {
+	var conds []string
+	if m := r.minSince(); m > 0 {
+		conds = append(conds, inserted+" >= "+b.msTime(m))
+	}
+	if r.until > 0 {
+		conds = append(conds, inserted+" < "+b.msTime(r.until))
+	}
+	if !r.from.IsZero() || !r.to.IsZero() {
+		conds = append(conds, timeRange(b, r.table, r.from, r.to))
+	}
+	if len(conds) == 0 {
+		return "1"
+	}
+	return strings.Join(conds, " AND ")
+}
+
 // rawCols are the columns both parts of a rawSet select, as slo_rollup
 // names them.
-const rawCols = "slo, hash, slice_key, slice_value, minute, good, total, hist_b, hist_c"
+const rawCols = "slo, hash, slice_key, slice_value, minute, good, total, hist"
+
+// inserted is the raw tables' insertion time column.
+const inserted = store.InsertedColumn
 
 // scan collects the distinct parts of one rawSet's query and its
 // outputs: one per SLO (the whole SLO) and per slice of it.
@@ -169,8 +188,8 @@ func (r *rawSet) collect(b *params, kinds int) *scan {
 	q := newScan(b)
 	for i, s := range r.slos {
 		var since string // an SLO counting from later than the set
-		if r.starts[i].After(r.from) {
-			since = " AND " + rawMinute + " >= " + b.minute(r.starts[i])
+		if r.since[i] > r.minSince() {
+			since = " AND " + inserted + " >= " + b.msTime(r.since[i])
 		}
 		total, good := q.pred(s.SLI.Total, since), q.pred(s.SLI.Good, "")
 		if !slices.Contains(q.totals, total) {
@@ -226,7 +245,7 @@ func (r *rawSet) rows(b *params, kinds int) string {
 	}
 	dt, dg := q.perDim(func(d *dim) []string { return d.total }), q.perDim(func(d *dim) []string { return d.good })
 	return fmt.Sprintf(`SELECT o.1 AS slo, o.2 AS hash, o.3 AS slice_key, v AS slice_value, minute,
-	sum(g) AS good, sum(c) AS total, (sumMapIf([b], [c], o.4 = 1) AS hs).1 AS hist_b, hs.2 AS hist_c
+	sum(g) AS good, sum(c) AS total, sumMapIf([b], [c], o.4 = 1) AS hist
 FROM (
 	SELECT minute, b, d, v, i, countIf(has(pass, %[2]s[d][i])) AS g, count() AS c
 	FROM (
@@ -241,7 +260,7 @@ FROM (
 ) ARRAY JOIN arrayFilter(x -> x.5 = d AND x.6 = i, %[10]s) AS o
 GROUP BY slo, hash, slice_key, slice_value, minute`,
 		dt, dg, rawMinute, r.bucket(), strings.Join(q.preds, ", "), strings.Join(values, ", "),
-		r.table, timeRange(b, r.table, r.from, r.to), q.prefilter(),
+		r.table, r.where(b), q.prefilter(),
 		b.add("Array(Tuple(String, String, String, UInt8, UInt32, UInt32))", "["+strings.Join(q.outs, ",")+"]"))
 }
 

@@ -119,21 +119,18 @@ func (e *Engine) stepSums(ctx context.Context, s *slo.SLO, ref *sliceRef, first,
 		return nil, err
 	}
 	b := newParams("s")
-	sliceCond, liveCond, liveFrom := "slice_key = ''", "1", time.Time{}
+	sliceCond, liveCond := "slice_key = ''", "1"
 	if ref != nil {
 		sliceCond = "slice_key = " + b.str(strconv.Itoa(ref.index)) + " AND slice_value = " + b.str(ref.value)
 		liveCond = "toString(" + prefixed(s.SLI.Slices[ref.index], "x_", b.p) + ") = " + b.str(ref.value)
 	}
-	parts := []string{"SELECT minute, good, total FROM slo_rollup WHERE " + sliceCond +
+	parts := []string{"SELECT minute, good, total FROM slo_rollup WHERE res = 0 AND " + sliceCond +
 		" AND slo = " + b.str(s.Name) + " AND hash = " + b.str(s.Hash) +
 		" AND minute >= " + b.minute(first) + " AND minute < " + b.minute(last)}
-	if st := e.stateOf(key(s)); st.current(e.horizon(e.opts.Clock())) {
-		liveFrom = st.closed
-	}
-	if !liveFrom.IsZero() && liveFrom.Before(last) {
-		parts = append(parts, fmt.Sprintf("SELECT %s AS minute, countIf(%s) AS good, count() AS total FROM %s WHERE %s AND (%s) AND %s GROUP BY minute",
-			rawMinute, prefixed(s.SLI.Good, "x_", b.p), s.SLI.Table, timeRange(b, s.SLI.Table, liveFrom, last),
-			prefixed(s.SLI.Total, "x_", b.p), liveCond))
+	if st := e.states[key(s)]; st != nil && st.begun { // and the rows not rolled up yet
+		parts = append(parts, fmt.Sprintf("SELECT %s AS minute, countIf(%s) AS good, count() AS total FROM %s WHERE %s >= %s AND %s AND (%s) AND %s GROUP BY minute",
+			rawMinute, prefixed(s.SLI.Good, "x_", b.p), s.SLI.Table, inserted, b.msTime(st.rolled),
+			timeRange(b, s.SLI.Table, first, last), prefixed(s.SLI.Total, "x_", b.p), liveCond))
 	}
 	q := fmt.Sprintf("SELECT toInt64(floor((toUnixTimestamp(minute) - %s) / %s)) AS k, sum(good), sum(total) FROM (%s) GROUP BY k",
 		b.num(origin.Unix()), b.num(int64(step/time.Second)), strings.Join(parts, "\nUNION ALL\n"))

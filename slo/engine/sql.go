@@ -68,17 +68,27 @@ func quoteArray(ss []string) string {
 	return "[" + strings.Join(q, ",") + "]"
 }
 
-// timeRange is the condition selecting raw rows with from <= Timestamp < to.
-// otel_logs is partitioned and sorted by TimestampTime, so it gets a
-// condition on that column as well, for pruning.
+// timeRange is the condition selecting raw rows with from <= Timestamp < to;
+// a zero bound is no bound. otel_logs is partitioned and sorted by
+// TimestampTime, so it gets a condition on that column as well, for pruning.
 func timeRange(b *params, table string, from, to time.Time) string {
-	cond := "Timestamp >= fromUnixTimestamp64Nano(" + b.num(from.UnixNano()) + ")" +
-		" AND Timestamp < fromUnixTimestamp64Nano(" + b.num(to.UnixNano()) + ")"
-	if table == "otel_logs" {
-		cond += " AND TimestampTime >= toDateTime(" + b.num(from.Unix()) + ")" +
-			" AND TimestampTime <= toDateTime(" + b.num(to.Unix()) + ")"
+	var conds []string
+	if !from.IsZero() {
+		conds = append(conds, "Timestamp >= fromUnixTimestamp64Nano("+b.num(from.UnixNano())+")")
+		if table == "otel_logs" {
+			conds = append(conds, "TimestampTime >= toDateTime("+b.num(from.Unix())+")")
+		}
 	}
-	return cond
+	if !to.IsZero() {
+		conds = append(conds, "Timestamp < fromUnixTimestamp64Nano("+b.num(to.UnixNano())+")")
+		if table == "otel_logs" {
+			conds = append(conds, "TimestampTime <= toDateTime("+b.num(to.Unix())+")")
+		}
+	}
+	if len(conds) == 0 {
+		return "1"
+	}
+	return strings.Join(conds, " AND ")
 }
 
 // rawMinute is the minute of a raw row, typed like slo_rollup.minute.

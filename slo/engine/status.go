@@ -31,7 +31,11 @@ type SLOStatus struct {
 	Slices []SliceStatus `json:"slices"`
 	Hash   string        `json:"hash"`
 	// Backfill is set while the rollup is not current.
-	Backfill    *Progress `json:"backfill,omitempty"`
+	Backfill *Progress `json:"backfill,omitempty"`
+	// PartialSince is set when the window reaches back further than the
+	// history that could be counted (raw rows had expired when this
+	// definition was backfilled): the numbers are those since then.
+	PartialSince *time.Time `json:"partial_since,omitempty"`
 	EvaluatedAt time.Time `json:"evaluated_at"`
 }
 

@@ -1,0 +1,260 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+)
+
+// Backfill counts, chunk by chunk, the rows inserted before each SLO
+// definition began (its cutoff), newest event time first, until its
+// history reaches back as far as its windows need. Run calls it in the
+// background; tests and benchmarks call it directly.
+//
+// What a definition needs is computed anew at each chunk, so widening a
+// window (same definition hash) continues the backfill further back,
+// narrowing it or changing the objective needs nothing, and a definition
+// whose history is partly older than raw retention stops at the retention
+// and says so (SLOStatus.PartialSince).
+func (e *Engine) Backfill(ctx context.Context) error {
+	e.backfillMu.Lock()
+	defer e.backfillMu.Unlock()
+	for {
+		batch, err := e.nextBackfill(ctx)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		err = e.backfill(ctx, batch)
+		e.mu.Lock()
+		for _, b := range batch {
+			b.st.backfilling, b.st.err = false, err
+		}
+		e.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// backfillBatch is how many SLOs one backfill query counts together. A
+// query's cost is mostly per query (analysis, one scan of the chunk), so
+// 200 new SLOs backfill in a fraction of the time one by one would take.
+const backfillBatch = 8
+
+// pendingBackfill is one SLO taken by the backfiller.
+type pendingBackfill struct {
+	s  *slo.SLO
+	st *state
+}
+
+// nextBackfill takes up to backfillBatch begun SLOs that need a backfill
+// and stand at the same point (cutoff and backfilled), so their chunks
+// line up, and marks them taken.
+func (e *Engine) nextBackfill(ctx context.Context) ([]pendingBackfill, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.beginNew(ctx); err != nil {
+		return nil, err
+	}
+	now := e.opts.Clock()
+	var batch []pendingBackfill
+	for _, s := range e.slos {
+		st := e.stateOf(key(s))
+		if !st.begun || st.backfilling || !e.needsBackfill(s, st, now) {
+			continue
+		}
+		if len(batch) > 0 && (st.cutoff != batch[0].st.cutoff || !st.backfilled.Equal(batch[0].st.backfilled)) {
+			continue
+		}
+		st.backfilling, st.target = true, e.backfillTarget(s, now)
+		if st.anchor.IsZero() {
+			st.anchor = firstChunkEnd(now)
+		}
+		batch = append(batch, pendingBackfill{s, st})
+		if len(batch) == backfillBatch {
+			break
+		}
+	}
+	return batch, nil
+}
+
+// firstChunkEnd is where the first chunk's lower bound is measured from:
+// the end of the current hour (the first chunk has no upper bound, so it
+// also takes events dated in the future).
+func firstChunkEnd(now time.Time) time.Time { return now.UTC().Truncate(time.Hour).Add(time.Hour) }
+
+func (e *Engine) needsBackfill(s *slo.SLO, st *state, now time.Time) bool {
+	return st.backfilled.IsZero() || st.backfilled.After(e.backfillTarget(s, now))
+}
+
+// backfillTarget is how far back s's history must reach at now: its
+// window and the longest burn-rate window (or Options.BackfillHistory),
+// on an hour boundary, but not before raw retention begins.
+func (e *Engine) backfillTarget(s *slo.SLO, now time.Time) time.Time {
+	start := earlier(sloWindowStart(s.Window, now), windowStart(now, BurnWindows[len(BurnWindows)-1].D))
+	if d := e.opts.BackfillHistory; d > 0 {
+		start = now.Add(-d)
+	}
+	return later(start.Truncate(time.Hour), ceilHour(now.Add(-e.opts.RawRetention)))
+}
+
+// backfill counts a batch's history chunk by chunk, each chunk with the
+// batch's new backfilled mark in the same INSERT.
+func (e *Engine) backfill(ctx context.Context, batch []pendingBackfill) error {
+	for {
+		slos, lo, hi, cutoff := e.nextChunk(batch)
+		if len(slos) == 0 {
+			return nil
+		}
+		if err := e.backfillChunk(ctx, slos, lo, hi, cutoff); err != nil {
+			return fmt.Errorf("backfill %s: %w", names(slos), err)
+		}
+		e.mu.Lock()
+		for _, b := range batch {
+			if b.st.backfilled.IsZero() || b.st.backfilled.After(lo) {
+				b.st.backfilled = lo
+			}
+		}
+		e.mu.Unlock()
+	}
+}
+
+// nextChunk is the next event-time range [lo, hi) to count (hi zero: no
+// upper bound) and the SLOs of batch that still need it.
+func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi time.Time, cutoff int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.opts.Clock()
+	hi, cutoff = batch[0].st.backfilled, batch[0].st.cutoff
+	var earliest time.Time
+	for _, b := range batch {
+		t := e.backfillTarget(b.s, now)
+		b.st.target = t
+		if hi.IsZero() || t.Before(hi) {
+			slos = append(slos, b.s)
+			if earliest.IsZero() || t.Before(earliest) {
+				earliest = t
+			}
+		}
+	}
+	if len(slos) == 0 {
+		return nil, lo, hi, cutoff
+	}
+	end := hi
+	if end.IsZero() {
+		end = firstChunkEnd(now)
+	}
+	return slos, later(earliest, end.Add(-e.opts.BackfillChunk)), hi, cutoff
+}
+
+// backfillChunk writes the counts of the rows inserted before cutoff with
+// Timestamp in [lo, hi), and each SLO's backfilled mark, in one INSERT.
+func (e *Engine) backfillChunk(ctx context.Context, slos []*slo.SLO, lo, hi time.Time, cutoff int64) error {
+	b := newParams("r")
+	sets := rawSets(slos, make([]int64, len(slos)), cutoff, true)
+	for _, r := range sets {
+		r.from, r.to = lo, hi
+	}
+	parts := []string{withHours(rawRows(b, sets))}
+	for _, s := range slos {
+		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, 0, math.MaxInt64, lo.Unix()))
+	}
+	return e.q.Exec(ctx, insertRollup(parts), b.p)
+}
+
+// Progress is where one SLO's counts stand, for the API.
+type Progress struct {
+	SLO  string `json:"slo"`
+	Hash string `json:"hash"`
+	// State is "current", "backfilling" (in progress), "pending" (waiting
+	// for the backfiller) or "failed".
+	State string    `json:"state"`
+	From  time.Time `json:"from"`            // the backfill's goal: history reaches back to here when done
+	Done  time.Time `json:"done"`            // history counted back to here (zero: nothing yet)
+	Ratio float64   `json:"ratio"`           // 0…1 of the backfill done
+	Error string    `json:"error,omitempty"` // the last rollup error
+}
+
+// Progress reports every SLO's state, sorted by name.
+func (e *Engine) Progress() []Progress {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.opts.Clock()
+	var out []Progress
+	for _, s := range e.slos {
+		out = append(out, e.progressOf(s, now))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SLO < out[j].SLO })
+	return out
+}
+
+// Backfilling says whether name's current definition is still being
+// backfilled: its numbers are partial, and alerting holds its state.
+func (e *Engine) Backfilling(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.slos {
+		if s.Name == name {
+			return !e.current(s, e.opts.Clock())
+		}
+	}
+	return false
+}
+
+// current says whether s's counts are complete: begun and backfilled.
+// Call with mu held.
+func (e *Engine) current(s *slo.SLO, now time.Time) bool {
+	st := e.states[key(s)]
+	return st != nil && st.begun && !e.needsBackfill(s, st, now)
+}
+
+func (e *Engine) progressOf(s *slo.SLO, now time.Time) Progress {
+	p := Progress{SLO: s.Name, Hash: s.Hash, State: "pending", From: e.backfillTarget(s, now)}
+	st := e.states[key(s)]
+	if st == nil {
+		return p
+	}
+	p.Done = st.backfilled
+	switch {
+	case e.current(s, now):
+		p.State, p.Ratio = "current", 1
+	case st.backfilling:
+		p.State = "backfilling"
+	}
+	if st.err != nil {
+		p.State, p.Error = "failed", st.err.Error()
+	}
+	if anchor := st.anchor; p.State != "current" && !p.Done.IsZero() && anchor.After(p.From) {
+		p.Ratio = min(1, max(0, float64(anchor.Sub(p.Done))/float64(anchor.Sub(p.From))))
+	}
+	return p
+}
+
+// partialSince is where s's counts begin when its window reaches further
+// back than its history could (raw rows already gone when it was
+// backfilled); zero when the window is complete.
+func (e *Engine) partialSince(s *slo.SLO, windowStart time.Time) time.Time {
+	st := e.states[key(s)]
+	if st == nil || st.backfilled.IsZero() || !st.backfilled.After(windowStart) {
+		return time.Time{}
+	}
+	return st.backfilled
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

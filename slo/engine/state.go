@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+)
+
+// state is where one SLO definition's counts stand: a copy of its
+// bookkeeping row in slo_rollup (res 2), kept in memory after load.
+//
+// The raw rows a definition counts are split in two by insertion time
+// (store.InsertedColumn), at cutoff, the moment it began:
+//   - rows inserted from cutoff on are counted by rolls, in insertion
+//     order: every roll counts the rows inserted in [rolled, safe point)
+//     and moves rolled there, in the same INSERT;
+//   - rows inserted before cutoff are counted by backfill chunks, newest
+//     event time first: each chunk counts those whose Timestamp is in
+//     [lo, backfilled) and moves backfilled to lo, in the same INSERT.
+//
+// The two sets are disjoint and together hold every row, so each row is
+// counted exactly once, in the minute of its own Timestamp, however late
+// it arrived or long it lasted. The rows inserted since rolled are read
+// live from the raw table at each evaluation.
+type state struct {
+	begun      bool
+	rolled     int64     // ms of insertion time: rows inserted before it are counted
+	cutoff     int64     // ms of insertion time where the definition began
+	backfilled time.Time // zero until the first backfill chunk
+	// In memory only, for Progress: the backfill's first and last event time.
+	anchor, target time.Time
+	backfilling    bool  // a backfiller is working on it
+	err            error // the last rollup error
+}
+
+// noBackfill is the backfilled value of a definition no chunk has reached.
+const noBackfill = math.MaxInt64
+
+// load reads every definition's bookkeeping once; afterwards this engine is
+// the only writer and keeps it in memory. Call with mu held.
+func (e *Engine) load(ctx context.Context) error {
+	if e.loaded {
+		return nil
+	}
+	rows, err := e.q.Query(ctx, `SELECT slo, hash, max(rolled), min(cutoff), min(backfilled)
+FROM slo_rollup WHERE res = 2 GROUP BY slo, hash`, nil)
+	if err != nil {
+		return fmt.Errorf("read rollup watermarks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, hash string
+		var rolled, cutoff, backfilled int64
+		if err := rows.Scan(&name, &hash, &rolled, &cutoff, &backfilled); err != nil {
+			return fmt.Errorf("read rollup watermarks: %w", err)
+		}
+		st := e.stateOf(name + "/" + hash)
+		st.begun, st.rolled, st.cutoff = true, rolled, cutoff
+		if backfilled != noBackfill {
+			st.backfilled = time.Unix(backfilled, 0).UTC()
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read rollup watermarks: %w", err)
+	}
+	e.loaded = true
+	return nil
+}
+
+func (e *Engine) stateOf(k string) *state {
+	st := e.states[k]
+	if st == nil {
+		st = &state{}
+		e.states[k] = st
+	}
+	return st
+}
+
+// safePoint is the insertion time (ms) before which every raw row is
+// visible: ClickHouse's clock less Options.RollMargin, and before the
+// start of every INSERT still running (a row's insertion time is set
+// while its INSERT runs, and the row becomes visible when the INSERT
+// ends). Insertion times come from ClickHouse's clock, never from
+// Options.Clock, which places events in time.
+func (e *Engine) safePoint(ctx context.Context) (int64, error) {
+	rows, err := e.q.Query(ctx, `SELECT toInt64(toUnixTimestamp64Milli(now64(3))), toInt64(max(elapsed) * 1000)
+FROM system.processes WHERE query_kind = 'Insert' AND positionCaseInsensitive(query, 'slo_rollup') = 0`, nil)
+	if err != nil {
+		return 0, fmt.Errorf("read insert progress: %w", err)
+	}
+	defer rows.Close()
+	var now, running int64
+	if rows.Next() {
+		if err := rows.Scan(&now, &running); err != nil {
+			return 0, fmt.Errorf("read insert progress: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("read insert progress: %w", err)
+	}
+	return now - max(e.opts.RollMargin.Milliseconds(), running+1), nil
+}
+
+// msTime is an insertion time in ms as a ClickHouse DateTime64(3) literal.
+func (b *params) msTime(ms int64) string {
+	return "fromUnixTimestamp64Milli(" + b.num(ms) + ", 'UTC')"
+}
+
+// bookkeepingRow selects s's bookkeeping row (rawCols plus rolled, cutoff
+// and backfilled) with the given values; noBackfill and math.MaxInt64 for
+// cutoff leave those columns as they are (min), 0 for rolled likewise (max).
+func bookkeepingRow(b *params, name, hash string, rolled, cutoff, backfilled int64) string {
+	return "SELECT " + b.str(name) + ", " + b.str(hash) + ", toUInt8(2), '', '', toDateTime(0, 'UTC'), toUInt64(0), toUInt64(0), " +
+		"(CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')), " + b.num(rolled) + ", " + b.num(cutoff) + ", " + b.num(backfilled)
+}
+
+
