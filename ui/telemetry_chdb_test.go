@@ -47,8 +47,9 @@ func TestTelemetryOnChDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	hour := now.Truncate(time.Hour).Add(-2 * time.Hour)
-	if err := s.Exec(ctx, `INSERT INTO slo_rollup (slo, hash, slice_key, slice_value, minute, good, total, hist_b, hist_c)
-SELECT 'login-success', 'h1', '', '', toDateTime({m:Int64}, 'UTC'), 990, 1000, [], []`, store.Params{"m": itoa(hour.Add(5 * time.Minute).Unix())}); err != nil {
+	// the hourly row a roll writes next to its minutes (res 1)
+	if err := s.Exec(ctx, `INSERT INTO slo_rollup (slo, hash, res, slice_key, slice_value, minute, good, total)
+SELECT 'login-success', 'h1', 1, '', '', toStartOfHour(toDateTime({m:Int64}, 'UTC')), 990, 1000`, store.Params{"m": itoa(hour.Add(5 * time.Minute).Unix())}); err != nil {
 		t.Fatal(err)
 	}
 	tel := NewTelemetry(s)

@@ -133,8 +133,10 @@ func rawRows(b *params, sets []*rawSet) string {
 // withHours turns per-minute rows (rawCols) into slo_rollup rows: each
 // minute (res 0) and its sum per hour (res 1), written together.
 func withHours(rows string) string {
+	// Every column is named: the UNION's parts must not hold two columns of
+	// one name, which SELECT * would not tell apart.
 	return `SELECT slo, hash, res, slice_key, slice_value, if(res = 1, toStartOfHour(minute), minute) AS m,
-	sum(good), sum(total), sumMap(hist), toInt64(0), toInt64(0), toInt64(0)
+	sum(good) AS good, sum(total) AS total, sumMap(hist) AS hist, toInt64(0) AS rolled, toInt64(0) AS cutoff, toInt64(0) AS backfilled
 FROM (` + rows + `) ARRAY JOIN [toUInt8(0), toUInt8(1)] AS res
 GROUP BY slo, hash, res, slice_key, slice_value, m`
 }

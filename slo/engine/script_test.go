@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,12 +35,39 @@ func TestScripts(t *testing.T) {
 }
 
 type script struct {
-	t   *testing.T
-	ctx context.Context
-	st  store.Store
-	e   *engine.Engine
-	now time.Time
-	seq int
+	t         *testing.T
+	ctx       context.Context
+	st        store.Store
+	e         *engine.Engine
+	now       time.Time
+	seq       int
+	retention time.Duration // raw retention the engine assumes; 0: its default
+}
+
+func (s *script) options() engine.Options {
+	// A roll margin of 1 ms: rows stored by a previous line are before the
+	// next begin, so scripts exercise backfills as well as rolls.
+	return engine.Options{Clock: func() time.Time { return s.now }, SliceCap: 3, RawRetention: s.retention, RollMargin: time.Millisecond}
+}
+
+// restart replaces the engine by a new one over the same store, as a
+// process restart does, with the same SLOs: "restart [retention=D]".
+func (s *script) restart(f []string) error {
+	for _, p := range f {
+		k, v, _ := strings.Cut(p, "=")
+		if k != "retention" {
+			return fmt.Errorf("unknown restart option %q", k)
+		}
+		d, err := parseDuration(v)
+		if err != nil {
+			return err
+		}
+		s.retention = d
+	}
+	slos := s.e.SLOs()
+	s.e = engine.New(s.st, s.options())
+	s.e.SetSLOs(slos)
+	return nil
 }
 
 func runScript(t *testing.T, path string) {
@@ -48,7 +76,7 @@ func runScript(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	s := &script{t: t, ctx: context.Background(), st: openStore(t)}
-	s.e = engine.New(s.st, engine.Options{Clock: func() time.Time { return s.now }, SliceCap: 3})
+	s.e = engine.New(s.st, s.options())
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	line := 0
 	for sc.Scan() {
@@ -112,7 +140,7 @@ func (s *script) run(f []string) error {
 		s.now = t
 		return err
 	case "advance":
-		d, err := time.ParseDuration(f[1])
+		d, err := parseDuration(f[1])
 		s.now = s.now.Add(d)
 		return err
 	case "spans":
@@ -132,6 +160,8 @@ func (s *script) run(f []string) error {
 			s.t.Log(v)
 		}
 		return rows.Err()
+	case "restart":
+		return s.restart(f[1:])
 	case "tick":
 		return s.e.Tick(s.ctx)
 	case "evaluate":
@@ -160,8 +190,19 @@ func (s *script) at(f []string) (int, time.Time, []string, error) {
 	if err != nil {
 		return 0, time.Time{}, nil, err
 	}
-	off, err := time.ParseDuration(f[2])
+	off, err := parseDuration(f[2])
 	return n, s.now.Add(off), f[3:], err
+}
+
+// days matches a number of days in a duration ("-10d", "3d12h").
+var days = regexp.MustCompile(`(\d+)d`)
+
+// parseDuration is time.ParseDuration that also takes days (24h).
+func parseDuration(text string) (time.Duration, error) {
+	return time.ParseDuration(days.ReplaceAllStringFunc(text, func(m string) string {
+		n, _ := strconv.Atoi(m[:len(m)-1])
+		return strconv.Itoa(24*n) + "h"
+	}))
 }
 
 func (s *script) spans(f []string) error {
@@ -285,6 +326,11 @@ func (s *script) expect(name string, f []string) error {
 			got = st.WindowStart.Format(time.RFC3339)
 		case k == "slices":
 			got = strconv.Itoa(len(st.Slices))
+		case k == "partial_since":
+			got = "null"
+			if st.PartialSince != nil {
+				got = st.PartialSince.Format(time.RFC3339)
+			}
 		case strings.HasPrefix(k, "burn."):
 			r, ok := st.BurnRates[k[5:]]
 			if !ok {

@@ -112,8 +112,10 @@ func (b *params) msTime(ms int64) string {
 // and backfilled) with the given values; noBackfill and math.MaxInt64 for
 // cutoff leave those columns as they are (min), 0 for rolled likewise (max).
 func bookkeepingRow(b *params, name, hash string, rolled, cutoff, backfilled int64) string {
-	return "SELECT " + b.str(name) + ", " + b.str(hash) + ", toUInt8(2), '', '', toDateTime(0, 'UTC'), toUInt64(0), toUInt64(0), " +
-		"(CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')), " + b.num(rolled) + ", " + b.num(cutoff) + ", " + b.num(backfilled)
+	return "SELECT " + b.str(name) + " AS slo, " + b.str(hash) + " AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, " +
+		"toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, " +
+		"(CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, " +
+		b.num(rolled) + " AS rolled, " + b.num(cutoff) + " AS cutoff, " + b.num(backfilled) + " AS backfilled"
 }
 
 
