@@ -20,6 +20,12 @@ type Options struct {
 	Counts CountsFunc
 	// Detail adds the top slice, example traces and budget left; optional.
 	Detail DetailFunc
+	// Frozen, when set, says an SLO's numbers are partial (its definition
+	// is being backfilled): its alerts keep their state, neither firing
+	// nor resolving nor repeating, until Frozen returns false. Without it
+	// a firing page would resolve on the partial counts and fire again as
+	// a new incident when the backfill ends.
+	Frozen func(slo string) bool
 	Store  Store
 	// Notifier sends messages; nil records alerts without sending.
 	Notifier Notifier
@@ -197,9 +203,13 @@ type pending struct {
 func (m *Manager) step(slos []*slo.SLO, rules map[string]Rules, counts map[string]map[time.Duration]Counts, at time.Time) (writes []alertRow, logs []NotificationRecord, jobs []pending) {
 	seen := map[key]bool{}
 	for _, s := range slos {
+		frozen := m.o.Frozen != nil && m.o.Frozen(s.Name)
 		for _, sev := range Severities {
 			k := key{s.Name, sev}
 			seen[k] = true
+			if frozen {
+				continue
+			}
 			r := rules[s.Name]
 			if !r.has(sev) && m.alerts[k] == nil {
 				continue

@@ -424,3 +424,52 @@ func pages(t *testing.T, m *alerting.Manager) []alerting.Alert {
 	}
 	return out
 }
+
+// TestFrozenWhileBackfilling: while an SLO's definition is backfilled its
+// counts are partial (here: nothing yet), so a firing page neither
+// resolves nor fires again as a new incident; it resolves once, when the
+// outage really ends.
+func TestFrozenWhileBackfilling(t *testing.T) {
+	w := newWorld(t)
+	var frozen bool
+	m := w.manager(func(o *alerting.Options) {
+		o.Frozen = func(string) bool { w.mu.Lock(); defer w.mu.Unlock(); return frozen }
+	})
+	w.setDown(true)
+	w.eval(m)
+	if got := w.slack.methods(); !slices.Equal(got, []string{"chat.postMessage"}) {
+		t.Fatalf("page: %v", got)
+	}
+	w.mu.Lock()
+	frozen = true
+	w.mu.Unlock()
+	w.setDown(false) // the partial counts look healthy
+	for range 5 {
+		w.advance(20 * time.Minute)
+		w.eval(m)
+	}
+	if got := w.slack.methods(); !slices.Equal(got, []string{"chat.postMessage"}) {
+		t.Fatalf("frozen alert changed: %v", got)
+	}
+	if a := pages(t, m); len(a) != 1 || a[0].State != alerting.Firing {
+		t.Fatalf("frozen alert: %+v", a)
+	}
+	w.mu.Lock()
+	frozen = false
+	w.mu.Unlock()
+	w.setDown(true) // the backfilled numbers: still failing, the same incident
+	w.eval(m)
+	if got := w.slack.methods(); !slices.Equal(got, []string{"chat.postMessage"}) {
+		t.Fatalf("after the backfill: %v", got)
+	}
+	w.setDown(false)
+	w.eval(m)
+	w.advance(31 * time.Minute)
+	w.eval(m)
+	if got := w.slack.methods(); !slices.Equal(got, []string{"chat.postMessage", "chat.update", "chat.postMessage (thread)"}) {
+		t.Fatalf("resolve: %v", got)
+	}
+	if a := pages(t, m); len(a) != 1 || a[0].State != alerting.Resolved {
+		t.Fatalf("alerts: %+v", a)
+	}
+}

@@ -29,6 +29,7 @@ func newAlerting(a *App) (*alerting.Manager, error) {
 		SLOs:   a.engine.SLOs,
 		Counts: engineCounts(a.engine),
 		Detail: engineDetail(a.engine),
+		Frozen: a.engine.Backfilling,
 		Store:  a.store,
 		Logger: a.log,
 	}
