@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
@@ -151,5 +153,65 @@ func TestCheckWithToken(t *testing.T) {
 	out.Reset()
 	if code := check([]string{"--url", base, "--slo", "login-success", "--token-file", tokenFile}, &out, &out); code != checkReady {
 		t.Errorf("with the token: exit %d, %q", code, out.String())
+	}
+}
+
+// TestLateSpansCountedEndToEnd: phones upload offline batches late. Spans
+// sent over real OTLP 20 minutes, 3 hours and 3 days after they happened
+// count in the SLO, once each, in their own minutes (the 5m window never
+// sees them), and keep counting the same after a restart.
+func TestLateSpansCountedEndToEnd(t *testing.T) {
+	sloFile := filepath.Join(t.TempDir(), "login.yaml")
+	if err := os.WriteFile(sloFile, []byte(loginSLO), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	s := startServer(t, dataDir, "--slo", sloFile)
+	client := otlptracegrpc.NewClient(otlptracegrpc.WithEndpoint(s.grpcAddr), otlptracegrpc.WithInsecure())
+	if err := client.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	batchAt(t, client, "now", 100, 0, 0)
+	waitForTotal(t, s.httpAddr, "login-success", 100, 20*time.Second)
+	for _, late := range []struct {
+		tag string
+		age time.Duration
+	}{{"late20m", 20 * time.Minute}, {"late3h", 3 * time.Hour}, {"late3d", 72 * time.Hour}} {
+		batchAt(t, client, late.tag, 10, late.age, 10)
+	}
+	st := waitForTotal(t, s.httpAddr, "login-success", 130, 20*time.Second)
+	if st.Good != 100 {
+		t.Errorf("good = %d, want 100 (the 30 late spans failed)", st.Good)
+	}
+	near(t, "burn rate 5m", st.BurnRates["5m"], 0)
+	near(t, "burn rate 1h", st.BurnRates["1h"], 10.0/110/0.10)
+	near(t, "burn rate 1d", st.BurnRates["1d"], 20.0/120/0.10)
+
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+	s2 := startServer(t, dataDir, "--slo", sloFile)
+	st = waitForTotal(t, s2.httpAddr, "login-success", 130, 20*time.Second)
+	if st.Good != 100 {
+		t.Errorf("after kill -9 and restart: good = %d, want 100", st.Good)
+	}
+}
+
+// batchAt uploads n login spans that started age ago, bad of them failed.
+func batchAt(t *testing.T, c otlptrace.Client, tag string, n int, age time.Duration, bad int) {
+	t.Helper()
+	batch, _ := spanBatch(tag, n)
+	start := time.Now().Add(-age)
+	for i, sp := range batch[0].ScopeSpans[0].Spans {
+		sp.StartTimeUnixNano = uint64(start.UnixNano())
+		sp.EndTimeUnixNano = sp.StartTimeUnixNano + 1_000_000
+		if i < bad {
+			sp.Status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR}
+		}
+	}
+	if err := c.UploadTraces(context.Background(), batch); err != nil {
+		t.Fatal(err)
 	}
 }
