@@ -155,6 +155,10 @@ func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi tim
 // Timestamp in [lo, hi), and each SLO's backfilled mark, in one INSERT.
 func (e *Engine) backfillChunk(ctx context.Context, slos []*slo.SLO, lo, hi time.Time, cutoff int64) error {
 	b := newParams("r")
+	return e.q.Exec(ctx, backfillSQL(b, slos, lo, hi, cutoff), b.p)
+}
+
+func backfillSQL(b *params, slos []*slo.SLO, lo, hi time.Time, cutoff int64) string {
 	sets := rawSets(slos, make([]int64, len(slos)), cutoff, true)
 	for _, r := range sets {
 		r.from, r.to = lo, hi
@@ -163,7 +167,7 @@ func (e *Engine) backfillChunk(ctx context.Context, slos []*slo.SLO, lo, hi time
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, 0, math.MaxInt64, lo.Unix()))
 	}
-	return e.q.Exec(ctx, insertRollup(parts), b.p)
+	return insertRollup(parts)
 }
 
 // Progress is where one SLO's counts stand, for the API.

@@ -1,19 +1,54 @@
-// Package engine turns SLO definitions into numbers: it keeps the per-minute
-// rollups in slo_rollup current (incrementally from a watermark, with late
-// data and background backfills of new or changed definitions), evaluates
-// SLIs, error budgets and burn rates from those rollups, and judges release
-// readiness per flow.
+// Package engine turns SLO definitions into numbers: it keeps the SLO
+// counts in slo_rollup current, evaluates SLIs, error budgets and burn
+// rates from them, and judges release readiness per flow.
 //
-// Rollups are append only. A minute is "closed" once it is older than the
-// late-data horizon (Options.Lateness, 10 minutes by default) and is then
-// written once; the open minutes after it are aggregated from the raw rows at
-// every evaluation. So reads never need FINAL, a span arriving late within
-// the horizon is counted, and nothing is counted twice.
+// # Counting by insertion, not by event time
 //
-// One evaluation of every SLO is three queries however many SLOs there
-// are: one scan of the open minutes' raw rows for all SLOs (raw.go), then
-// the whole SLOs and the slices, each one scan of the rollups with the open
-// minutes' counts passed in as a parameter.
+// Every raw row of otel_traces and otel_logs carries the time ClickHouse
+// stored it (store.InsertedColumn, a MATERIALIZED column, so it holds for
+// any writer, the upstream collector's clickhouseexporter included). A
+// roll counts, for every SLO, the rows inserted since its watermark, into
+// the minute and hour of each row's own Timestamp, and writes the new
+// watermark in the same INSERT. So:
+//   - a late event (a phone's offline batch, a collector's retry) counts
+//     in its own minute whenever it arrives, and so does a long span
+//     exported minutes after it started: there is no late-data horizon;
+//   - a roll is one INSERT, one part (slo_rollup has no partition key), so
+//     a crash leaves it wholly in the table or not at all, and the next
+//     roll starts from the watermark the table holds: never lost, never
+//     twice;
+//   - downtime needs no backfill: the next rolls catch up on what was
+//     inserted meanwhile, maxRollSpan of insertion time per INSERT.
+//
+// Rolls stay behind ClickHouse's clock by Options.RollMargin and behind the
+// start of every INSERT still running (safePoint): a row's insertion time
+// is set while its INSERT runs, and only rows whose INSERT has finished
+// are visible. The rows inserted since the watermark are read live from
+// the raw tables at every evaluation (a minmax index on the insertion time
+// keeps that to the newest parts), so numbers are as fresh as the data.
+//
+// # Backfill
+//
+// A new definition (name and hash: the filters, latency threshold and
+// slices; not the objective or alert settings) begins at a cutoff: rolls
+// count what is inserted from then on, backfill chunks what was inserted
+// before, newest event time first, each chunk with its new low-water mark
+// in the same INSERT. What a definition needs is recomputed at every chunk,
+// so widening a window continues the backfill further back and narrowing
+// it needs nothing; history older than raw retention is reported as
+// SLOStatus.PartialSince instead of passing for complete. While a
+// definition backfills, its status is "backfilling" with its progress, and
+// alerting holds its alerts (Backfilling).
+//
+// # Reading
+//
+// Windows read whole hours (res 1) and minutes only at their edges (res
+// 0), plus the live rows. Slices keep counts per value; the cap
+// (Options.SliceCap, the rest as "other") is applied when reading, over
+// the SLO's own window. One evaluation of every SLO is three queries
+// however many SLOs there are: one scan of the live raw rows for all SLOs
+// (raw.go), then the whole SLOs and the slices, each one scan of
+// slo_rollup with the live counts passed in as a parameter.
 //
 // engine is a domain package: it imports no store driver. It needs only a
 // Querier, which store.Store satisfies.

@@ -176,15 +176,30 @@ func rollupRows(b *params, p *plan, sliceCond string) string {
 		" AND minute >= " + b.minute(p.earliest()) + " AND minute < " + b.minute(p.end) + " AND (" + strings.Join(edges, " OR ") + ")"
 }
 
-// queryWhole returns per SLO the counts since each window start.
-func (e *Engine) queryWhole(ctx context.Context, p *plan, open []string) (map[string][]counts, error) {
-	b := newParams("e")
+// wholeSQL selects per SLO the counts since each window start: rolled-up
+// rows and the live ones (open).
+func wholeSQL(b *params, p *plan, open []string) string {
 	parts := []string{rollupRows(b, p, "slice_key = ''")}
 	if len(open) > 0 {
 		parts = append(parts, openSQL(b, open))
 	}
-	q := "SELECT slo, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo"
-	rows, err := e.q.Query(ctx, q, b.p)
+	return "SELECT slo, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo"
+}
+
+// slicesSQL selects per SLO, slice and value the counts since each window
+// start.
+func slicesSQL(b *params, p *plan, open []string) string {
+	parts := []string{rollupRows(b, p, "slice_key != ''")}
+	if len(open) > 0 {
+		parts = append(parts, openSQL(b, open))
+	}
+	return "SELECT slo, slice_key, slice_value, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo, slice_key, slice_value"
+}
+
+// queryWhole returns per SLO the counts since each window start.
+func (e *Engine) queryWhole(ctx context.Context, p *plan, open []string) (map[string][]counts, error) {
+	b := newParams("e")
+	rows, err := e.q.Query(ctx, wholeSQL(b, p, open), b.p)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate slos: %w", err)
 	}
@@ -222,16 +237,11 @@ type sliceRow struct {
 // start, the values beyond SliceCap (by events over the longest window)
 // merged into "other".
 func (e *Engine) querySlices(ctx context.Context, p *plan, open []string) (map[string][]sliceRow, error) {
-	b := newParams("e")
-	parts := []string{rollupRows(b, p, "slice_key != ''")}
 	if !slices.ContainsFunc(p.slos, func(s *slo.SLO) bool { return len(s.Slices) > 0 }) {
 		return nil, nil
 	}
-	if len(open) > 0 {
-		parts = append(parts, openSQL(b, open))
-	}
-	q := "SELECT slo, slice_key, slice_value, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo, slice_key, slice_value"
-	rows, err := e.q.Query(ctx, q, b.p)
+	b := newParams("e")
+	rows, err := e.q.Query(ctx, slicesSQL(b, p, open), b.p)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate slices: %w", err)
 	}
@@ -328,12 +338,7 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 		return out, nil
 	}
 	b := newParams("o")
-	var parts []string
-	for _, r := range rawSets(slos, since, 0, false) {
-		r.to = p.end
-		parts = append(parts, "SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total FROM (\n"+r.rows(b, kinds)+"\n)")
-	}
-	rows, err := e.q.Query(ctx, strings.Join(parts, "\nUNION ALL\n"), b.p)
+	rows, err := e.q.Query(ctx, liveSQL(b, slos, since, p.end, kinds), b.p)
 	if err != nil {
 		return nil, fmt.Errorf("read open minutes: %w", err)
 	}
@@ -353,6 +358,17 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 		}
 	}
 	return out, rows.Err()
+}
+
+// liveSQL aggregates the raw rows slos[i] inserted from since[i] on, dated
+// before end.
+func liveSQL(b *params, slos []*slo.SLO, since []int64, end time.Time, kinds int) string {
+	var parts []string
+	for _, r := range rawSets(slos, since, 0, false) {
+		r.to = end
+		parts = append(parts, "SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total FROM (\n"+r.rows(b, kinds)+"\n)")
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
 }
 
 // openSQL selects the open-minute rows ts, columns as rollupRows'. Slice

@@ -111,14 +111,18 @@ func (e *Engine) behind(to int64) (slos []*slo.SLO, since []int64, end int64) {
 // counted yet (inserted in [since[i], to)) and each one's new watermark.
 func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64) error {
 	b := newParams("r")
+	if err := e.q.Exec(ctx, rollSQL(b, slos, since, to), b.p); err != nil {
+		return fmt.Errorf("roll up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
+	}
+	return nil
+}
+
+func rollSQL(b *params, slos []*slo.SLO, since []int64, to int64) string {
 	parts := []string{withHours(rawRows(b, rawSets(slos, since, to, true)))}
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, to, math.MaxInt64, noBackfill))
 	}
-	if err := e.q.Exec(ctx, insertRollup(parts), b.p); err != nil {
-		return fmt.Errorf("roll up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
-	}
-	return nil
+	return insertRollup(parts)
 }
 
 // rawRows is the UNION of the per-minute rows of sets (rawCols).
