@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-
 )
 
 // state is where one SLO definition's counts stand: a copy of its
@@ -117,5 +116,3 @@ func bookkeepingRow(b *params, name, hash string, rolled, cutoff, backfilled int
 		"(CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, " +
 		b.num(rolled) + " AS rolled, " + b.num(cutoff) + " AS cutoff, " + b.num(backfilled) + " AS backfilled"
 }
-
-

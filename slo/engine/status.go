@@ -36,7 +36,7 @@ type SLOStatus struct {
 	// history that could be counted (raw rows had expired when this
 	// definition was backfilled): the numbers are those since then.
 	PartialSince *time.Time `json:"partial_since,omitempty"`
-	EvaluatedAt time.Time `json:"evaluated_at"`
+	EvaluatedAt  time.Time  `json:"evaluated_at"`
 }
 
 // SliceStatus is an SLO's numbers for one value of one slice.
