@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -73,11 +74,16 @@ func (o MigrateOptions) OnCluster() string {
 
 // engine names the MergeTree flavour: Replicated on a cluster so every
 // replica holds the data, plain otherwise.
-func (o MigrateOptions) engine() string {
+func (o MigrateOptions) engine() string { return o.Engine("MergeTree") }
+
+// Engine names a MergeTree family engine ("MergeTree",
+// "AggregatingMergeTree", "ReplacingMergeTree(v)"): its Replicated form on
+// a cluster, so every replica holds the data.
+func (o MigrateOptions) Engine(name string) string {
 	if o.Cluster == "" {
-		return "MergeTree"
+		return name
 	}
-	return "ReplicatedMergeTree"
+	return "Replicated" + name
 }
 
 // Migration is one versioned schema step. Its statements must be idempotent
@@ -89,8 +95,11 @@ type Migration struct {
 	Statements func(o MigrateOptions) []string
 }
 
-// Migrations lists every schema step in order. Append only: never edit or
-// renumber a released one.
+// Migrations are the core schema steps (the telemetry tables), in order.
+// Append only: never edit or renumber a released one. Each domain owns its
+// own steps next to its queries (slo/engine.Migrations,
+// alerting.Migrations) in a version range of its own; the wiring passes
+// them to Migrate.
 var Migrations = []Migration{
 	{1, "create otel_traces", func(o MigrateOptions) []string { return []string{tracesDDL(o)} }},
 	{2, "create otel_logs", func(o MigrateOptions) []string { return []string{logsDDL(o)} }},
@@ -136,11 +145,15 @@ func insertedColumnDDL(o MigrateOptions, table string) []string {
 	}
 }
 
-// Migrate brings the database s works in up to the latest schema version,
-// recording each applied step in schema_migrations. Running it again does
-// nothing.
-func Migrate(ctx context.Context, s Store, o MigrateOptions) error {
+// Migrate brings the database s works in up to the latest schema version:
+// the core Migrations, then each domain's in the order given, recording
+// each applied step in schema_migrations. Running it again does nothing.
+func Migrate(ctx context.Context, s Store, o MigrateOptions, domains ...[]Migration) error {
 	if err := o.Validate(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	all := append([][]Migration{Migrations}, domains...)
+	if err := CheckVersions(all...); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if err := s.Exec(ctx, migrationsDDL(o), nil); err != nil {
@@ -150,18 +163,47 @@ func Migrate(ctx context.Context, s Store, o MigrateOptions) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	for _, m := range Migrations {
-		if applied[m.Version] {
-			continue
-		}
-		if err := apply(ctx, s, o, m); err != nil {
-			return fmt.Errorf("migrate to %d (%s): %w", m.Version, m.Name, err)
+	for _, list := range all {
+		for _, m := range list {
+			if applied[m.Version] {
+				continue
+			}
+			if err := apply(ctx, s, o, m); err != nil {
+				return fmt.Errorf("migrate to %d (%s): %w", m.Version, m.Name, err)
+			}
 		}
 	}
 	if err := applyRetention(ctx, s, o); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// CheckVersions reports lists whose versions are not increasing, or whose
+// ranges overlap another list's: two domains must never claim one version,
+// or one's step would be taken as applied when the other's was.
+func CheckVersions(lists ...[]Migration) error {
+	var errs []error
+	type span struct{ lo, hi uint32 }
+	var spans []span
+	for i, list := range lists {
+		for j := 1; j < len(list); j++ {
+			if list[j].Version <= list[j-1].Version {
+				errs = append(errs, fmt.Errorf("migration list %d: version %d (%s) after %d: versions must increase", i, list[j].Version, list[j].Name, list[j-1].Version))
+			}
+		}
+		if len(list) == 0 {
+			continue
+		}
+		sp := span{list[0].Version, list[len(list)-1].Version}
+		for k, o := range spans {
+			if sp.lo <= o.hi && o.lo <= sp.hi {
+				errs = append(errs, fmt.Errorf("migration lists %d (%d–%d) and %d (%d–%d) overlap: give each domain a range of its own", k, o.lo, o.hi, i, sp.lo, sp.hi))
+			}
+		}
+		spans = append(spans, sp)
+	}
+	return errors.Join(errs...)
 }
 
 func apply(ctx context.Context, s Store, o MigrateOptions, m Migration) error {

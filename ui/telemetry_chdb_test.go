@@ -11,6 +11,7 @@ import (
 	"github.com/flowslo/flowslo/dashboards"
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
 
 // TestTelemetryOnChDB runs the trace, RED and SLI-history SQL (the
@@ -18,7 +19,7 @@ import (
 func TestTelemetryOnChDB(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := chdb.Open(ctx, chdb.Options{DataDir: dir, Database: "ui_telemetry"})
+	s, err := chdb.Open(ctx, chdb.Options{DataDir: dir, Database: "ui_telemetry", Schema: chdbtest.Schema()})
 	if err != nil {
 		t.Fatal(err)
 	}

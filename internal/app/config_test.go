@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
+	"github.com/flowslo/flowslo/store"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -46,5 +50,16 @@ readiness:
 	writeFile(t, typo, "storage:\n  retentoin: 7d\n")
 	if _, err := LoadConfig(typo); err == nil || !strings.Contains(err.Error(), "retentoin") {
 		t.Errorf("a misspelt key must be refused by name, got %v", err)
+	}
+}
+
+// TestSchemaVersionsApart: the core tables, the SLO engine and alerting
+// each number their migrations in a range of their own.
+func TestSchemaVersionsApart(t *testing.T) {
+	if err := store.CheckVersions(store.Migrations, engine.Migrations(), alerting.Migrations()); err != nil {
+		t.Fatal(err)
+	}
+	if len(Schema()) != len(engine.Migrations())+len(alerting.Migrations()) {
+		t.Fatal("Schema leaves out a domain's migrations")
 	}
 }

@@ -45,7 +45,7 @@ func benchEngine(b *testing.B) *engine.Engine {
 
 func setupBench(b *testing.B) (*engine.Engine, error) {
 	ctx := context.Background()
-	st, err := chdb.Open(ctx, chdb.Options{DataDir: chdbtest.DataDir(), Database: "bench"})
+	st, err := chdb.Open(ctx, chdb.Options{DataDir: chdbtest.DataDir(), Database: "bench", Schema: engine.Migrations()})
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,9 @@ type Options struct {
 	// concurrent ones: with clients waiting for their acknowledgement, what
 	// arrives during one insert becomes the next.
 	InsertConns int
+	// Schema are the domains' migrations (slo/engine, alerting), applied
+	// after the core ones.
+	Schema []store.Migration
 }
 
 const defaultDatabase = "flowslo"
@@ -88,7 +91,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open chdb at %s: %w", opts.DataDir, err)
 	}
 	// EngineCodecs: engineConfig picks LZ4 or ZSTD(1) by part size.
-	if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: opts.TTLDays, EngineCodecs: true}); err != nil {
+	if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: opts.TTLDays, EngineCodecs: true}, opts.Schema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open chdb: %w", err)
 	}

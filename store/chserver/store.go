@@ -20,6 +20,9 @@ type Options struct {
 	// Cluster, when set, creates the database and tables ON CLUSTER with
 	// Replicated engines.
 	Cluster string
+	// Schema are the domains' migrations (slo/engine, alerting), applied
+	// after the core ones.
+	Schema []store.Migration
 }
 
 const defaultDatabase = "flowslo"
@@ -62,7 +65,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
 	s := &Store{conn: conn, db: db}
-	if err := store.Migrate(ctx, s, mo); err != nil {
+	if err := store.Migrate(ctx, s, mo, opts.Schema); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
 )
@@ -52,12 +54,18 @@ func NewDatabase() string { return fmt.Sprintf("test_%d", seq.Add(1)) }
 // would pass off as green.
 func Open(t testing.TB) store.Store {
 	t.Helper()
-	st, err := chdb.Open(context.Background(), chdb.Options{DataDir: DataDir(), Database: NewDatabase()})
+	st, err := chdb.Open(context.Background(), chdb.Options{DataDir: DataDir(), Database: NewDatabase(), Schema: Schema()})
 	if err != nil {
 		t.Fatalf("open chDB (run make setup, or set FLOWSLO_CHDB_LIB): %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// Schema is every domain's migrations, as the app applies them
+// (internal/app.Schema, which tests below internal/ cannot import).
+func Schema() []store.Migration {
+	return append(engine.Migrations(), alerting.Migrations()...)
 }
 
 // CountBy runs query, which must select a string key and a count, and

@@ -1,17 +1,20 @@
-package store
+package engine
 
 import (
 	"strconv"
 	"strings"
+
+	"github.com/flowslo/flowslo/store"
 )
 
-// SLO engine tables (package slo/engine). Their versions start at 100 so
-// they never collide with the numbers of the core tables; Migrate applies
-// steps in slice order and records each version, so the gap is harmless.
-func init() {
-	Migrations = append(Migrations,
-		Migration{102, "slo_rollup counted by insertion (replaces 100, 101)", func(o MigrateOptions) []string { return sloRollupDDL(o) }},
-	)
+// Migrations are the engine's schema steps, versions 100–179 (the core
+// tables have 1–99, alerting 180–199). Pass them to store.Migrate. 100 and
+// 101 (the first slo_rollup and its hourly view) are gone: 102 replaces
+// them and drops their tables.
+func Migrations() []store.Migration {
+	return []store.Migration{
+		{Version: 102, Name: "slo_rollup counted by insertion (replaces 100, 101)", Statements: sloRollupDDL},
+	}
 }
 
 // SLORollupTTLDays is how long rollups are kept: longer than raw data, so
@@ -38,11 +41,8 @@ const SLORollupTTLDays = 120
 // (min, ms): rows inserted before it are counted by backfill chunks, rows
 // inserted from it by rolls; backfilled (min, unix s): backfill chunks have
 // counted the rows before cutoff whose Timestamp is from here on.
-func sloRollupDDL(o MigrateOptions) []string {
-	engine := "AggregatingMergeTree"
-	if o.Cluster != "" {
-		engine = "ReplicatedAggregatingMergeTree"
-	}
+func sloRollupDDL(o store.MigrateOptions) []string {
+	engine := o.Engine("AggregatingMergeTree")
 	return []string{
 		"DROP VIEW IF EXISTS slo_rollup_hour_mv" + o.OnCluster(),
 		"DROP TABLE IF EXISTS slo_rollup_hour" + o.OnCluster(),

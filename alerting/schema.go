@@ -1,35 +1,32 @@
-package store
+package alerting
 
-import "strings"
+import (
+	"strings"
 
-// Alerting tables (package alerting). Versions 180–199 are alerting's:
-// schema_slo.go started the 100s at 100, so alerting keeps well clear of it.
-func init() {
-	Migrations = append(Migrations,
-		Migration{180, "create alerting_alerts", func(o MigrateOptions) []string { return []string{alertsDDL(o)} }},
-		Migration{181, "create alerting_notifications", func(o MigrateOptions) []string { return []string{notificationsDDL(o)} }},
-		Migration{182, "create alerting_silences", func(o MigrateOptions) []string { return []string{silencesDDL(o)} }},
-	)
-}
+	"github.com/flowslo/flowslo/store"
+)
 
-// replacing is the engine of tables whose rows are rewritten with a higher
-// version column; readers use FINAL.
-func (o MigrateOptions) replacing(version string) string {
-	if o.Cluster == "" {
-		return "ReplacingMergeTree(" + version + ")"
+// Migrations are alerting's schema steps, versions 180–199 (the core tables
+// have 1–99, the SLO engine 100–179). Pass them to store.Migrate.
+func Migrations() []store.Migration {
+	return []store.Migration{
+		{Version: 180, Name: "create alerting_alerts", Statements: func(o store.MigrateOptions) []string { return []string{alertsDDL(o)} }},
+		{Version: 181, Name: "create alerting_notifications", Statements: func(o store.MigrateOptions) []string { return []string{notificationsDDL(o)} }},
+		{Version: 182, Name: "create alerting_silences", Statements: func(o store.MigrateOptions) []string { return []string{silencesDDL(o)} }},
 	}
-	return "ReplicatedReplacingMergeTree(" + version + ")"
 }
 
-func alertingDDL(o MigrateOptions, ddl string) string {
-	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
-		"{replacing}", o.replacing("updated_at")).Replace(ddl)
+// alertingDDL fills in the engines: rows of {replacing} tables are
+// rewritten with a higher updated_at, and readers use FINAL.
+func alertingDDL(o store.MigrateOptions, ddl string) string {
+	return strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.Engine("MergeTree"),
+		"{replacing}", o.Engine("ReplacingMergeTree(updated_at)")).Replace(ddl)
 }
 
 // alertsDDL: one row per alert (an SLO's severity from firing to resolved),
 // rewritten on each change. message_ts is the Slack message later updates and
 // thread replies refer to; notified_at is zero until Slack confirmed a send.
-func alertsDDL(o MigrateOptions) string {
+func alertsDDL(o store.MigrateOptions) string {
 	return alertingDDL(o, `CREATE TABLE IF NOT EXISTS alerting_alerts{on_cluster} (
 	id String,
 	slo String,
@@ -55,7 +52,7 @@ ORDER BY id`)
 
 // notificationsDDL: the log of every send, failure and silenced alert,
 // appended after the outcome is known.
-func notificationsDDL(o MigrateOptions) string {
+func notificationsDDL(o store.MigrateOptions) string {
 	return alertingDDL(o, `CREATE TABLE IF NOT EXISTS alerting_notifications{on_cluster} (
 	at DateTime64(3, 'UTC'),
 	alert_id String,
@@ -73,7 +70,7 @@ ORDER BY (alert_id, at)`)
 }
 
 // silencesDDL: one row per silence, rewritten when it is expired early.
-func silencesDDL(o MigrateOptions) string {
+func silencesDDL(o store.MigrateOptions) string {
 	return alertingDDL(o, `CREATE TABLE IF NOT EXISTS alerting_silences{on_cluster} (
 	id String,
 	slo String,
