@@ -147,7 +147,7 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	}
 	at := m.o.Clock()
 	slos := m.o.SLOs()
-	rules, windows := rulesOf(slos)
+	rules, windows := rulesOf(slos, at)
 	counts, err := m.o.Counts(ctx, windows, at)
 	if err != nil {
 		return fmt.Errorf("counts: %w", err)
@@ -168,11 +168,11 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func rulesOf(slos []*slo.SLO) (map[string]Rules, []time.Duration) {
+func rulesOf(slos []*slo.SLO, at time.Time) (map[string]Rules, []time.Duration) {
 	rules := make(map[string]Rules, len(slos))
 	need := map[time.Duration]bool{}
 	for _, s := range slos {
-		r := RulesFor(s)
+		r := RulesFor(s, at)
 		r.durations(need)
 		if s.Window.Rolling > 0 {
 			need[s.Window.Rolling] = true // for the budget left when Detail gives none

@@ -110,7 +110,7 @@ func lead(v Verdict) (RuleResult, bool) {
 func firingMessage(in msgInput, kind Kind) *Message {
 	m := in.base(kind)
 	r, _ := lead(in.t.LastVerdict)
-	window := WindowLength(in.slo.Window)
+	window := in.slo.Window.Length(in.t.LastVerdict.At)
 	failing := ratio(r.ShortCounts)
 	icon, tier := ":rotating_light:", "PAGE"
 	if in.sev == Ticket {

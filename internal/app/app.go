@@ -172,7 +172,7 @@ func (a *App) build() error {
 func (a *App) alertRules(name string) (alerting.Rules, bool) {
 	for _, s := range a.engine.SLOs() {
 		if s.Name == name {
-			return alerting.RulesFor(s), true
+			return alerting.RulesFor(s, time.Now()), true
 		}
 	}
 	return alerting.Rules{}, false

@@ -40,32 +40,27 @@ func sloWindowStart(w slo.Window, now time.Time) time.Time {
 }
 
 func periodStart(w slo.Window, now time.Time) time.Time {
-	loc := w.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	t := now.In(loc)
-	y, m, d := t.Date()
-	switch w.Calendar {
-	case slo.Week: // ISO weeks start on Monday
-		d -= (int(t.Weekday()) + 6) % 7
-	case slo.Month:
-		d = 1
-	case slo.Quarter:
-		m, d = m-(m-1)%3, 1
-	}
-	return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
+	start, _ := w.Period(now)
+	return start
 }
 
-// windowLength is the longest a window can be: what a backfill must cover.
+// maxZoneShift bounds how much longer than its days a calendar period can
+// be: the largest daylight saving shift in the tz database (Antarctica/
+// Troll's 2h; Europe's is 1h, which makes a Berlin Q4 92 days and 1 hour).
+const maxZoneShift = 2 * time.Hour
+
+// windowLength is the longest a window can be: what a backfill must cover
+// so that the first minutes of the longest period are not missed. (The
+// exact reach at now is now − sloWindowStart(w, now).)
 func windowLength(w slo.Window) time.Duration {
+	day := 24 * time.Hour
 	switch w.Calendar {
 	case slo.Week:
-		return 7 * 24 * time.Hour
+		return 7*day + maxZoneShift
 	case slo.Month:
-		return 31 * 24 * time.Hour
+		return 31*day + maxZoneShift
 	case slo.Quarter:
-		return 92 * 24 * time.Hour
+		return 92*day + maxZoneShift
 	}
 	return w.Rolling
 }
