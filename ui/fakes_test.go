@@ -220,10 +220,10 @@ func (d *demo) engine() *fakeEngine {
 		},
 		slices: func(_ context.Context, name string, _, _ time.Time) ([]engine.SliceCount, error) {
 			return []engine.SliceCount{
-				{Slice: `resource.attributes["service.version"]`, Value: "4.2.0", Bad: 1830, Total: 41_000},
-				{Slice: `resource.attributes["service.version"]`, Value: "4.1.3", Bad: 370, Total: 160_000},
-				{Slice: `attributes["app.platform"]`, Value: "android", Bad: 1650, Total: 90_000},
-				{Slice: `attributes["app.platform"]`, Value: xssName, Bad: 550, Total: 111_000},
+				{Slice: `resource.attributes["service.version"]`, Value: "4.2.0", Bad: 1830, Total: 41_000, SLOBad: 2200},
+				{Slice: `resource.attributes["service.version"]`, Value: "4.1.3", Bad: 370, Total: 160_000, SLOBad: 2200},
+				{Slice: `attributes["app.platform"]`, Value: "android", Bad: 1650, Total: 90_000, SLOBad: 2200},
+				{Slice: `attributes["app.platform"]`, Value: xssName, Bad: 550, Total: 111_000, SLOBad: 2200},
 			}, nil
 		},
 		examples: func(_ context.Context, name string, _, to time.Time, limit int) ([]engine.Example, error) {

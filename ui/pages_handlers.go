@@ -78,7 +78,7 @@ type SLOView struct {
 	Empty        *emptyState
 }
 
-// SliceRow is one slice value's bad events and its share of the slice's.
+// SliceRow is one slice value's bad events and its share of the SLO's.
 type SliceRow struct {
 	engine.SliceCount
 	Share float64
@@ -125,15 +125,11 @@ func (s *Server) sloPage(c echo.Context) error {
 }
 
 func sliceRows(in []engine.SliceCount) []SliceRow {
-	bad := map[string]uint64{}
-	for _, x := range in {
-		bad[x.Slice] += x.Bad
-	}
 	out := make([]SliceRow, 0, len(in))
 	for _, x := range in {
 		r := SliceRow{SliceCount: x}
-		if bad[x.Slice] > 0 {
-			r.Share = float64(x.Bad) / float64(bad[x.Slice])
+		if x.SLOBad > 0 {
+			r.Share = float64(x.Bad) / float64(x.SLOBad)
 		}
 		out = append(out, r)
 	}
