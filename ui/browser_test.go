@@ -287,6 +287,11 @@ func TestBrowserReadiness(t *testing.T) {
 	if got := tb.text(`.verdict[data-flow="login"] h2`); !strings.Contains(got, "Not ready") {
 		t.Errorf("login verdict: %q", got)
 	}
+	// push has no events: no verdict either way
+	if got := tb.text(`.verdict[data-flow="push"]`); !strings.Contains(got, "No data yet") || !strings.Contains(got, "no data yet: push-processing has no events") ||
+		strings.Contains(got, "At risk") || strings.Contains(got, "Ready") {
+		t.Errorf("push verdict: %q", got)
+	}
 	tb.screenshot("readiness")
 }
 

@@ -226,6 +226,8 @@ func verdictText(v string) string {
 		return "At risk"
 	case engine.NotReady:
 		return "Not ready"
+	case engine.NoData:
+		return "No data yet"
 	}
 	return v
 }

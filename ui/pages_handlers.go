@@ -242,11 +242,9 @@ func (s *Server) readinessPage(c echo.Context) error {
 	for _, f := range fr {
 		v.Flows = append(v.Flows, ReadyFlow{FlowReadiness: f, Releases: rel[f.Flow]})
 	}
-	sort.SliceStable(v.Flows, func(i, j int) bool { return verdictRank[v.Flows[i].Verdict] > verdictRank[v.Flows[j].Verdict] })
+	sort.SliceStable(v.Flows, func(i, j int) bool { return engine.Rank(v.Flows[i].Verdict) > engine.Rank(v.Flows[j].Verdict) })
 	return s.render(c, http.StatusOK, "readiness", "Release readiness", v)
 }
-
-var verdictRank = map[string]int{engine.NotReady: 2, engine.AtRisk: 1, engine.Ready: 0}
 
 func (s *Server) apiReleases(c echo.Context) error {
 	st, err := s.opts.SLOs.Status(c.Request().Context())

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
@@ -22,6 +23,42 @@ var BurnWindows = []BurnWindow{
 	{"6h", 6 * time.Hour},
 	{"1d", 24 * time.Hour},
 	{"3d", 72 * time.Hour},
+}
+
+// windowKey names d as BurnWindows do (5m, 1h, 1d), also when it is none
+// of them (15m, 36h).
+func windowKey(d time.Duration) string {
+	if w, ok := burnWindowOf(d); ok {
+		return w.Key
+	}
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+func burnWindowOf(d time.Duration) (BurnWindow, bool) {
+	for _, w := range BurnWindows {
+		if w.D == d {
+			return w, true
+		}
+	}
+	return BurnWindow{}, false
+}
+
+// burnWindow is the length of the burn window named key, if it is one.
+func burnWindow(key string) (time.Duration, bool) {
+	for _, w := range BurnWindows {
+		if w.Key == key {
+			return w.D, true
+		}
+	}
+	return 0, false
 }
 
 // Windows are counted in whole minutes: a window of length d at now holds
