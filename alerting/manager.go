@@ -168,6 +168,26 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Tiers evaluates the rules of the SLO named name now, on fresh counts
+// and with the decision Evaluate takes (Explain): the SLO page shows a
+// tier as met only when it fires, and otherwise why not. ok is false when
+// no SLO has that name.
+func (m *Manager) Tiers(ctx context.Context, name string) (results []RuleResult, ok bool, err error) {
+	at := m.o.Clock()
+	for _, s := range m.o.SLOs() {
+		if s.Name != name {
+			continue
+		}
+		rules, windows := rulesOf([]*slo.SLO{s}, at)
+		counts, err := m.o.Counts(ctx, windows, at)
+		if err != nil {
+			return nil, true, fmt.Errorf("counts: %w", err)
+		}
+		return Explain(rules[name], s.ErrorBudget(), counts[name], at), true, nil
+	}
+	return nil, false, nil
+}
+
 func rulesOf(slos []*slo.SLO, at time.Time) (map[string]Rules, []time.Duration) {
 	rules := make(map[string]Rules, len(slos))
 	need := map[time.Duration]bool{}
