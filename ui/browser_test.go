@@ -313,6 +313,7 @@ func TestBrowserSLOPageTiersAndFailingNow(t *testing.T) {
 	if got := tb.text(`table.grid tbody tr:nth-child(2) td.why`); got != "6h at 4.2×, under 6.0×" {
 		t.Errorf("login's 6h/30m page tier: %q", got)
 	}
+	tb.screenshot("slo-tiers")
 	// 19.2x over 5m and 16.1x over 1h of a 0.5% budget
 	if got := strings.ToLower(tb.text(`#failing-now`)); !strings.Contains(got, "failing now (5m)\n9.6%") || !strings.Contains(got, "8.1% in the last hour") {
 		t.Errorf("failing now: %q", got)
@@ -321,8 +322,9 @@ func TestBrowserSLOPageTiersAndFailingNow(t *testing.T) {
 		t.Errorf("SLI label: %q", got)
 	}
 	tb.open("/", "#flows .flow")
-	card := strings.ToLower(tb.text(`li.slo[data-slo="login-success"] .slo-nums`))
-	for _, w := range []string{"sli over 28d", "failing now: 9.6% last 5m · 8.1% last 1h"} {
+	tb.shoot("flows-failing-now", false)
+	card := strings.ToLower(tb.text(`li.slo[data-slo="login-success"]`))
+	for _, w := range []string{"sli over 28d", "failing now: 9.6% of events over the last 5m · 8.1% over the last 1h"} {
 		if !strings.Contains(card, w) {
 			t.Errorf("login card lacks %q: %q", w, card)
 		}
