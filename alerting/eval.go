@@ -2,6 +2,8 @@ package alerting
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -43,6 +45,52 @@ type RuleResult struct {
 	// TooFewBad: the burn rates were high enough but the short window had
 	// fewer than the minimum bad events.
 	TooFewBad bool
+	// MinBad is the minimum of bad events the short window needed.
+	MinBad uint64
+}
+
+// Why says in words whether the rule fired and, if not, why not: "met",
+// "rates met, 3 bad events in 30m, needs 10", "no events in 5m",
+// "1h at 2.1×, under 14.4×".
+func (r RuleResult) Why() string {
+	switch {
+	case r.Met:
+		return "met"
+	case r.TooFewBad:
+		n := r.ShortCounts.Bad()
+		return fmt.Sprintf("rates met, %d bad event%s in %s, needs %d", n, plural(n), dur(r.Short), r.MinBad)
+	case r.LongCounts.Total == 0:
+		return "no events in " + dur(r.Long)
+	case r.ShortCounts.Total == 0:
+		return "no events in " + dur(r.Short)
+	}
+	var under []string
+	for _, w := range []struct {
+		d    time.Duration
+		burn float64
+	}{{r.Long, r.LongBurn}, {r.Short, r.ShortBurn}} {
+		if !atLeast(w.burn, r.Factor) {
+			under = append(under, fmt.Sprintf("%s at %s", dur(w.d), burn(w.burn)))
+		}
+	}
+	return fmt.Sprintf("%s, under %s", strings.Join(under, " and "), burn(r.Factor))
+}
+
+func plural(n uint64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Explain applies every rule of r to counts as alerting does, page rules
+// first: what the SLO page shows for each tier.
+func Explain(r Rules, budget float64, counts map[time.Duration]Counts, at time.Time) []RuleResult {
+	var out []RuleResult
+	for _, sev := range Severities {
+		out = append(out, evaluate(r, sev, budget, counts, at).Results...)
+	}
+	return out
 }
 
 // Verdict is one severity of one SLO evaluated at one time.
@@ -60,7 +108,7 @@ func evaluate(r Rules, sev Severity, budget float64, counts map[time.Duration]Co
 		if w.Severity != sev {
 			continue
 		}
-		res := RuleResult{Window: w, LongCounts: counts[w.Long], ShortCounts: counts[w.Short]}
+		res := RuleResult{Window: w, LongCounts: counts[w.Long], ShortCounts: counts[w.Short], MinBad: r.MinBadEvents}
 		long, okL := res.LongCounts.BurnRate(budget)
 		short, okS := res.ShortCounts.BurnRate(budget)
 		res.LongBurn, res.ShortBurn = long, short

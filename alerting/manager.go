@@ -153,7 +153,7 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	}
 	at := m.o.Clock()
 	slos := m.o.SLOs()
-	rules, windows := rulesOf(slos)
+	rules, windows := rulesOf(slos, at)
 	counts, err := m.o.Counts(ctx, windows, at)
 	if err != nil {
 		return fmt.Errorf("counts: %w", err)
@@ -174,11 +174,31 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func rulesOf(slos []*slo.SLO) (map[string]Rules, []time.Duration) {
+// Tiers evaluates the rules of the SLO named name now, on fresh counts
+// and with the decision Evaluate takes (Explain): the SLO page shows a
+// tier as met only when it fires, and otherwise why not. ok is false when
+// no SLO has that name.
+func (m *Manager) Tiers(ctx context.Context, name string) (results []RuleResult, ok bool, err error) {
+	at := m.o.Clock()
+	for _, s := range m.o.SLOs() {
+		if s.Name != name {
+			continue
+		}
+		rules, windows := rulesOf([]*slo.SLO{s}, at)
+		counts, err := m.o.Counts(ctx, windows, at)
+		if err != nil {
+			return nil, true, fmt.Errorf("counts: %w", err)
+		}
+		return Explain(rules[name], s.ErrorBudget(), counts[name], at), true, nil
+	}
+	return nil, false, nil
+}
+
+func rulesOf(slos []*slo.SLO, at time.Time) (map[string]Rules, []time.Duration) {
 	rules := make(map[string]Rules, len(slos))
 	need := map[time.Duration]bool{}
 	for _, s := range slos {
-		r := RulesFor(s)
+		r := RulesFor(s, at)
 		r.durations(need)
 		if s.Window.Rolling > 0 {
 			need[s.Window.Rolling] = true // for the budget left when Detail gives none

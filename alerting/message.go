@@ -110,7 +110,7 @@ func lead(v Verdict) (RuleResult, bool) {
 func firingMessage(in msgInput, kind Kind) *Message {
 	m := in.base(kind)
 	r, _ := lead(in.t.LastVerdict)
-	window := WindowLength(in.slo.Window)
+	window := in.slo.Window.Length(in.t.LastVerdict.At)
 	failing := ratio(r.ShortCounts)
 	icon, tier := ":rotating_light:", "PAGE"
 	if in.sev == Ticket {
@@ -180,7 +180,7 @@ func burnLines(v Verdict) string {
 		if r.Met {
 			mark = " :red_circle:"
 		} else if r.TooFewBad {
-			mark = fmt.Sprintf(" (only %d bad events)", r.ShortCounts.Bad())
+			mark = " (" + r.Why() + ")"
 		}
 		lines = append(lines, fmt.Sprintf("%s: %s · %s: %s (alerts at %s)%s",
 			dur(r.Long), rateOf(r.LongCounts, r.LongBurn), dur(r.Short), rateOf(r.ShortCounts, r.ShortBurn), burn(r.Factor), mark))

@@ -27,17 +27,9 @@ type Window struct {
 	Factor   float64
 }
 
-// referenceWindow is the SLO window DefaultWindows' factors are written for.
-const referenceWindow = 30 * 24 * time.Hour
-
-// DefaultWindows are the SRE Workbook's rules for a 30-day window. A factor
-// is budget share × window / long window.
-var DefaultWindows = []Window{
-	{Severity: Page, Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4},   // 2% of budget in 1h
-	{Severity: Page, Long: 6 * time.Hour, Short: 30 * time.Minute, Factor: 6}, // 5% of budget in 6h
-	{Severity: Ticket, Long: 24 * time.Hour, Short: 2 * time.Hour, Factor: 3}, // 10% of budget in 1d
-	{Severity: Ticket, Long: 72 * time.Hour, Short: 6 * time.Hour, Factor: 1}, // 10% of budget in 3d
-}
+// DefaultWindows are the SRE Workbook's rules for a 30-day window
+// (slo.DefaultAlertWindows).
+var DefaultWindows = windowsOf(slo.DefaultAlertWindows)
 
 // DefaultMinBadEvents is how many bad events the short window needs before
 // an alert fires, so one failure in a quiet hour does not page.
@@ -49,46 +41,23 @@ type Rules struct {
 	MinBadEvents uint64
 }
 
-// RulesFor returns s's rules: its own windows when its alerting block names
-// any (factors taken as written), else DefaultWindows with factors scaled to
-// s's window. Default rules whose long window exceeds the SLO window are
-// left out: their budget share would be meaningless.
-func RulesFor(s *slo.SLO) Rules {
-	r := Rules{MinBadEvents: DefaultMinBadEvents}
+// RulesFor returns s's rules at `at` (slo.SLO.AlertWindows): its own
+// windows, or the defaults scaled to its window's real length then, never
+// below 1.
+func RulesFor(s *slo.SLO, at time.Time) Rules {
+	r := Rules{MinBadEvents: DefaultMinBadEvents, Windows: windowsOf(s.AlertWindows(at))}
 	if s.Alerting.MinBadEvents > 0 {
 		r.MinBadEvents = uint64(s.Alerting.MinBadEvents)
-	}
-	if len(s.Alerting.Windows) > 0 {
-		for _, w := range s.Alerting.Windows {
-			r.Windows = append(r.Windows, Window{Severity(w.Severity), w.Long, w.Short, w.Factor})
-		}
-		return r
-	}
-	length := WindowLength(s.Window)
-	for _, w := range DefaultWindows {
-		if w.Long > length {
-			continue
-		}
-		w.Factor = w.Factor * float64(length) / float64(referenceWindow)
-		r.Windows = append(r.Windows, w)
 	}
 	return r
 }
 
-// WindowLength is the length of an SLO window for scaling burn-rate factors
-// and budget arithmetic: the rolling length, or a calendar period's nominal
-// length (week 7d, month 30d, quarter 91d).
-func WindowLength(w slo.Window) time.Duration {
-	day := 24 * time.Hour
-	switch w.Calendar {
-	case slo.Week:
-		return 7 * day
-	case slo.Month:
-		return 30 * day
-	case slo.Quarter:
-		return 91 * day
+func windowsOf(in []slo.AlertWindow) []Window {
+	out := make([]Window, 0, len(in))
+	for _, w := range in {
+		out = append(out, Window{Severity(w.Severity), w.Long, w.Short, w.Factor})
 	}
-	return w.Rolling
+	return out
 }
 
 // durations lists every window rs need, without repeats.

@@ -21,6 +21,7 @@ type rulesScript struct {
 	good, bad []uint64 // per minute from 0
 	from, to  time.Duration
 	every     time.Duration
+	origin    time.Time // minute 0; the Unix epoch unless set
 	want      []string
 }
 
@@ -43,19 +44,21 @@ func TestRuleScripts(t *testing.T) {
 }
 
 func (s *rulesScript) run() []string {
-	rules := RulesFor(&s.slo)
-	need := map[time.Duration]bool{}
-	rules.durations(need)
 	prefixGood, prefixTotal := prefix(s.good, s.bad)
 	trackers := map[Severity]*tracker{Page: {}, Ticket: {}}
 	got := []string{}
 	for at := s.from; at <= s.to; at += s.every {
+		// Rules are taken at each evaluation, as the manager does: a
+		// calendar window's factors follow the length of its period.
+		rules := RulesFor(&s.slo, s.origin.Add(at))
+		need := map[time.Duration]bool{}
+		rules.durations(need)
 		counts := map[time.Duration]Counts{}
 		for d := range need {
 			counts[d] = windowCounts(prefixGood, prefixTotal, at, d)
 		}
 		for _, sev := range Severities {
-			v := evaluate(rules, sev, s.slo.ErrorBudget(), counts, time.Unix(0, 0).Add(at))
+			v := evaluate(rules, sev, s.slo.ErrorBudget(), counts, s.origin.Add(at))
 			switch trackers[sev].step(v) {
 			case Fired:
 				got = append(got, fmt.Sprintf("%s %s fires", short(at), sev))
@@ -93,7 +96,7 @@ func parseScript(t *testing.T, path string) *rulesScript {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s := &rulesScript{slo: slo.SLO{Name: "s"}}
+	s := &rulesScript{slo: slo.SLO{Name: "s"}, origin: time.Unix(0, 0).UTC()}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line, _, _ := strings.Cut(sc.Text(), "#")
@@ -117,6 +120,14 @@ func (s *rulesScript) apply(f []string) error {
 	case f[0] == "window" && len(f) == 2:
 		d, err := span(f[1])
 		s.slo.Window.Rolling = d
+		return err
+	case f[0] == "calendar" && len(f) == 3:
+		loc, err := time.LoadLocation(f[2])
+		s.slo.Window = slo.Window{Calendar: slo.Calendar(f[1]), Location: loc}
+		return err
+	case f[0] == "origin" && len(f) == 2:
+		t, err := time.Parse(time.RFC3339, f[1])
+		s.origin = t
 		return err
 	case f[0] == "min_bad" && len(f) == 2:
 		v, err := strconv.Atoi(f[1])

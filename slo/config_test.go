@@ -190,9 +190,9 @@ func TestHash(t *testing.T) {
 		}
 	}
 	changed := map[string]string{
-		"total":     strings.Replace(hashBase, "POST /v1/login", "POST /v2/login", 1),
-		"bad":       strings.Replace(hashBase, `"Error"`, `"Unset"`, 1),
-		"slices":    strings.Replace(hashBase, "app.platform", "app.version", 1),
+		"total":  strings.Replace(hashBase, "POST /v1/login", "POST /v2/login", 1),
+		"bad":    strings.Replace(hashBase, `"Error"`, `"Unset"`, 1),
+		"slices": strings.Replace(hashBase, "app.platform", "app.version", 1),
 	}
 	for name, doc := range changed {
 		if h := hashOf(t, doc); h == base {

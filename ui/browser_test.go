@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/flowslo/flowslo/alerting"
 )
 
 // One headless Chromium per test binary; each test opens tabs in it.
@@ -278,6 +280,60 @@ func TestBrowserSLOPageChartsRangeAndTrace(t *testing.T) {
 	tb.screenshot("trace")
 }
 
+// TestBrowserSLOPageTiersAndFailingNow: a tier reads "met" only when
+// alerting's rule fires, else why not; the page tells the share failing
+// now (5m, 1h) apart from the window SLI, and so do the flow cards.
+func TestBrowserSLOPageTiersAndFailingNow(t *testing.T) {
+	d := newDemo(5)
+	// checkout burns fast over every window, on a handful of events: the
+	// rates are met, the minimum of 10 bad events in the short window is not.
+	d.counts = map[string]map[time.Duration]alerting.Counts{"checkout-success": {
+		5 * time.Minute: {Good: 9, Total: 10}, time.Hour: {Good: 196, Total: 200},
+		30 * time.Minute: {Good: 97, Total: 100}, 6 * time.Hour: {Good: 991, Total: 1000},
+		2 * time.Hour: {Good: 390, Total: 400}, 24 * time.Hour: {Good: 4000, Total: 4000}, 72 * time.Hour: {Good: 9990, Total: 10000},
+	}}
+	tb := newTab(t, newDemoServer(d, true))
+	tb.open("/slos/checkout-success", `#alerts-h`)
+	want := []string{
+		"rates met, 1 bad event in 5m, needs 10",
+		"rates met, 3 bad events in 30m, needs 10",
+		"1d at 0.0×, under 3.0×",
+		"rates met, 9 bad events in 6h, needs 10",
+	}
+	for i, w := range want {
+		got := tb.text(fmt.Sprintf(`table.grid tbody tr:nth-child(%d) td.why`, i+1))
+		if got != w {
+			t.Errorf("tier %d: %q, want %q", i+1, got, w)
+		}
+	}
+	tb.open("/slos/login-success", `#alerts-h`)
+	if got := tb.text(`table.grid tbody tr:nth-child(1) td.why`); got != "met" {
+		t.Errorf("login's 1h/5m page tier: %q, want met", got)
+	}
+	if got := tb.text(`table.grid tbody tr:nth-child(2) td.why`); got != "6h at 4.2×, under 6.0×" {
+		t.Errorf("login's 6h/30m page tier: %q", got)
+	}
+	tb.screenshot("slo-tiers")
+	// 19.2x over 5m and 16.1x over 1h of a 0.5% budget
+	if got := strings.ToLower(tb.text(`#failing-now`)); !strings.Contains(got, "failing now (5m)\n9.6%") || !strings.Contains(got, "8.1% in the last hour") {
+		t.Errorf("failing now: %q", got)
+	}
+	if got := strings.ToLower(tb.text(`.kpi:first-child .lbl`)); got != "sli over the 28d window" {
+		t.Errorf("SLI label: %q", got)
+	}
+	tb.open("/", "#flows .flow")
+	tb.shoot("flows-failing-now", false)
+	card := strings.ToLower(tb.text(`li.slo[data-slo="login-success"]`))
+	for _, w := range []string{"sli over 28d", "failing now: 9.6% of events over the last 5m · 8.1% over the last 1h"} {
+		if !strings.Contains(card, w) {
+			t.Errorf("login card lacks %q: %q", w, card)
+		}
+	}
+	if strings.Contains(card, "sli now") {
+		t.Errorf("the window SLI is labelled as now: %q", card)
+	}
+}
+
 func TestBrowserReadiness(t *testing.T) {
 	tb := newTab(t, newDemoServer(newDemo(5), true))
 	tb.open("/readiness", `.verdict`)
@@ -286,6 +342,11 @@ func TestBrowserReadiness(t *testing.T) {
 	}
 	if got := tb.text(`.verdict[data-flow="login"] h2`); !strings.Contains(got, "Not ready") {
 		t.Errorf("login verdict: %q", got)
+	}
+	// push has no events: no verdict either way
+	if got := tb.text(`.verdict[data-flow="push"]`); !strings.Contains(got, "No data yet") || !strings.Contains(got, "no data yet: push-processing has no events") ||
+		strings.Contains(got, "At risk") || strings.Contains(got, "Ready") {
+		t.Errorf("push verdict: %q", got)
 	}
 	tb.screenshot("readiness")
 }

@@ -138,6 +138,32 @@ func fp(f float64) *float64 { return &f }
 type demo struct {
 	statuses []engine.SLOStatus
 	traceID  string
+	// counts are an SLO's events per window for its alert tiers; unset,
+	// 1,000 events a minute at the status's burn rates.
+	counts map[string]map[time.Duration]alerting.Counts
+}
+
+// tiers decides an SLO's alert tiers as the manager does (alerting.Explain
+// over the default 30-day rules), on the demo's counts.
+func (d *demo) tiers(_ context.Context, name string) ([]alerting.RuleResult, bool, error) {
+	for _, s := range d.statuses {
+		if s.Name != name {
+			continue
+		}
+		counts := d.counts[name]
+		if counts == nil {
+			counts = map[time.Duration]alerting.Counts{}
+			for _, w := range engine.BurnWindows {
+				if b := s.BurnRates[w.Key]; b != nil {
+					total := uint64(1000 * w.D.Minutes())
+					counts[w.D] = alerting.Counts{Total: total, Good: total - uint64(math.Round(*b*(1-s.Objective/100)*float64(total)))}
+				}
+			}
+		}
+		rules := alerting.Rules{Windows: alerting.DefaultWindows, MinBadEvents: alerting.DefaultMinBadEvents}
+		return alerting.Explain(rules, 1-s.Objective/100, counts, time.Now()), true, nil
+	}
+	return nil, false, nil
 }
 
 const xssName = `<script>alert(1)</script>`
@@ -220,10 +246,10 @@ func (d *demo) engine() *fakeEngine {
 		},
 		slices: func(_ context.Context, name string, _, _ time.Time) ([]engine.SliceCount, error) {
 			return []engine.SliceCount{
-				{Slice: `resource.attributes["service.version"]`, Value: "4.2.0", Bad: 1830, Total: 41_000},
-				{Slice: `resource.attributes["service.version"]`, Value: "4.1.3", Bad: 370, Total: 160_000},
-				{Slice: `attributes["app.platform"]`, Value: "android", Bad: 1650, Total: 90_000},
-				{Slice: `attributes["app.platform"]`, Value: xssName, Bad: 550, Total: 111_000},
+				{Slice: `resource.attributes["service.version"]`, Value: "4.2.0", Bad: 1830, Total: 41_000, SLOBad: 2200},
+				{Slice: `resource.attributes["service.version"]`, Value: "4.1.3", Bad: 370, Total: 160_000, SLOBad: 2200},
+				{Slice: `attributes["app.platform"]`, Value: "android", Bad: 1650, Total: 90_000, SLOBad: 2200},
+				{Slice: `attributes["app.platform"]`, Value: xssName, Bad: 550, Total: 111_000, SLOBad: 2200},
 			}, nil
 		},
 		examples: func(_ context.Context, name string, _, to time.Time, limit int) ([]engine.Example, error) {
@@ -313,9 +339,7 @@ func newDemoServer(d *demo, withAlerting bool) *Server {
 	o := Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Gatherer: prometheus.NewRegistry(),
 		Ready: func(context.Context) error { return nil }, Stats: func(context.Context) (Stats, error) { return Stats{Spans: 12_345_678}, nil },
 		SLOs: d.engine(), Telemetry: d.telemetry(),
-		AlertRules: func(name string) (alerting.Rules, bool) {
-			return alerting.Rules{Windows: alerting.DefaultWindows, MinBadEvents: 10}, true
-		},
+		AlertTiers: d.tiers,
 	}
 	if withAlerting {
 		o.Alerting = d.alerting()

@@ -121,6 +121,7 @@ type errorView struct {
 
 var funcs = template.FuncMap{
 	"pct":         pctText,
+	"errRate":     errRateText,
 	"pctf":        pct,
 	"budget":      budgetText,
 	"budgetW":     budgetWidth,
@@ -145,6 +146,14 @@ var funcs = template.FuncMap{
 	"fixedOffset": func(pct, total float64) float64 { return pct * total / 100 },
 	"mul100":      func(f float64) float64 { return f * 100 },
 	"below":       func(sli *float64, objective float64) bool { return sli != nil && *sli*100 < objective },
+}
+
+// errRateText is a share of failing events, or why there is none.
+func errRateText(f *float64) string {
+	if f == nil {
+		return "no events"
+	}
+	return pct(*f)
 }
 
 func budgetText(f *float64) string {
@@ -226,6 +235,8 @@ func verdictText(v string) string {
 		return "At risk"
 	case engine.NotReady:
 		return "Not ready"
+	case engine.NoData:
+		return "No data yet"
 	}
 	return v
 }

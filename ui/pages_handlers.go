@@ -74,23 +74,26 @@ type SLOView struct {
 	AlertingOn   bool
 	Alerts       []alerting.Alert
 	Tiers        []TierRow
+	TiersError   string
 	WindowS      int64
 	Empty        *emptyState
 }
 
-// SliceRow is one slice value's bad events and its share of the slice's.
+// SliceRow is one slice value's bad events and its share of the SLO's.
 type SliceRow struct {
 	engine.SliceCount
 	Share float64
 }
 
-// TierRow is one alert rule with the burn rates it compares now.
+// TierRow is one alert rule with the burn rates it compares now, as
+// alerting evaluated it: Met only when it fires, else Why says why not.
 type TierRow struct {
-	Severity         string
-	Long, Short      string
-	Factor           float64
-	LongNow, ShortNo *float64
-	Met              bool
+	Severity          string
+	Long, Short       string
+	Factor            float64
+	LongNow, ShortNow *float64 // nil without events
+	Met               bool
+	Why               string
 }
 
 var rawRanges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "24h": 24 * time.Hour}
@@ -125,15 +128,11 @@ func (s *Server) sloPage(c echo.Context) error {
 }
 
 func sliceRows(in []engine.SliceCount) []SliceRow {
-	bad := map[string]uint64{}
-	for _, x := range in {
-		bad[x.Slice] += x.Bad
-	}
 	out := make([]SliceRow, 0, len(in))
 	for _, x := range in {
 		r := SliceRow{SliceCount: x}
-		if bad[x.Slice] > 0 {
-			r.Share = float64(x.Bad) / float64(bad[x.Slice])
+		if x.SLOBad > 0 {
+			r.Share = float64(x.Bad) / float64(x.SLOBad)
 		}
 		out = append(out, r)
 	}
@@ -141,16 +140,7 @@ func sliceRows(in []engine.SliceCount) []SliceRow {
 }
 
 func (s *Server) alertsOf(ctx context.Context, v *SLOView) {
-	if s.opts.AlertRules != nil {
-		if r, ok := s.opts.AlertRules(v.S.Name); ok {
-			for _, w := range r.Windows {
-				t := TierRow{Severity: string(w.Severity), Long: durKey(w.Long), Short: durKey(w.Short), Factor: w.Factor}
-				t.LongNow, t.ShortNo = v.S.BurnRates[t.Long], v.S.BurnRates[t.Short]
-				t.Met = t.LongNow != nil && t.ShortNo != nil && *t.LongNow >= w.Factor && *t.ShortNo >= w.Factor
-				v.Tiers = append(v.Tiers, t)
-			}
-		}
-	}
+	s.tiersOf(ctx, v)
 	if s.opts.Alerting == nil {
 		return
 	}
@@ -164,6 +154,29 @@ func (s *Server) alertsOf(ctx context.Context, v *SLOView) {
 			v.Alerts = append(v.Alerts, a)
 		}
 	}
+}
+
+func (s *Server) tiersOf(ctx context.Context, v *SLOView) {
+	if s.opts.AlertTiers == nil {
+		return
+	}
+	rs, _, err := s.opts.AlertTiers(ctx, v.S.Name)
+	if err != nil {
+		v.TiersError = err.Error()
+		return
+	}
+	for _, r := range rs {
+		v.Tiers = append(v.Tiers, TierRow{Severity: string(r.Severity), Long: durKey(r.Long), Short: durKey(r.Short), Factor: r.Factor,
+			LongNow: burnOf(r.LongCounts, r.LongBurn), ShortNow: burnOf(r.ShortCounts, r.ShortBurn), Met: r.Met, Why: r.Why()})
+	}
+}
+
+// burnOf is a rule's burn rate, nil when its window had no events.
+func burnOf(c alerting.Counts, burn float64) *float64 {
+	if c.Total == 0 {
+		return nil
+	}
+	return &burn
 }
 
 // durKey names a duration as the burn-rate keys do: 5m, 1h, 1d.
@@ -246,11 +259,9 @@ func (s *Server) readinessPage(c echo.Context) error {
 	for _, f := range fr {
 		v.Flows = append(v.Flows, ReadyFlow{FlowReadiness: f, Releases: rel[f.Flow]})
 	}
-	sort.SliceStable(v.Flows, func(i, j int) bool { return verdictRank[v.Flows[i].Verdict] > verdictRank[v.Flows[j].Verdict] })
+	sort.SliceStable(v.Flows, func(i, j int) bool { return engine.Rank(v.Flows[i].Verdict) > engine.Rank(v.Flows[j].Verdict) })
 	return s.render(c, http.StatusOK, "readiness", "Release readiness", v)
 }
-
-var verdictRank = map[string]int{engine.NotReady: 2, engine.AtRisk: 1, engine.Ready: 0}
 
 func (s *Server) apiReleases(c echo.Context) error {
 	st, err := s.opts.SLOs.Status(c.Request().Context())

@@ -42,9 +42,11 @@ type Options struct {
 	// Alerting serves /alerts and the alerts and silences API; nil shows
 	// "alerting is not configured". *alerting.Manager satisfies it.
 	Alerting Alerting
-	// AlertRules gives an SLO's alert tiers for its page (optional):
-	// alerting.RulesFor of the SLO the engine knows by that name.
-	AlertRules func(slo string) (alerting.Rules, bool)
+	// AlertTiers evaluates an SLO's alert rules now for its page
+	// (optional): (*alerting.Manager).Tiers, the decision alerting takes,
+	// so a tier reads "met" only when it fires. ok is false for an SLO
+	// alerting does not know.
+	AlertTiers func(ctx context.Context, slo string) (tiers []alerting.RuleResult, ok bool, err error)
 	// Access: the token (--auth-token-file) and trusted proxy header
 	// (--auth-proxy-header) required beyond loopback.
 	Access Access

@@ -18,10 +18,14 @@ type FlowCard struct {
 	SLOs   []SLOCard `json:"slos"`
 }
 
-// SLOCard is one SLO on the overview with its 7-day SLI history.
+// SLOCard is one SLO on the overview with its 7-day SLI history and the
+// share of its events failing now (over 5m and 1h), apart from the SLI
+// over its whole window.
 type SLOCard struct {
 	engine.SLOStatus
-	History []HistoryPoint `json:"history"`
+	ErrorRate5m *float64       `json:"error_rate_5m"`
+	ErrorRate1h *float64       `json:"error_rate_1h"`
+	History     []HistoryPoint `json:"history"`
 }
 
 // HistoryPoint is the SLI over one step (nil without events).
@@ -88,7 +92,7 @@ func (s *Server) flowsView(ctx context.Context, flow, service string) (FlowsView
 			f = &FlowCard{Flow: x.Flow, Status: engine.StatusNoData}
 			byFlow[x.Flow] = f
 		}
-		f.SLOs = append(f.SLOs, SLOCard{SLOStatus: x, History: hist[x.Name+"\x00"+x.Hash]})
+		f.SLOs = append(f.SLOs, SLOCard{SLOStatus: x, ErrorRate5m: x.ErrorRate("5m"), ErrorRate1h: x.ErrorRate("1h"), History: hist[x.Name+"\x00"+x.Hash]})
 		if statusRank[x.Status] > statusRank[f.Status] {
 			f.Status = x.Status
 		}

@@ -7,98 +7,131 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
 )
 
-// Exit codes of `flowslo check`, for release pipelines.
+// Exit codes of `flowslo check`, for release pipelines. The verdict is the
+// server's (GET /api/v1/readiness); the CLI only maps it to a code.
 const (
 	checkReady    = 0
-	checkNotReady = 1
-	checkUnknown  = 2 // unknown SLO or flow, flowslo unreachable, bad usage
+	checkNotReady = 1 // not ready, or at risk without --allow-at-risk
+	checkUnknown  = 2 // no data yet, unknown SLO or flow, flowslo unreachable, bad usage
 )
 
 // maxAPIResponse bounds what the CLI reads from the API.
 const maxAPIResponse = 16 << 20
 
-// fastBurn is a page-level burn now: the SRE Workbook's first page tier
-// (2% of a 30-day budget in an hour), seen over both its windows.
-const fastBurn = 14.4
-
 type checkOptions struct {
 	url, slo, flow string
-	minBudget      float64 // percent
-	token          string  // for a flowslo that requires a login
+	allowAtRisk    bool
+	token          string // for a flowslo that requires a login
 }
 
 func check(args []string, stdout, stderr io.Writer) int {
+	o, err := parseCheck(args, stderr)
+	if err != nil {
+		if !errors.Is(err, errPrinted) {
+			fmt.Fprintln(stderr, "flowslo check:", err)
+		}
+		return checkUnknown
+	}
+	var r readinessAnswer
+	if err := getJSON(strings.TrimRight(o.url, "/")+"/api/v1/readiness", o.token, &r); err != nil {
+		fmt.Fprintln(stderr, "flowslo check:", err)
+		return checkUnknown
+	}
+	v, err := pick(r, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "flowslo check:", err)
+		return checkUnknown
+	}
+	return report(o, v, stdout)
+}
+
+// errPrinted: the flag package already said what is wrong.
+var errPrinted = errors.New("usage error")
+
+func parseCheck(args []string, stderr io.Writer) (checkOptions, error) {
 	var o checkOptions
 	fs := flag.NewFlagSet("flowslo check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.url, "url", "http://localhost:8080", "flowslo's address")
 	fs.StringVar(&o.slo, "slo", "", "the SLO to check")
 	fs.StringVar(&o.flow, "flow", "", "the flow to check (every SLO of it)")
-	fs.Float64Var(&o.minBudget, "min-budget", 0, "not ready below this percent of error budget left")
+	fs.BoolVar(&o.allowAtRisk, "allow-at-risk", false, "pass (exit 0) when the verdict is at risk")
+	minBudget := fs.String("min-budget", "", "no longer read: the server decides (readiness.min_budget_percent)")
 	tokenFile := fs.String("token-file", "", "file with flowslo's API token (or set FLOWSLO_TOKEN)")
 	if err := fs.Parse(args); err != nil {
-		return checkUnknown
+		return o, errPrinted
+	}
+	if *minBudget != "" {
+		return o, errors.New("--min-budget is the server's to decide now: set readiness.min_budget_percent in flowslo's --config file, and drop the flag")
 	}
 	tok, err := readToken(*tokenFile)
 	if err != nil {
-		fmt.Fprintln(stderr, "flowslo check:", err)
-		return checkUnknown
+		return o, err
 	}
 	o.token = tok
 	if (o.slo == "") == (o.flow == "") {
-		fmt.Fprintln(stderr, "flowslo check: give exactly one of --slo NAME or --flow NAME")
-		return checkUnknown
+		return o, errors.New("give exactly one of --slo NAME or --flow NAME")
 	}
-	slos, err := fetchCheckSLOs(o)
-	if err != nil {
-		fmt.Fprintln(stderr, "flowslo check:", err)
-		return checkUnknown
-	}
-	return report(o, slos, stdout)
+	return o, nil
 }
 
-// checkSLO is the part of an SLO's API status the check reads.
+// readinessAnswer is the part of GET /api/v1/readiness the check reads.
+type readinessAnswer struct {
+	Flows []struct {
+		Flow    string     `json:"flow"`
+		Verdict string     `json:"verdict"`
+		Reasons []string   `json:"reasons"`
+		SLOs    []checkSLO `json:"slos"`
+	} `json:"flows"`
+}
+
+// checkSLO is one SLO's part of a flow's verdict.
 type checkSLO struct {
 	Name                 string              `json:"name"`
-	Flow                 string              `json:"flow"`
-	Status               string              `json:"status"`
-	SLI                  *float64            `json:"sli"`
-	Objective            float64             `json:"objective"`
+	Verdict              string              `json:"verdict"`
+	Reasons              []string            `json:"reasons"`
 	ErrorBudgetRemaining *float64            `json:"error_budget_remaining"`
 	BurnRates            map[string]*float64 `json:"burn_rates"`
 }
 
-func fetchCheckSLOs(o checkOptions) ([]checkSLO, error) {
-	base := strings.TrimRight(o.url, "/")
-	if o.slo != "" {
-		var one checkSLO
-		if err := getJSON(base+"/api/v1/slos/"+url.PathEscape(o.slo), o.token, &one); err != nil {
-			return nil, err
+// verdict is what the check reports on: a flow, or one SLO.
+type verdict struct {
+	what, verdict string
+	reasons       []string
+	slos          []checkSLO
+}
+
+// pick finds the flow or SLO asked for in the server's answer.
+func pick(r readinessAnswer, o checkOptions) (verdict, error) {
+	var names []string
+	for _, f := range r.Flows {
+		if o.flow != "" {
+			if f.Flow == o.flow {
+				return verdict{"flow " + f.Flow, f.Verdict, f.Reasons, f.SLOs}, nil
+			}
+			names = append(names, f.Flow)
+			continue
 		}
-		return []checkSLO{one}, nil
-	}
-	var all struct {
-		SLOs []checkSLO `json:"slos"`
-	}
-	if err := getJSON(base+"/api/v1/slos", o.token, &all); err != nil {
-		return nil, err
-	}
-	var out []checkSLO
-	for _, s := range all.SLOs {
-		if s.Flow == o.flow {
-			out = append(out, s)
+		for _, s := range f.SLOs {
+			if s.Name == o.slo {
+				return verdict{"SLO " + s.Name, s.Verdict, s.Reasons, []checkSLO{s}}, nil
+			}
+			names = append(names, s.Name)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no SLO belongs to flow %q: check the name against GET %s/api/v1/readiness", o.flow, base)
+	kind, name := "SLO", o.slo
+	if o.flow != "" {
+		kind, name = "flow", o.flow
 	}
-	return out, nil
+	if len(names) == 0 {
+		return verdict{}, fmt.Errorf("unknown %s %q: flowslo has no SLOs loaded (start it with --slo FILE)", kind, name)
+	}
+	return verdict{}, fmt.Errorf("unknown %s %q: flowslo knows %s", kind, name, strings.Join(names, ", "))
 }
 
 var errNotFound = errors.New("not found")
@@ -155,45 +188,40 @@ func getJSON(u, token string, v any) error {
 	return nil
 }
 
-// report prints one line per SLO with its verdict and returns the exit code.
-func report(o checkOptions, slos []checkSLO, w io.Writer) int {
-	code := checkReady
-	what := "SLO " + o.slo
-	if o.flow != "" {
-		what = "flow " + o.flow
-	}
-	var lines []string
-	for _, s := range slos {
-		problems := blockers(s, o.minBudget)
-		mark := "ok"
-		if len(problems) > 0 {
-			code, mark = checkNotReady, "NOT READY: "+strings.Join(problems, "; ")
-		}
-		lines = append(lines, fmt.Sprintf("  %-28s budget left %-8s burn 1h %-7s 5m %-7s %s",
-			s.Name, pct(s.ErrorBudgetRemaining), rate(s.BurnRates["1h"]), rate(s.BurnRates["5m"]), mark))
-	}
-	verdict := "READY"
-	if code != checkReady {
-		verdict = "NOT READY"
-	}
-	fmt.Fprintf(w, "%s: %s\n%s\n", what, verdict, strings.Join(lines, "\n"))
-	return code
+// verdictWords are the server's verdicts as the check prints them, with
+// their exit codes.
+var verdictWords = map[string]struct {
+	word string
+	code int
+}{
+	"ready":     {"READY", checkReady},
+	"at_risk":   {"AT RISK", checkNotReady},
+	"not_ready": {"NOT READY", checkNotReady},
+	"no_data":   {"NO DATA", checkUnknown},
 }
 
-// blockers says in words why an SLO holds a release back.
-func blockers(s checkSLO, minBudget float64) []string {
-	var out []string
-	b := s.ErrorBudgetRemaining
-	switch {
-	case b != nil && *b <= 0:
-		out = append(out, "error budget exhausted")
-	case b != nil && minBudget > 0 && *b*100 < minBudget:
-		out = append(out, fmt.Sprintf("budget left %s is below the %.4g%% minimum", pct(b), minBudget))
+// report prints the verdict and why on one line, then a line per SLO, and
+// returns the exit code.
+func report(o checkOptions, v verdict, w io.Writer) int {
+	vw, ok := verdictWords[v.verdict]
+	if !ok {
+		fmt.Fprintf(w, "%s: verdict %q is unknown to this flowslo check: upgrade it to match the server\n", v.what, v.verdict)
+		return checkUnknown
 	}
-	if r1, r5 := s.BurnRates["1h"], s.BurnRates["5m"]; r1 != nil && r5 != nil && *r1 >= fastBurn && *r5 >= fastBurn {
-		out = append(out, fmt.Sprintf("burning fast now (%s over 1h, %s over 5m)", rate(r1), rate(r5)))
+	word, code := vw.word, vw.code
+	if v.verdict == "at_risk" && o.allowAtRisk {
+		word, code = "AT RISK (passing: --allow-at-risk)", checkReady
 	}
-	return out
+	why := "no reason given"
+	if len(v.reasons) > 0 {
+		why = v.reasons[0]
+	}
+	fmt.Fprintf(w, "%s: %s: %s\n", v.what, word, why)
+	for _, s := range v.slos {
+		fmt.Fprintf(w, "  %-28s %-10s budget left %-8s burn 1h %-7s 5m %-7s\n",
+			s.Name, strings.ReplaceAll(s.Verdict, "_", " "), pct(s.ErrorBudgetRemaining), rate(s.BurnRates["1h"]), rate(s.BurnRates["5m"]))
+	}
+	return code
 }
 
 func pct(v *float64) string {

@@ -25,8 +25,9 @@ Usage:
   flowslo validate PATH      check SLO files without a server
   flowslo import openslo FILE
                              convert OpenSLO v1 SLOs to a flowslo SLO file (stdout)
-  flowslo check --slo NAME | --flow NAME [--url URL] [--min-budget PCT]
-                             release gate: exit 0 ready, 1 not ready, 2 unknown or unreachable
+  flowslo check --slo NAME | --flow NAME [--url URL] [--allow-at-risk]
+                             release gate, the server's readiness verdict: exit 0 ready,
+                             1 not ready or at risk, 2 no data, unknown or unreachable
   flowslo dashboards export grafana [--out DIR]
                              write the built-in views as Grafana dashboards
   flowslo version            print the version

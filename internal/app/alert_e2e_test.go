@@ -66,6 +66,11 @@ func startSlack(t testing.TB) (*slacktest.Server, <-chan slackPost) {
 // and starts a total outage of login: every span failed, sent with the OTel
 // SDK exporter. It returns when the first span was acknowledged.
 func startOutage(t testing.TB) (first time.Time, posts <-chan slackPost) {
+	first, posts, _ = startOutageApp(t)
+	return first, posts
+}
+
+func startOutageApp(t testing.TB) (time.Time, <-chan slackPost, *App) {
 	srv, posts := startSlack(t)
 	dir := t.TempDir()
 	sloFile, cfgFile := filepath.Join(dir, "slos.yaml"), filepath.Join(dir, "flowslo.yaml")
@@ -96,7 +101,7 @@ func startOutage(t testing.TB) (first time.Time, posts <-chan slackPost) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first batch of the outage was not acknowledged")
 	}
-	return start, posts
+	return start, posts, a
 }
 
 func failedLogins(batch, n int) []sdktrace.ReadOnlySpan {
@@ -120,7 +125,7 @@ func writeFile(t testing.TB, path, text string) {
 // TestOutagePagesSlack: a total outage sent over OTLP pages the SLO's
 // channel once, with what on-call needs in the message.
 func TestOutagePagesSlack(t *testing.T) {
-	_, posts := startOutage(t)
+	_, posts, a := startOutageApp(t)
 	var p slackPost
 	select {
 	case p = <-posts:
@@ -134,6 +139,11 @@ func TestOutagePagesSlack(t *testing.T) {
 		if !strings.Contains(p.text+p.blocks, want) {
 			t.Errorf("page lacks %q:\ntext: %s\nblocks: %s", want, p.text, p.blocks)
 		}
+	}
+	// The SLO page shows the tier that paged as met, from the same rule.
+	_, page := get(t, "http://"+a.HTTPAddr()+"/slos/login-success")
+	if !strings.Contains(page, `<td class="why"><strong class="st-bad">met</strong></td>`) {
+		t.Errorf("the SLO page shows no met tier while it pages:\n%s", page)
 	}
 	select {
 	case again := <-posts:

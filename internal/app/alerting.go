@@ -81,19 +81,15 @@ func engineDetail(e *engine.Engine) alerting.DetailFunc {
 	}
 }
 
-// topSlice is the slice value holding the largest share of its slice's bad
-// events.
+// topSlice is the slice value holding the largest share of the SLO's bad
+// events (SLOBad, not the sum of the values listed: those are the top 10).
 func topSlice(counts []engine.SliceCount) *alerting.SliceShare {
-	bad := map[string]uint64{}
-	for _, c := range counts {
-		bad[c.Slice] += c.Bad
-	}
 	var best *alerting.SliceShare
 	for _, c := range counts {
-		if bad[c.Slice] == 0 {
+		if c.SLOBad == 0 {
 			continue
 		}
-		share := float64(c.Bad) / float64(bad[c.Slice])
+		share := float64(c.Bad) / float64(c.SLOBad)
 		if best == nil || share > best.Share {
 			best = &alerting.SliceShare{Key: c.Slice, Value: c.Value, Share: share}
 		}

@@ -156,7 +156,7 @@ func (a *App) build() error {
 		SLOs:       a.engine,
 		Telemetry:  ui.NewTelemetry(a.store),
 		Alerting:   a.alerts,
-		AlertRules: a.alertRules,
+		AlertTiers: a.alerts.Tiers,
 		Access:     access,
 		Addr:       a.opts.HTTPAddr,
 		Logger:     a.log,
@@ -166,16 +166,6 @@ func (a *App) build() error {
 	}
 	a.http = ui.New(a.httpOptions)
 	return nil
-}
-
-// alertRules gives the UI an SLO's alert tiers.
-func (a *App) alertRules(name string) (alerting.Rules, bool) {
-	for _, s := range a.engine.SLOs() {
-		if s.Name == name {
-			return alerting.RulesFor(s), true
-		}
-	}
-	return alerting.Rules{}, false
 }
 
 // access reads the UI's token file, when one is given.

@@ -32,9 +32,11 @@ type ReadinessConfig struct {
 	MinBudgetPercent float64 `yaml:"min_budget_percent"`
 	// LowBudgetPercent: below this error budget left, at risk (default 25).
 	LowBudgetPercent float64 `yaml:"low_budget_percent"`
-	// FastBurn over 1h and 5m makes a flow not ready (default 14.4).
+	// FastBurn over 1h and 5m makes a flow not ready (default: each SLO's
+	// fastest page rule as alerting applies it, 14.4 scaled to its window).
 	FastBurn float64 `yaml:"fast_burn"`
-	// SlowBurn over 6h and 30m makes it at risk (default 6).
+	// SlowBurn over 6h and 30m makes it at risk (default: the SLO's other
+	// page rules, 6 scaled to its window).
 	SlowBurn float64 `yaml:"slow_burn"`
 	// Rising: a 1h burn this many times the 1d one is a worsening trend
 	// (default 2).

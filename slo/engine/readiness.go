@@ -5,12 +5,17 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
 )
 
-// Verdicts of release readiness.
+// Verdicts of release readiness. NoData: nothing to judge by yet (no
+// events in the window), neither ready nor at risk.
 const (
 	Ready    = "ready"
 	AtRisk   = "at_risk"
+	NoData   = "no_data"
 	NotReady = "not_ready"
 )
 
@@ -20,11 +25,14 @@ type Thresholds struct {
 	MinBudget float64
 	// LowBudget: below this share left, at risk.
 	LowBudget float64
-	// FastBurn: at or above this burn rate over both 1h and 5m, not ready
-	// (14.4 spends 2% of a 30-day budget in an hour).
+	// FastBurn: at or above this burn rate over both 1h and 5m, not ready.
+	// Zero (the default): the SLO's fastest page rule, as alerting applies
+	// it (14.4 over 1h and 5m for 30 days, scaled to the window's real
+	// length, never below 1), so a flow that pages is never ready.
 	FastBurn float64
-	// SlowBurn: at or above this burn rate over both 6h and 30m, at risk
-	// (6 spends 5% of a 30-day budget in 6 hours).
+	// SlowBurn: at or above this burn rate over both 6h and 30m, at risk.
+	// Zero (the default): the SLO's other page rules (6 over 6h and 30m
+	// for 30 days, scaled the same way).
 	SlowBurn float64
 	// Rising: a 1h burn rate above 1 and at least this many times the 1d
 	// one is a worsening trend, at risk.
@@ -32,13 +40,12 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are the thresholds used unless configured.
-var DefaultThresholds = Thresholds{MinBudget: 0, LowBudget: 0.25, FastBurn: 14.4, SlowBurn: 6, Rising: 2}
+var DefaultThresholds = Thresholds{MinBudget: 0, LowBudget: 0.25, Rising: 2}
 
 func (t Thresholds) withDefaults() Thresholds {
 	d := DefaultThresholds
 	for _, f := range []struct{ v, def *float64 }{
-		{&t.MinBudget, &d.MinBudget}, {&t.LowBudget, &d.LowBudget}, {&t.FastBurn, &d.FastBurn},
-		{&t.SlowBurn, &d.SlowBurn}, {&t.Rising, &d.Rising},
+		{&t.MinBudget, &d.MinBudget}, {&t.LowBudget, &d.LowBudget}, {&t.Rising, &d.Rising},
 	} {
 		if *f.v == 0 {
 			*f.v = *f.def
@@ -50,7 +57,7 @@ func (t Thresholds) withDefaults() Thresholds {
 // FlowReadiness is the release verdict for one flow.
 type FlowReadiness struct {
 	Flow    string         `json:"flow"`
-	Verdict string         `json:"verdict"` // ready | at_risk | not_ready
+	Verdict string         `json:"verdict"` // ready | at_risk | no_data | not_ready
 	Reasons []string       `json:"reasons"` // plain words, worst first
 	SLOs    []SLOReadiness `json:"slos"`
 }
@@ -103,7 +110,12 @@ func Judge(statuses []SLOStatus, t Thresholds) []FlowReadiness {
 	return out
 }
 
-var rank = map[string]int{Ready: 0, AtRisk: 1, NotReady: 2}
+// rank orders verdicts for a flow's worst: an SLO without data makes the
+// flow unknown unless another one is known to block it.
+var rank = map[string]int{Ready: 0, AtRisk: 1, NoData: 2, NotReady: 3}
+
+// Rank orders verdicts, worst highest, as a flow's verdict is chosen.
+func Rank(verdict string) int { return rank[verdict] }
 
 func worse(a, b string) string {
 	if rank[b] > rank[a] {
@@ -124,19 +136,20 @@ func judgeSLO(s SLOStatus, t Thresholds) SLOReadiness {
 	case s.Status == StatusBackfilling:
 		flag(AtRisk, "%s is still being backfilled (%.0f%% done): its numbers are partial", s.Name, ratioOf(s.Backfill)*100)
 		return r
-	case s.Total == 0:
-		flag(AtRisk, "%s has no events in its %s window: nothing to judge it by", s.Name, s.Window)
+	case s.Total == 0 || s.ErrorBudgetRemaining == nil:
+		flag(NoData, "no data yet: %s has no events in its %s window, nothing to judge it by", s.Name, s.Window)
 		return r
 	}
-	budget, b1h, b5m := *s.ErrorBudgetRemaining, s.BurnRates["1h"], s.BurnRates["5m"]
+	budget, b1h := *s.ErrorBudgetRemaining, s.BurnRates["1h"]
 	left := fmt.Sprintf("%s has %s of its error budget left", s.Name, percent(budget))
+	fast, slow := burnRules(s, t)
 	switch {
 	case budget <= t.MinBudget:
 		flag(NotReady, "%s", left)
-	case above(b1h, t.FastBurn) && above(b5m, t.FastBurn):
-		flag(NotReady, "%s; burning %s over the last hour (fast burn, limit %gx)", left, times(b1h), t.FastBurn)
-	case above(s.BurnRates["6h"], t.SlowBurn) && above(s.BurnRates["30m"], t.SlowBurn):
-		flag(AtRisk, "%s; burning %s over the last 6 hours", left, times(s.BurnRates["6h"]))
+	case firstMet(s, fast) != nil:
+		flag(NotReady, "%s; %s (fast burn: it pages)", left, burnWords(s, *firstMet(s, fast)))
+	case firstMet(s, slow) != nil:
+		flag(AtRisk, "%s; %s (slow burn)", left, burnWords(s, *firstMet(s, slow)))
 	case above(b1h, 1) && s.BurnRates["1d"] != nil && *b1h >= t.Rising*math.Max(*s.BurnRates["1d"], 1e-9):
 		flag(AtRisk, "%s; burning %s over the last hour, up from %s over the last day", left, times(b1h), times(s.BurnRates["1d"]))
 	case budget < t.LowBudget:
@@ -146,6 +159,82 @@ func judgeSLO(s SLOStatus, t Thresholds) SLOReadiness {
 	}
 	return r
 }
+
+// burnRules are the burn rates that block a release (fast) or put it at
+// risk (slow): the configured thresholds, else the SLO's page rules as
+// alerting applies them, the fastest (shortest long window) blocking.
+func burnRules(s SLOStatus, t Thresholds) (fast, slow []AlertThreshold) {
+	if t.FastBurn > 0 {
+		fast = []AlertThreshold{{Severity: "page", Long: "1h", Short: "5m", Factor: t.FastBurn}}
+	}
+	if t.SlowBurn > 0 {
+		slow = []AlertThreshold{{Severity: "page", Long: "6h", Short: "30m", Factor: t.SlowBurn}}
+	}
+	if fast != nil && slow != nil {
+		return fast, slow
+	}
+	pages := pageRules(s)
+	shortest := time.Duration(math.MaxInt64)
+	for _, p := range pages {
+		shortest = min(shortest, p.long)
+	}
+	var f, sl []AlertThreshold
+	for _, p := range pages {
+		if p.long == shortest {
+			f = append(f, p.AlertThreshold)
+		} else {
+			sl = append(sl, p.AlertThreshold)
+		}
+	}
+	if fast == nil {
+		fast = f
+	}
+	if slow == nil {
+		slow = sl
+	}
+	return fast, slow
+}
+
+type pageRule struct {
+	AlertThreshold
+	long time.Duration
+}
+
+// pageRules are s's page rules whose windows it has burn rates for. A
+// status built without rules (not by the engine) judges by the 30-day
+// defaults.
+func pageRules(s SLOStatus) []pageRule {
+	rules := s.AlertWindows
+	if rules == nil {
+		rules = thresholdsOf(slo.DefaultAlertWindows)
+	}
+	var out []pageRule
+	for _, w := range rules {
+		long, ok := burnWindow(w.Long)
+		if _, short := burnWindow(w.Short); w.Severity == "page" && ok && short {
+			out = append(out, pageRule{w, long})
+		}
+	}
+	return out
+}
+
+// firstMet is the first rule of rs whose burn rates are at least its
+// factor over both windows, or nil.
+func firstMet(s SLOStatus, rs []AlertThreshold) *AlertThreshold {
+	for i, w := range rs {
+		if above(s.BurnRates[w.Long], w.Factor) && above(s.BurnRates[w.Short], w.Factor) {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+func burnWords(s SLOStatus, w AlertThreshold) string {
+	return fmt.Sprintf("burning %s over %s and %s over %s, at or above %gx",
+		times(s.BurnRates[w.Long]), w.Long, times(s.BurnRates[w.Short]), w.Short, round2(w.Factor))
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
 
 func ratioOf(p *Progress) float64 {
 	if p == nil {

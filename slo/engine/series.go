@@ -160,6 +160,10 @@ type SliceCount struct {
 	Value string `json:"value"`
 	Bad   uint64 `json:"bad"`
 	Total uint64 `json:"total"`
+	// SLOBad is all the SLO's bad events in the range (every event has one
+	// value of each slice), so a share of bad events is Bad / SLOBad even
+	// when values beyond the 10 listed hold some.
+	SLOBad uint64 `json:"slo_bad"`
 }
 
 // BadBySlice breaks name's bad events in [from, to) down by each slice's
@@ -170,7 +174,7 @@ func (e *Engine) BadBySlice(ctx context.Context, name string, from, to time.Time
 		return []SliceCount{}, err
 	}
 	b := newParams("b")
-	q := fmt.Sprintf(`SELECT kv.1 AS k, kv.2 AS v, countIf(NOT (%s)) AS bad, count() AS total
+	q := fmt.Sprintf(`SELECT kv.1 AS k, kv.2 AS v, countIf(NOT (%s)) AS bad, count() AS total, sum(bad) OVER (PARTITION BY k) AS slo_bad
 FROM %s ARRAY JOIN %s AS kv WHERE %s AND (%s)
 GROUP BY k, v HAVING bad > 0 ORDER BY k, bad DESC, v LIMIT 10 BY k`,
 		prefixed(s.SLI.Good, "", b.p), s.SLI.Table, sliceTuples(s, "", b.p, false),
@@ -184,7 +188,7 @@ GROUP BY k, v HAVING bad > 0 ORDER BY k, bad DESC, v LIMIT 10 BY k`,
 	for rows.Next() {
 		var k string
 		var c SliceCount
-		if err := rows.Scan(&k, &c.Value, &c.Bad, &c.Total); err != nil {
+		if err := rows.Scan(&k, &c.Value, &c.Bad, &c.Total, &c.SLOBad); err != nil {
 			return nil, fmt.Errorf("bad events of %s by slice: %w", name, err)
 		}
 		i, _ := strconv.Atoi(k)

@@ -37,6 +37,29 @@ type SLOStatus struct {
 	// definition was backfilled): the numbers are those since then.
 	PartialSince *time.Time `json:"partial_since,omitempty"`
 	EvaluatedAt  time.Time  `json:"evaluated_at"`
+	// AlertWindows are the SLO's burn-rate rules at EvaluatedAt as
+	// alerting applies them (default factors scaled to the window's real
+	// length, never below 1); readiness judges by the same.
+	AlertWindows []AlertThreshold `json:"alert_windows"`
+}
+
+// AlertThreshold is one burn-rate rule: the burn rate at least Factor over
+// both Long and Short (window keys as in BurnRates where one exists).
+type AlertThreshold struct {
+	Severity string  `json:"severity"` // page | ticket
+	Long     string  `json:"long"`
+	Short    string  `json:"short"`
+	Factor   float64 `json:"factor"`
+}
+
+// ErrorRate is the share of bad events over a burn window ("5m", "1h"),
+// nil without events: the burn rate times the budget.
+func (s SLOStatus) ErrorRate(window string) *float64 {
+	b := s.BurnRates[window]
+	if b == nil || s.Objective <= 0 {
+		return nil
+	}
+	return ptr(*b * (1 - s.Objective/100))
 }
 
 // SliceStatus is an SLO's numbers for one value of one slice.
@@ -113,5 +136,14 @@ func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
 		Name: s.Name, Flow: s.Flow, Service: s.Service, Description: s.Description,
 		Objective: s.Objective, Window: s.Window.String(), WindowStart: start,
 		BurnRates: map[string]*float64{}, Slices: []SliceStatus{}, Hash: s.Hash, EvaluatedAt: now,
+		AlertWindows: thresholdsOf(s.AlertWindows(now)),
 	}
+}
+
+func thresholdsOf(ws []slo.AlertWindow) []AlertThreshold {
+	out := make([]AlertThreshold, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, AlertThreshold{Severity: w.Severity, Long: windowKey(w.Long), Short: windowKey(w.Short), Factor: w.Factor})
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
@@ -24,6 +25,42 @@ var BurnWindows = []BurnWindow{
 	{"3d", 72 * time.Hour},
 }
 
+// windowKey names d as BurnWindows do (5m, 1h, 1d), also when it is none
+// of them (15m, 36h).
+func windowKey(d time.Duration) string {
+	if w, ok := burnWindowOf(d); ok {
+		return w.Key
+	}
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return d.String()
+}
+
+func burnWindowOf(d time.Duration) (BurnWindow, bool) {
+	for _, w := range BurnWindows {
+		if w.D == d {
+			return w, true
+		}
+	}
+	return BurnWindow{}, false
+}
+
+// burnWindow is the length of the burn window named key, if it is one.
+func burnWindow(key string) (time.Duration, bool) {
+	for _, w := range BurnWindows {
+		if w.Key == key {
+			return w.D, true
+		}
+	}
+	return 0, false
+}
+
 // Windows are counted in whole minutes: a window of length d at now holds
 // the minute now falls in and the d/1m − 1 minutes before it.
 func windowStart(now time.Time, d time.Duration) time.Time {
@@ -40,32 +77,6 @@ func sloWindowStart(w slo.Window, now time.Time) time.Time {
 }
 
 func periodStart(w slo.Window, now time.Time) time.Time {
-	loc := w.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	t := now.In(loc)
-	y, m, d := t.Date()
-	switch w.Calendar {
-	case slo.Week: // ISO weeks start on Monday
-		d -= (int(t.Weekday()) + 6) % 7
-	case slo.Month:
-		d = 1
-	case slo.Quarter:
-		m, d = m-(m-1)%3, 1
-	}
-	return time.Date(y, m, d, 0, 0, 0, 0, loc).UTC()
-}
-
-// windowLength is the longest a window can be: what a backfill must cover.
-func windowLength(w slo.Window) time.Duration {
-	switch w.Calendar {
-	case slo.Week:
-		return 7 * 24 * time.Hour
-	case slo.Month:
-		return 31 * 24 * time.Hour
-	case slo.Quarter:
-		return 92 * 24 * time.Hour
-	}
-	return w.Rolling
+	start, _ := w.Period(now)
+	return start
 }
