@@ -81,6 +81,9 @@ func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows 
 		return fmt.Errorf("chdb insert: %w", err)
 	}
 	defer p.put(c)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("chdb insert: %w", err)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
