@@ -50,9 +50,21 @@ type stamped struct {
 
 // flight is a request being stored; duplicates wait for done.
 type flight struct {
-	done chan struct{}
-	out  outcome
-	err  error
+	done    chan struct{}
+	waiters int
+	out     outcome
+	err     error
+}
+
+// waiting counts the requests waiting for an identical one in flight.
+func (d *dedup) waiting() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, f := range d.inflight {
+		n += f.waiters
+	}
+	return n
 }
 
 func newDedup(window time.Duration, max int) *dedup {
@@ -71,6 +83,7 @@ func (d *dedup) begin(fp fingerprint) (out outcome, err error, dup, lead bool) {
 		return o, nil, true, false
 	}
 	if f, ok := d.inflight[fp]; ok {
+		f.waiters++
 		d.mu.Unlock()
 		<-f.done
 		return f.out, f.err, f.err == nil, false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 	"time"
 
@@ -146,7 +147,7 @@ func (s *signalPath[T]) status(err error) error {
 		return status.Error(codes.InvalidArgument, mal.Error())
 	case errors.As(err, &bad):
 		return status.Errorf(codes.InvalidArgument,
-			"request refused by the store as bad data, do not retry it unchanged: %v", bad.err)
+			"request refused by the store as bad data, do not retry it unchanged: %s", brief(bad.err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err).Err()
 	}
@@ -156,4 +157,25 @@ func (s *signalPath[T]) status(err error) error {
 		return st.Err()
 	}
 	return detailed.Err()
+}
+
+var (
+	exceptionText = regexp.MustCompile(`DB::Exception: (.*?)(?:\. |$)`)
+	exceptionName = regexp.MustCompile(`\(([A-Z][A-Z_]+)\)`)
+)
+
+// brief is the first sentence of a ClickHouse exception and its name
+// ("Too many partitions for single INSERT block (more than 100)
+// (TOO_MANY_PARTS)"): the rest is advice to server operators.
+func brief(err error) string {
+	msg := err.Error()
+	m := exceptionText.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	out := m[1]
+	if n := exceptionName.FindAllStringSubmatch(msg, -1); n != nil {
+		out += " (" + n[len(n)-1][1] + ")"
+	}
+	return out
 }
