@@ -110,7 +110,7 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		return out, err
 	case <-ctx.Done():
 		go func() { finish(<-done) }()
-		return out, ctx.Err()
+		return out, status.FromContextError(ctx.Err()).Err()
 	}
 }
 
@@ -142,14 +142,15 @@ func (e malformed) Error() string { return "malformed request: " + e.err.Error()
 func (s *signalPath[T]) status(err error) error {
 	var bad badData
 	var mal malformed
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err
+	}
 	switch {
 	case errors.As(err, &mal):
 		return status.Error(codes.InvalidArgument, mal.Error())
 	case errors.As(err, &bad):
 		return status.Errorf(codes.InvalidArgument,
 			"request refused by the store as bad data, do not retry it unchanged: %s", brief(bad.err))
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return status.FromContextError(err).Err()
 	}
 	st := status.New(codes.Unavailable, err.Error())
 	detailed, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(s.retryAfter)})
