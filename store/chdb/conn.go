@@ -98,7 +98,6 @@ func (c *conn) queryParams(h uintptr, q, format string, params map[string]string
 // data never passes through the SQL parser: inline data after FORMAT in a
 // chdb_query_n call was cut short for some RowBinary payloads (see
 // TestInsertBinaryPayloads), so the query and the rows travel apart.
-//
 func (c *conn) insert(q, format string, data []byte) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
