@@ -2,29 +2,180 @@ package ingest
 
 import (
 	"context"
+	"encoding/binary"
+	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configgrpc"
+	"go.opentelemetry.io/collector/config/confignet"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.opentelemetry.io/collector/receiver/otlpreceiver"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/flowslo/flowslo/store"
 )
 
-// BenchmarkIngestGRPC measures OTLP/gRPC → acknowledged spans per second,
-// with the real chDB store and, side by side, with storage removed (a store
-// whose inserts do nothing), through the same receiver and pipeline.
+// BenchmarkIngestGRPC measures OTLP/gRPC → acknowledged spans per second
+// from 48 concurrent clients, against the collector's OTLP receiver with a
+// nop consumer (the baseline), flowslo's pipeline with storage removed, and
+// flowslo on the real chDB store, side by side in one run.
 //
 //	go test ./ingest -run '^$' -bench IngestGRPC -benchtime 400x
 func BenchmarkIngestGRPC(b *testing.B) {
-	b.Run("nop", func(b *testing.B) { benchIngest(b, &fakeStore{}) })
-	b.Run("chdb", func(b *testing.B) { benchIngest(b, openCHDB(b)) })
+	for _, t := range benchTargets() {
+		b.Run(t.name, func(b *testing.B) { benchIngest(b, t.start(b)) })
+	}
+}
+
+// benchTarget starts an OTLP server and returns its gRPC address.
+type benchTarget struct {
+	name  string
+	start func(testing.TB) string
+}
+
+func benchTargets() []benchTarget {
+	return []benchTarget{
+		{"otlp-nop", startNopReceiver},
+		{"flowslo-nop", func(tb testing.TB) string { return startPipeline(tb, &fakeStore{}, nil).GRPCAddr() }},
+		{"flowslo-chdb", func(tb testing.TB) string { return startPipeline(tb, openCHDB(tb), nil).GRPCAddr() }},
+	}
+}
+
+// startNopReceiver runs the collector's OTLP receiver into a nop consumer:
+// what an OTLP server costs with nothing stored.
+func startNopReceiver(tb testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	f := otlpreceiver.NewFactory()
+	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
+	g := configgrpc.NewDefaultServerConfig()
+	g.NetAddr = confignet.AddrConfig{Endpoint: addr, Transport: confignet.TransportTypeTCP}
+	g.MaxRecvMsgSizeMiB = 20
+	cfg.Protocols.GRPC = configoptional.Some(g)
+	cfg.Protocols.HTTP = configoptional.None[otlpreceiver.HTTPConfig]()
+	r, err := f.CreateTraces(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = r.Shutdown(context.Background()) })
+	return addr
+}
+
+// BenchmarkSDKClient is one application exporting through the OTel Go SDK's
+// batch span processor (512 spans per export, one export at a time, as
+// every SDK does), two goroutines making spans as fast as they can, like
+// telemetrygen with 2 workers. spans/s is what reached the server.
+//
+//	go test ./ingest -run '^$' -bench SDKClient -benchtime 200000x
+func BenchmarkSDKClient(b *testing.B) {
+	for _, t := range benchTargets() {
+		b.Run(t.name, func(b *testing.B) { benchSDK(b, t.start(b)) })
+	}
+}
+
+func benchSDK(b *testing.B, addr string) {
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(addr), otlptracegrpc.WithInsecure())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var failed atomic.Int64
+	counted := &countingExporter{SpanExporter: exp, failed: &failed}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(counted, sdktrace.WithBlocking()), sdktrace.WithResource(testResource))
+	tracer := tp.Tracer("bench")
+	var next atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for next.Add(1) <= int64(b.N) {
+				_, s := tracer.Start(context.Background(), "GET /feed", trace.WithSpanKind(trace.SpanKindServer))
+				s.SetAttributes(attribute.String("http.request.method", "GET"), attribute.String("http.route", "/feed"),
+					attribute.Int("http.response.status_code", 200), attribute.String("app.release", "4.2.0"))
+				s.End()
+			}
+		})
+	}
+	wg.Wait()
+	if err := tp.ForceFlush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	_ = tp.Shutdown(context.Background())
+	if failed.Load() > 0 {
+		b.Fatalf("%d spans failed to export", failed.Load())
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "spans/s")
+}
+
+// countingExporter counts spans whose export failed.
+type countingExporter struct {
+	sdktrace.SpanExporter
+	failed *atomic.Int64
+}
+
+func (c *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	err := c.SpanExporter.ExportSpans(ctx, spans)
+	if err != nil {
+		c.failed.Add(int64(len(spans)))
+	}
+	return err
+}
+
+// BenchmarkLoneRequest sends one 100-span request at a time to an idle
+// server and reports the latency percentiles of the acknowledgements.
+//
+//	go test ./ingest -run '^$' -bench LoneRequest -benchtime 500x
+func BenchmarkLoneRequest(b *testing.B) {
+	for _, t := range benchTargets() {
+		b.Run(t.name, func(b *testing.B) { benchLone(b, t.start(b)) })
+	}
+}
+
+func benchLone(b *testing.B, addr string) {
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	client := ptraceotlp.NewGRPCClient(cc)
+	req := benchRequestN(100)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		stamp(req, int64(i))
+		start := time.Now()
+		if _, err := client.Export(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
 
 const (
@@ -32,12 +183,10 @@ const (
 	benchClients         = 48
 )
 
-func benchIngest(b *testing.B, st store.Store) {
-	p := startPipeline(b, st, nil)
-	req := benchRequest()
+func benchIngest(b *testing.B, addr string) {
 	clients := make([]ptraceotlp.GRPCClient, benchClients)
 	for i := range clients {
-		cc, err := grpc.NewClient(p.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -52,7 +201,13 @@ func benchIngest(b *testing.B, st store.Store) {
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		wg.Go(func() {
-			for next.Add(1) <= int64(b.N) {
+			req := benchRequestN(benchSpansPerRequest)
+			for {
+				n := next.Add(1)
+				if n > int64(b.N) {
+					return
+				}
+				stamp(req, n)
 				if _, err := c.Export(context.Background(), req); err != nil {
 					failed.Add(1)
 				}
@@ -81,9 +236,17 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// benchRequest is one request of a mobile backend's batch: 1000 server
+// stamp makes req unique (its first span's ID holds n), so that no
+// request is a byte-identical retry of another.
+func stamp(req ptraceotlp.ExportRequest, n int64) {
+	var id [8]byte
+	binary.BigEndian.PutUint64(id[:], uint64(n)|1<<63)
+	req.Traces().ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).SetSpanID(id)
+}
+
+// benchRequestN is one request of a mobile backend's batch: n server
 // spans of one service, ten attributes each.
-func benchRequest() ptraceotlp.ExportRequest {
+func benchRequestN(n int) ptraceotlp.ExportRequest {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "feed")
@@ -91,7 +254,7 @@ func benchRequest() ptraceotlp.ExportRequest {
 	ss := rs.ScopeSpans().AppendEmpty()
 	ss.Scope().SetName("otelhttp")
 	now := time.Now()
-	for i := range benchSpansPerRequest {
+	for i := range n {
 		s := ss.Spans().AppendEmpty()
 		s.SetName("GET /feed")
 		s.SetKind(ptrace.SpanKindServer)

@@ -15,23 +15,30 @@ import (
 // the ServiceName column.
 const serviceNameKey = "service.name"
 
-// spansToRows appends one row per span of td to rows and returns it.
+// spansToRows appends one row per span of td to rows and returns it, with
+// the limits applied: spans outside the time window are left out and
+// counted in c.rejected.
 //
 // Rows of one resource share its attribute map, and rows of one scope share
 // its name and version strings: the rows are read-only once built, and the
 // sharing saves a map per span on the hot path.
-func spansToRows(rows []store.Span, td ptrace.Traces) []store.Span {
+func spansToRows(rows []store.Span, td ptrace.Traces, c *conversion) []store.Span {
 	rss := td.ResourceSpans()
 	for i := 0; i < rss.Len(); i++ {
 		rs := rss.At(i)
-		res := newResourceRow(rs.Resource())
+		res := c.resourceRow(rs.Resource())
 		sss := rs.ScopeSpans()
 		for j := 0; j < sss.Len(); j++ {
 			ss := sss.At(j)
-			scopeName, scopeVersion := ss.Scope().Name(), ss.Scope().Version()
+			scopeName, scopeVersion := c.str(ss.Scope().Name()), c.str(ss.Scope().Version())
 			spans := ss.Spans()
 			for k := 0; k < spans.Len(); k++ {
-				row := spanRow(spans.At(k), res)
+				s := spans.At(k)
+				if !c.inWindow(s.StartTimestamp()) {
+					c.rejected++
+					continue
+				}
+				row := c.spanRow(s, res)
 				row.ScopeName, row.ScopeVersion = scopeName, scopeVersion
 				rows = append(rows, row)
 			}
@@ -46,16 +53,16 @@ type resourceRow struct {
 	attrs       map[string]string
 }
 
-func newResourceRow(r pcommon.Resource) resourceRow {
+func (c *conversion) resourceRow(r pcommon.Resource) resourceRow {
 	attrs := r.Attributes()
 	var name string
 	if v, ok := attrs.Get(serviceNameKey); ok {
-		name = v.AsString()
+		name = c.str(v.AsString())
 	}
-	return resourceRow{serviceName: name, attrs: attrMap(attrs)}
+	return resourceRow{serviceName: name, attrs: c.attrs(attrs, 0, false)}
 }
 
-func spanRow(s ptrace.Span, res resourceRow) store.Span {
+func (c *conversion) spanRow(s ptrace.Span, res resourceRow) store.Span {
 	start := s.StartTimestamp()
 	status := s.Status()
 	return store.Span{
@@ -63,33 +70,34 @@ func spanRow(s ptrace.Span, res resourceRow) store.Span {
 		TraceID:            traceIDHex(s.TraceID()),
 		SpanID:             spanIDHex(s.SpanID()),
 		ParentSpanID:       spanIDHex(s.ParentSpanID()),
-		TraceState:         s.TraceState().AsRaw(),
-		SpanName:           s.Name(),
+		TraceState:         c.str(s.TraceState().AsRaw()),
+		SpanName:           c.str(s.Name()),
 		SpanKind:           spanKind(s.Kind()),
 		ServiceName:        res.serviceName,
 		ResourceAttributes: res.attrs,
-		SpanAttributes:     attrMap(s.Attributes()),
+		SpanAttributes:     c.attrs(s.Attributes(), s.DroppedAttributesCount(), true),
 		Duration:           time.Duration(s.EndTimestamp() - start),
 		StatusCode:         statusCode(status.Code()),
-		StatusMessage:      status.Message(),
-		Events:             events(s.Events()),
-		Links:              links(s.Links()),
+		StatusMessage:      c.str(status.Message()),
+		Events:             c.events(s.Events()),
+		Links:              c.links(s.Links()),
 	}
 }
 
-func events(evs ptrace.SpanEventSlice) []store.SpanEvent {
+func (c *conversion) events(evs ptrace.SpanEventSlice) []store.SpanEvent {
 	if evs.Len() == 0 {
 		return nil
 	}
 	out := make([]store.SpanEvent, evs.Len())
 	for i := range out {
 		e := evs.At(i)
-		out[i] = store.SpanEvent{Timestamp: e.Timestamp().AsTime(), Name: e.Name(), Attributes: attrMap(e.Attributes())}
+		out[i] = store.SpanEvent{Timestamp: e.Timestamp().AsTime(), Name: c.str(e.Name()),
+			Attributes: c.attrs(e.Attributes(), e.DroppedAttributesCount(), true)}
 	}
 	return out
 }
 
-func links(ls ptrace.SpanLinkSlice) []store.SpanLink {
+func (c *conversion) links(ls ptrace.SpanLinkSlice) []store.SpanLink {
 	if ls.Len() == 0 {
 		return nil
 	}
@@ -99,8 +107,8 @@ func links(ls ptrace.SpanLinkSlice) []store.SpanLink {
 		out[i] = store.SpanLink{
 			TraceID:    traceIDHex(l.TraceID()),
 			SpanID:     spanIDHex(l.SpanID()),
-			TraceState: l.TraceState().AsRaw(),
-			Attributes: attrMap(l.Attributes()),
+			TraceState: c.str(l.TraceState().AsRaw()),
+			Attributes: c.attrs(l.Attributes(), l.DroppedAttributesCount(), true),
 		}
 	}
 	return out
@@ -137,24 +145,29 @@ func statusCode(c ptrace.StatusCode) string {
 }
 
 // logsToRows appends one row per log record of ld to rows and returns it,
-// sharing per-resource and per-scope values as spansToRows does.
-func logsToRows(rows []store.LogRecord, ld plog.Logs) []store.LogRecord {
+// with the limits and sharing of spansToRows.
+func logsToRows(rows []store.LogRecord, ld plog.Logs, c *conversion) []store.LogRecord {
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
-		res := newResourceRow(rl.Resource())
+		res := c.resourceRow(rl.Resource())
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			sl := sls.At(j)
 			scope := scopeRow{
 				schemaURL: sl.SchemaUrl(),
-				name:      sl.Scope().Name(),
-				version:   sl.Scope().Version(),
-				attrs:     attrMap(sl.Scope().Attributes()),
+				name:      c.str(sl.Scope().Name()),
+				version:   c.str(sl.Scope().Version()),
+				attrs:     c.attrs(sl.Scope().Attributes(), 0, false),
 			}
 			lrs := sl.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				row := logRow(lrs.At(k), res, scope)
+				lr := lrs.At(k)
+				if !c.inWindow(logTime(lr)) {
+					c.rejected++
+					continue
+				}
+				row := c.logRow(lr, res, scope)
 				row.ResourceSchemaURL = rl.SchemaUrl()
 				rows = append(rows, row)
 			}
@@ -163,26 +176,30 @@ func logsToRows(rows []store.LogRecord, ld plog.Logs) []store.LogRecord {
 	return rows
 }
 
+// logTime is the time a log row is stored and expires by: the contrib
+// exporter falls back to the observed time, so rows never carry the 1970
+// epoch for SDKs that only set the latter.
+func logTime(r plog.LogRecord) pcommon.Timestamp {
+	if ts := r.Timestamp(); ts != 0 {
+		return ts
+	}
+	return r.ObservedTimestamp()
+}
+
 // scopeRow holds what every log row of one scope shares.
 type scopeRow struct {
 	schemaURL, name, version string
 	attrs                    map[string]string
 }
 
-func logRow(r plog.LogRecord, res resourceRow, scope scopeRow) store.LogRecord {
-	ts := r.Timestamp()
-	if ts == 0 {
-		// The contrib exporter falls back to the observed time, so rows
-		// never carry the 1970 epoch for SDKs that only set the latter.
-		ts = r.ObservedTimestamp()
-	}
+func (c *conversion) logRow(r plog.LogRecord, res resourceRow, scope scopeRow) store.LogRecord {
 	return store.LogRecord{
-		Timestamp:          ts.AsTime(),
+		Timestamp:          logTime(r).AsTime(),
 		ObservedTimestamp:  r.ObservedTimestamp().AsTime(),
 		TraceID:            traceIDHex(r.TraceID()),
 		SpanID:             spanIDHex(r.SpanID()),
 		TraceFlags:         uint8(r.Flags()),
-		SeverityText:       r.SeverityText(),
+		SeverityText:       c.str(r.SeverityText()),
 		SeverityNumber:     uint8(r.SeverityNumber()),
 		ServiceName:        res.serviceName,
 		Body:               r.Body().AsString(),
@@ -191,23 +208,9 @@ func logRow(r plog.LogRecord, res resourceRow, scope scopeRow) store.LogRecord {
 		ScopeName:          scope.name,
 		ScopeVersion:       scope.version,
 		ScopeAttributes:    scope.attrs,
-		LogAttributes:      attrMap(r.Attributes()),
-		EventName:          r.EventName(),
+		LogAttributes:      c.attrs(r.Attributes(), r.DroppedAttributesCount(), true),
+		EventName:          c.str(r.EventName()),
 	}
-}
-
-// attrMap flattens attributes with AsString, as the contrib exporter does
-// for its Map(LowCardinality(String), String) columns. Empty maps stay nil
-// to save an allocation per row.
-func attrMap(m pcommon.Map) map[string]string {
-	if m.Len() == 0 {
-		return nil
-	}
-	out := make(map[string]string, m.Len())
-	for k, v := range m.All() {
-		out[k] = v.AsString()
-	}
-	return out
 }
 
 // traceIDHex encodes through a stack buffer so the only allocation is the

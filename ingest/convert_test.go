@@ -47,7 +47,7 @@ func TestSpansToRows(t *testing.T) {
 	l.SetSpanID(spanID)
 	l.Attributes().PutInt("n", 1)
 
-	rows := spansToRows(nil, td)
+	rows := spansToRows(nil, td, testConversion())
 	if len(rows) != 1 {
 		t.Fatalf("got %d rows, want 1", len(rows))
 	}
@@ -128,7 +128,7 @@ func TestLogsToRows(t *testing.T) {
 	observedOnly.SetObservedTimestamp(pcommon.NewTimestampFromTime(t0.Add(time.Minute)))
 	observedOnly.Body().SetStr("plain")
 
-	rows := logsToRows(nil, ld)
+	rows := logsToRows(nil, ld, testConversion())
 	if len(rows) != 2 {
 		t.Fatalf("got %d rows, want 2", len(rows))
 	}
@@ -154,4 +154,9 @@ func TestLogsToRows(t *testing.T) {
 	if !rows[1].Timestamp.Equal(t0.Add(time.Minute)) || rows[1].Body != "plain" {
 		t.Errorf("observed-only row: Timestamp %v Body %q, want the observed time", rows[1].Timestamp, rows[1].Body)
 	}
+}
+
+// testConversion converts as a server at t0 with the default limits.
+func testConversion() *conversion {
+	return newConversion(Limits{AttributeCount: 128, ValueLength: 8 << 10}, 30*24*time.Hour, t0)
 }

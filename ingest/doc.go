@@ -1,14 +1,18 @@
-// Package ingest owns flowslo's OTLP ingest pipeline: the OpenTelemetry
-// Collector's OTLP receiver (gRPC and HTTP, protobuf and JSON, gzip), its
-// memory limiter, and flowslo's own exporter that batches telemetry and writes
-// it through store.Store into otel_traces and otel_logs.
+// Package ingest owns flowslo's OTLP ingest: OTLP/gRPC and OTLP/HTTP
+// services (protobuf and JSON, gzip) on servers built by the collector's
+// configgrpc and confighttp, and the path from a request's bytes to rows in
+// otel_traces and otel_logs.
 //
-// The pipeline is built from collector components directly (no otelcol
-// service, no YAML), so flowslo owns their lifecycle. Its one promise to
-// clients: an OTLP success answer means the data is in ClickHouse. Requests
-// wait for the insert of the batch that holds them; overload, memory pressure
-// and failed inserts answer with retryable errors carrying a retry hint, and
-// malformed or oversized bodies are refused before anything is stored.
+// Its one promise to clients: an OTLP success answer means the data is in
+// ClickHouse. On the way, per request: a byte-identical retry of a request
+// stored in the last 10 minutes is answered without a second copy (dedup);
+// the whole process's memory is checked; items outside retention are
+// refused by partial success; attributes are limited as the OTel SDKs do.
+// Per signal, a batcher inserts the moment the store is free, merging what
+// arrived while the previous insert ran, splits a batch the store refuses
+// as bad data so only the requests that cause it are refused, and retries
+// transient failures within a bound. Overload, memory pressure, shutdown and
+// failed inserts answer with retryable errors carrying a retry hint.
 //
 // It also owns the conversion of pdata into store rows, column for column as
 // the OpenTelemetry contrib clickhouseexporter writes them.

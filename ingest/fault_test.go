@@ -80,7 +80,7 @@ func TestOverloadRefusedNotDropped(t *testing.T) {
 		return record(ctx, s)
 	}
 	p := startPipeline(t, st, func(o *Options) {
-		o.QueueItems, o.BatchMinItems, o.BatchMaxItems, o.Inserters = 1000, 500, 1000, 1
+		o.QueueBytes, o.MaxRequestBytes = 200_000, 100_000
 	})
 	ex := newExporters(t, p)
 

@@ -3,8 +3,6 @@ package ingest
 import (
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -12,50 +10,14 @@ import (
 
 // zapToSlog is a zapcore.Core that writes the collector components' zap
 // logs to flowslo's slog handler, so the process keeps one log stream.
-//
-// It also notes the endpoints the receiver reports when it starts listening:
-// the receiver does not expose its listeners, and this is how a ":0" address
-// becomes a port that callers and tests can use.
+
 type zapToSlog struct {
-	h      slog.Handler
-	attrs  []slog.Attr
-	events *endpoints
+	h     slog.Handler
+	attrs []slog.Attr
 }
 
-// endpoints records the bound addresses logged by the OTLP receiver.
-type endpoints struct {
-	mu         sync.Mutex
-	grpc, http string
-}
-
-func (e *endpoints) get() (grpcAddr, httpAddr string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.grpc, e.http
-}
-
-func (e *endpoints) note(msg string, fields []zapcore.Field) {
-	var endpoint string
-	for _, f := range fields {
-		if f.Key == "endpoint" {
-			endpoint = f.String
-		}
-	}
-	if endpoint == "" {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	switch {
-	case strings.HasPrefix(msg, "Starting GRPC server"):
-		e.grpc = endpoint
-	case strings.HasPrefix(msg, "Starting HTTP server"):
-		e.http = endpoint
-	}
-}
-
-func newZapLogger(l *slog.Logger, ep *endpoints) *zap.Logger {
-	return zap.New(&zapToSlog{h: l.Handler(), events: ep})
+func newZapLogger(l *slog.Logger) *zap.Logger {
+	return zap.New(&zapToSlog{h: l.Handler()})
 }
 
 func (c *zapToSlog) Enabled(lvl zapcore.Level) bool {
@@ -76,7 +38,6 @@ func (c *zapToSlog) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Ch
 }
 
 func (c *zapToSlog) Write(e zapcore.Entry, fields []zapcore.Field) error {
-	c.events.note(e.Message, fields)
 	lvl := slogLevel(e.Level)
 	if !c.h.Enabled(context.Background(), lvl) {
 		return nil

@@ -22,36 +22,44 @@ type Options struct {
 	// Registerer gets the pipeline's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 
+	// Retention is the store's retention (its TTL): spans and logs older
+	// than that, or more than an hour ahead, are refused with partial
+	// success instead of being stored and then deleted. Default
+	// store.DefaultTTLDays days.
+	Retention time.Duration
+	// Limits bound attributes per item; defaults 128 attributes and
+	// 8 KiB per value.
+	Limits Limits
+
 	// MaxRequestBytes bounds a request after decompression. Default 20 MiB.
 	MaxRequestBytes int64
-	// BatchMinItems starts an insert once a batch holds that many items;
-	// BatchMaxItems splits larger ones. Defaults 20,000 and 50,000.
-	BatchMinItems, BatchMaxItems int
-	// FlushTimeout inserts a smaller batch after this wait. Default 200 ms:
-	// with 100 ms, batches under load were cut at ~16k items while the
-	// previous insert still ran, making more parts for the same data.
-	FlushTimeout time.Duration
-	// QueueItems bounds the items waiting per signal, the batch being
-	// inserted included; beyond it clients get a retryable error.
-	// Default 400,000.
-	QueueItems int
-	// Inserters is the number of batches per signal converted and handed
-	// to the store at once. Default 1: while one batch inserts, the next
-	// one fills. More did not store faster on two cores: the embedded store
-	// runs the inserts of a table in turn, and a batch queued there holds
-	// clients whose data would otherwise make the next batch larger (fewer,
-	// larger parts are what makes ClickHouse inserts cheap).
-	Inserters int
-	// InsertTimeout bounds one insert attempt. Default 30 s.
+	// BatchMaxItems bounds the rows of one insert; requests are never
+	// split, so a larger request is inserted alone. Default 50,000.
+	BatchMaxItems int
+	// QueueBytes bounds the bytes of requests (as received, after
+	// decompression) waiting per signal, the batch being inserted
+	// included; beyond it clients get a retryable error. Default 128 MiB.
+	QueueBytes int64
+	// InsertTimeout bounds one insert attempt on either driver. Default
+	// 5 s: a healthy insert takes milliseconds, and shutdown must finish
+	// one within its budget.
 	InsertTimeout time.Duration
-	// RetryFor bounds retries of a failed insert before the clients of the
-	// batch get a retryable error. Default 15 s.
+	// RetryFor bounds retries of a transient insert failure before the
+	// clients of the batch get a retryable error. Default 15 s.
 	RetryFor time.Duration
 	// RetryAfter is the hint given with retryable errors. Default 1 s.
 	RetryAfter time.Duration
-	// MemoryLimitMiB refuses data when the Go heap exceeds it; 0 uses 80%
-	// of the machine's (or cgroup's) memory.
+	// MemoryLimitMiB refuses new requests while the resident memory of the
+	// whole process (Go and the embedded ClickHouse) exceeds it. Default
+	// 1024.
 	MemoryLimitMiB uint32
+	// DedupWindow is how long a stored request's fingerprint is kept, so
+	// that a byte-identical retry is acknowledged without a second copy.
+	// Default 10 minutes.
+	DedupWindow time.Duration
+	// DedupMax bounds the fingerprints kept (about 100 bytes each);
+	// beyond it the oldest are forgotten early. Default 200,000.
+	DedupMax int
 }
 
 const mib = 1 << 20
@@ -60,15 +68,18 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	setDefault(&o.Retention, store.DefaultTTLDays*24*time.Hour)
+	setDefault(&o.Limits.AttributeCount, 128)
+	setDefault(&o.Limits.ValueLength, 8<<10)
 	setDefault(&o.MaxRequestBytes, 20*mib)
-	setDefault(&o.BatchMinItems, 20_000)
 	setDefault(&o.BatchMaxItems, 50_000)
-	setDefault(&o.FlushTimeout, 200*time.Millisecond)
-	setDefault(&o.QueueItems, 400_000)
-	setDefault(&o.Inserters, 1)
-	setDefault(&o.InsertTimeout, 30*time.Second)
+	setDefault(&o.QueueBytes, 128*mib)
+	setDefault(&o.InsertTimeout, 5*time.Second)
 	setDefault(&o.RetryFor, 15*time.Second)
 	setDefault(&o.RetryAfter, time.Second)
+	setDefault(&o.MemoryLimitMiB, 1024)
+	setDefault(&o.DedupWindow, 10*time.Minute)
+	setDefault(&o.DedupMax, 200_000)
 	return o
 }
 
@@ -88,15 +99,11 @@ func (o Options) Validate() error {
 	if o.GRPCAddr == "" && o.HTTPAddr == "" {
 		errs = append(errs, errors.New("at least one of grpc and http address is required"))
 	}
-	if o.BatchMaxItems < o.BatchMinItems {
-		errs = append(errs, errors.New("batch max items must be at least batch min items"))
-	}
-	if o.QueueItems < o.BatchMaxItems {
-		errs = append(errs, errors.New("queue items must be at least batch max items"))
+	if o.QueueBytes < o.MaxRequestBytes {
+		errs = append(errs, errors.New("queue bytes must be at least max request bytes"))
 	}
 	return errors.Join(errs...)
 }
 
-// checkInterval is how often the memory limiter samples the heap; the
-// collector recommends about one second, shorter reacts to bursts sooner.
+// checkInterval is how often the memory guard samples the process.
 const checkInterval = 250 * time.Millisecond

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,34 +15,38 @@ import (
 	"go.opentelemetry.io/collector/config/configmiddleware"
 	"go.opentelemetry.io/collector/config/confignet"
 	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/processor"
-	"go.opentelemetry.io/collector/processor/memorylimiterprocessor"
-	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	noopmetric "go.opentelemetry.io/otel/metric/noop"
 	nooptrace "go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc"
+
+	"github.com/flowslo/flowslo/store"
 )
 
-// Pipeline is the running OTLP ingest: receiver → memory limiter →
-// exporter into the store, for traces and logs.
+// Pipeline is the running OTLP ingest: OTLP servers → dedup, limits and
+// memory check → one batcher per signal → the store.
 type Pipeline struct {
 	opts      Options
 	host      *host
 	endpoints *endpoints
 	m         *metrics
+	health    *health
+	mem       *memGuard
+	traces    *signalPath[store.Span]
+	logs      *signalPath[store.LogRecord]
 
-	// components in start order; Shutdown walks them backwards so that
-	// receivers stop first and exporters drain last.
-	components []component.Component
+	// stop is cancelled when the shutdown deadline passes: inserts and
+	// retries still running then end, and their clients are refused.
+	stop       context.Context
+	cancelStop context.CancelFunc
+	memStop    chan struct{}
+
+	grpcServer *grpc.Server
+	httpServer *http.Server
+	serving    sync.WaitGroup
 	ready      atomic.Bool
 
-	// started holds the components Start got running; stopOnce makes
-	// Shutdown safe to call twice (the collector's components are not).
-	started     []component.Component
 	stopOnce    sync.Once
 	shutdownErr error
 }
@@ -60,112 +65,45 @@ func New(opts Options) (*Pipeline, error) {
 		opts:      opts,
 		endpoints: &endpoints{},
 		m:         m,
+		health:    newHealth(),
+		mem:       newMemGuard(opts.MemoryLimitMiB),
+		memStop:   make(chan struct{}),
 		host: &host{extensions: map[component.ID]component.Component{
 			inputGuardID: &inputGuard{limit: opts.MaxRequestBytes, input: newBadInput()},
 		}},
 	}
-	if err := p.build(); err != nil {
-		return nil, err
-	}
+	p.stop, p.cancelStop = context.WithCancel(context.Background())
+	p.build()
 	return p, nil
 }
 
 func (p *Pipeline) telemetry() component.TelemetrySettings {
 	return component.TelemetrySettings{
-		Logger:         newZapLogger(p.opts.Logger, p.endpoints),
+		Logger:         newZapLogger(p.opts.Logger),
 		TracerProvider: nooptrace.NewTracerProvider(),
 		MeterProvider:  noopmetric.NewMeterProvider(),
 		Resource:       pcommon.NewResource(),
 	}
 }
 
-// build creates the components back to front, each consuming into the next.
-func (p *Pipeline) build() error {
-	ctx := context.Background()
-	tel := p.telemetry()
-	exp := newStoreExporter(p.opts.Store, p.opts.InsertTimeout, p.m)
-
-	expSet := exporter.Settings{ID: component.MustNewID("flowslo_store"), TelemetrySettings: tel}
-	traceExp, err := exporterhelper.NewTraces(ctx, expSet, struct{}{}, exp.pushTraces, p.exporterOptions()...)
-	if err != nil {
-		return fmt.Errorf("create traces exporter: %w", err)
-	}
-	logExp, err := exporterhelper.NewLogs(ctx, expSet, struct{}{}, exp.pushLogs, p.exporterOptions()...)
-	if err != nil {
-		return fmt.Errorf("create logs exporter: %w", err)
-	}
-
-	mlFactory := memorylimiterprocessor.NewFactory()
-	mlSet := processor.Settings{ID: component.NewID(mlFactory.Type()), TelemetrySettings: tel}
-	mlCfg := p.memoryLimiterConfig()
-	traceML, err := mlFactory.CreateTraces(ctx, mlSet, mlCfg, traceExp)
-	if err != nil {
-		return fmt.Errorf("create memory limiter: %w", err)
-	}
-	logML, err := mlFactory.CreateLogs(ctx, mlSet, mlCfg, logExp)
-	if err != nil {
-		return fmt.Errorf("create memory limiter: %w", err)
-	}
-
-	rcvFactory := otlpreceiver.NewFactory()
-	rcvSet := receiver.Settings{ID: component.NewID(rcvFactory.Type()), TelemetrySettings: tel}
-	rcvCfg := p.receiverConfig()
-	traces := &tracesAdmission{newAdmission(p.m, "traces", &p.m.pendingSpans, p.opts.RetryAfter), traceML}
-	logs := &logsAdmission{newAdmission(p.m, "logs", &p.m.pendingLogs, p.opts.RetryAfter), logML}
-	traceRcv, err := rcvFactory.CreateTraces(ctx, rcvSet, rcvCfg, traces)
-	if err != nil {
-		return fmt.Errorf("create otlp receiver: %w", err)
-	}
-	logRcv, err := rcvFactory.CreateLogs(ctx, rcvSet, rcvCfg, logs)
-	if err != nil {
-		return fmt.Errorf("create otlp receiver: %w", err)
-	}
-	p.components = []component.Component{traceExp, logExp, traceML, logML, traceRcv, logRcv}
-	return nil
-}
-
-// exporterOptions make the exporter acknowledge only after the insert:
-// wait_for_result holds each request until the batch holding it is stored,
-// and a full queue refuses at once instead of blocking the receiver.
-func (p *Pipeline) exporterOptions() []exporterhelper.Option {
+// build wires one path per signal.
+func (p *Pipeline) build() {
 	o := p.opts
-	batch := exporterhelper.NewDefaultBatchConfig()
-	batch.FlushTimeout = o.FlushTimeout
-	batch.MinSize = int64(o.BatchMinItems)
-	batch.MaxSize = int64(o.BatchMaxItems)
-	queue := exporterhelper.NewDefaultQueueConfig()
-	queue.WaitForResult = true
-	queue.Sizer = batch.Sizer // items
-	queue.QueueSize = int64(o.QueueItems)
-	queue.BlockOnOverflow = false
-	queue.NumConsumers = o.Inserters
-	queue.Batch = configoptional.Some(batch)
-
-	retry := configretry.NewDefaultBackOffConfig()
-	// Start retrying fast: an insert failure is often one busy moment, and
-	// the clients of the batch are waiting.
-	retry.InitialInterval = 50 * time.Millisecond
-	retry.MaxInterval = 2 * time.Second
-	retry.MaxElapsedTime = o.RetryFor
-	return []exporterhelper.Option{
-		exporterhelper.WithQueue(configoptional.Some(queue)),
-		exporterhelper.WithRetry(retry),
-		// storeExporter.insert applies InsertTimeout per attempt itself.
-		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: 0}),
+	cfg := batchConfig{maxItems: o.BatchMaxItems, queueBytes: o.QueueBytes, insertTimeout: o.InsertTimeout, retryFor: o.RetryFor}
+	seen := newDedup(o.DedupWindow, o.DedupMax)
+	tm, lm := p.m.signal("traces"), p.m.signal("logs")
+	p.traces = &signalPath[store.Span]{
+		name: "traces", items: "spans", m: tm, seen: seen, mem: p.mem,
+		limits: o.Limits, retention: o.Retention, retryAfter: o.RetryAfter,
+		batch:  newBatcher("traces", o.Store.InsertSpans, cfg, tm, p.health, p.stop),
+		decode: decodeTraces, respond: respondTraces,
 	}
-}
-
-func (p *Pipeline) memoryLimiterConfig() *memorylimiterprocessor.Config {
-	cfg := memorylimiterprocessor.NewFactory().CreateDefaultConfig().(*memorylimiterprocessor.Config)
-	cfg.CheckInterval = checkInterval
-	if p.opts.MemoryLimitMiB > 0 {
-		cfg.MemoryLimitMiB = p.opts.MemoryLimitMiB
-		cfg.MemorySpikeLimitMiB = p.opts.MemoryLimitMiB / 5
-	} else {
-		cfg.MemoryLimitPercentage = 80
-		cfg.MemorySpikePercentage = 20
+	p.logs = &signalPath[store.LogRecord]{
+		name: "logs", items: "log records", m: lm, seen: seen, mem: p.mem,
+		limits: o.Limits, retention: o.Retention, retryAfter: o.RetryAfter,
+		batch:  newBatcher("logs", o.Store.InsertLogs, cfg, lm, p.health, p.stop),
+		decode: decodeLogs, respond: respondLogs,
 	}
-	return cfg
 }
 
 func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
@@ -195,38 +133,139 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 	return cfg
 }
 
-// Start starts every component; the receivers listen when it returns.
+// Start listens on the configured OTLP addresses.
 func (p *Pipeline) Start(ctx context.Context) error {
-	for _, c := range p.components {
-		if err := c.Start(ctx, p.host); err != nil {
+	cfg := p.receiverConfig()
+	tel := p.telemetry()
+	if cfg.Protocols.GRPC.HasValue() {
+		if err := p.startGRPC(ctx, cfg.Protocols.GRPC.Get(), tel); err != nil {
 			return errors.Join(fmt.Errorf("start ingest: %w", err), p.Shutdown(ctx))
 		}
-		p.started = append(p.started, c)
 	}
+	if cfg.Protocols.HTTP.HasValue() {
+		if err := p.startHTTP(ctx, cfg.Protocols.HTTP.Get(), tel); err != nil {
+			return errors.Join(fmt.Errorf("start ingest: %w", err), p.Shutdown(ctx))
+		}
+	}
+	go p.mem.run(checkInterval, p.memStop)
 	p.ready.Store(true)
 	return nil
 }
 
-// Shutdown stops receiving, waits for requests in flight (each one waits
-// for its insert), flushes what is queued into the store, then returns.
+func (p *Pipeline) startGRPC(ctx context.Context, g *configgrpc.ServerConfig, tel component.TelemetrySettings) error {
+	srv, err := g.ToServer(ctx, p.host.GetExtensions(), tel)
+	if err != nil {
+		return fmt.Errorf("otlp grpc server: %w", err)
+	}
+	srv.RegisterService(serviceDesc(traceService, p.traces.export), nil)
+	srv.RegisterService(serviceDesc(logsService, p.logs.export), nil)
+	ln, err := g.NetAddr.Listen(ctx)
+	if err != nil {
+		return fmt.Errorf("otlp grpc listen: %w", err)
+	}
+	p.grpcServer = srv
+	p.endpoints.setGRPC(ln.Addr().String())
+	p.serving.Go(func() { _ = srv.Serve(ln) })
+	return nil
+}
+
+func (p *Pipeline) startHTTP(ctx context.Context, h *otlpreceiver.HTTPConfig, tel component.TelemetrySettings) error {
+	mux := http.NewServeMux()
+	mux.Handle(string(h.TracesURLPath), httpHandler(p.traces.export))
+	mux.Handle(string(h.LogsURLPath), httpHandler(p.logs.export))
+	srv, err := h.ServerConfig.ToServer(ctx, p.host.GetExtensions(), tel, mux)
+	if err != nil {
+		return fmt.Errorf("otlp http server: %w", err)
+	}
+	ln, err := h.ServerConfig.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("otlp http listen: %w", err)
+	}
+	p.httpServer = srv
+	p.endpoints.setHTTP(ln.Addr().String())
+	p.serving.Go(func() { _ = srv.Serve(ln) })
+	return nil
+}
+
+// Shutdown stops receiving and stores what is queued, within ctx: when
+// ctx ends, inserts and retries still running are stopped and their
+// clients refused with a retryable error, so the process can exit with
+// nothing acknowledged that is not stored.
 func (p *Pipeline) Shutdown(ctx context.Context) error {
 	p.ready.Store(false)
-	p.stopOnce.Do(func() { p.shutdownErr = p.shutdown(ctx, p.started) })
+	p.stopOnce.Do(func() { p.shutdownErr = p.shutdown(ctx) })
 	return p.shutdownErr
 }
 
-func (p *Pipeline) shutdown(ctx context.Context, started []component.Component) error {
-	var errs []error
-	for i := len(started) - 1; i >= 0; i-- {
-		if err := started[i].Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
+func (p *Pipeline) shutdown(ctx context.Context) error {
+	close(p.memStop)
+	// Past the deadline (less a margin to answer the refused clients),
+	// stop what still runs.
+	stopAt := time.AfterFunc(untilDeadline(ctx, shutdownMargin), p.cancelStop)
+	defer stopAt.Stop()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	wg.Go(func() { errs[0] = p.traces.batch.close(ctx) })
+	wg.Go(func() { errs[1] = p.logs.batch.close(ctx) })
+	if p.httpServer != nil {
+		wg.Go(func() { errs[2] = p.httpServer.Shutdown(ctx) })
 	}
+	if p.grpcServer != nil {
+		wg.Go(func() { errs[3] = stopGRPC(ctx, p.grpcServer) })
+	}
+	wg.Wait()
+	p.cancelStop()
+	p.serving.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown ingest: %w", err)
 	}
 	return nil
 }
+
+// shutdownMargin is kept of the shutdown budget to answer clients whose
+// requests could not be stored in time.
+const shutdownMargin = 500 * time.Millisecond
+
+func untilDeadline(ctx context.Context, margin time.Duration) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Duration(1<<63 - 1)
+	}
+	return max(time.Until(dl)-margin, 0)
+}
+
+// stopGRPC lets running calls finish, and cuts them off when ctx ends.
+func stopGRPC(ctx context.Context, s *grpc.Server) error {
+	done := make(chan struct{})
+	go func() { s.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.Stop()
+		<-done
+		return fmt.Errorf("grpc calls still running: %w", ctx.Err())
+	}
+}
+
+// Problem says why ingest cannot store right now (the latest inserts
+// failed for the store's or the disk's reasons), or nil.
+func (p *Pipeline) Problem() error { return p.health.problem() }
+
+// endpoints holds the bound addresses, with real ports for ":0".
+type endpoints struct {
+	mu         sync.Mutex
+	grpc, http string
+}
+
+func (e *endpoints) get() (grpcAddr, httpAddr string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.grpc, e.http
+}
+
+func (e *endpoints) setGRPC(a string) { e.mu.Lock(); e.grpc = a; e.mu.Unlock() }
+func (e *endpoints) setHTTP(a string) { e.mu.Lock(); e.http = a; e.mu.Unlock() }
 
 // Ready reports whether the receivers are listening.
 func (p *Pipeline) Ready() bool { return p.ready.Load() }

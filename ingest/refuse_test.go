@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
@@ -162,6 +164,9 @@ func oneSpan() ptraceotlp.ExportRequest {
 	td := ptrace.NewTraces()
 	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
 	s.SetName("one")
+	now := pcommon.NewTimestampFromTime(time.Now())
+	s.SetStartTimestamp(now)
+	s.SetEndTimestamp(now)
 	s.SetSpanID([8]byte{byte(spanSeq.Add(1)), 1, 2, 3, 4, 5, 6, 7})
 	return ptraceotlp.NewExportRequestFromTraces(td)
 }

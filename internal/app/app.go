@@ -135,6 +135,9 @@ func (a *App) build() error {
 		Store:      a.store,
 		Logger:     a.log,
 		Registerer: a.registry,
+		// The TTL the store applies, in whole days: ingest refuses
+		// what it would delete.
+		Retention: time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
 	})
 	if err != nil {
 		return fmt.Errorf("build ingest pipeline: %w", err)
@@ -250,6 +253,9 @@ func (a *App) Store() store.Store { return a.store }
 func (a *App) ready(ctx context.Context) error {
 	if !a.started.Load() || !a.ingest.Ready() {
 		return errors.New("OTLP receivers are not listening yet")
+	}
+	if err := a.ingest.Problem(); err != nil {
+		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

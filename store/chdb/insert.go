@@ -71,14 +71,31 @@ func (s *Store) insert(ctx context.Context, p pool, query string, rows []byte) e
 	return s.insert2(ctx, p, query, "RowBinary", rows)
 }
 
+// insert2 runs one streaming insert, bounded by ctx. chDB calls take no
+// context, and chdb_stream_cancel_insert did not stop a running insert here
+// (26.7), so the deadline travels as the query's max_execution_time, which
+// the engine checks as the insert runs (see TestInsertTimeout).
 func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows []byte) error {
 	c, err := p.get(ctx)
 	if err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
 	}
 	defer p.put(c)
-	if _, err := c.insert(query, format, rows); err != nil {
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		if left <= 0 {
+			return fmt.Errorf("chdb insert: %w", context.DeadlineExceeded)
+		}
+		query += fmt.Sprintf(" SETTINGS max_execution_time = %.3f", max(left.Seconds(), 0.001))
+	}
+	if _, err := c.insert(query, format, rows); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("chdb insert: %w (%v)", ctxErr, err)
+		}
+		return &store.InsertError{Kind: store.ClassifyMessage(err.Error()), Err: fmt.Errorf("chdb insert: %w", err)}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"sync"
 
 	"github.com/flowslo/flowslo/store"
@@ -108,7 +109,18 @@ var querySettings = []string{
 // insertSettings: skip indexes (the bloom filters over attribute maps) are
 // built when parts merge instead of on every insert, which halves insert CPU;
 // fresh parts are still read correctly, just without index pruning.
-var insertSettings = []string{"--materialize_skip_indexes_on_insert=0"}
+//
+// max_partitions_per_insert_block (default 100) would refuse a request whose
+// spans fall on more days than that. Ingest only admits timestamps within
+// retention (plus an hour ahead), so a block can touch at most ttl+2 day
+// partitions; the limit is set there, and still stops a block that is not
+// telemetry within retention.
+func insertSettings(ttlDays int) []string {
+	return []string{
+		"--materialize_skip_indexes_on_insert=0",
+		"--max_partitions_per_insert_block=" + strconv.Itoa(store.MaxInsertPartitions(ttlDays)),
+	}
+}
 
 func (s *Store) connectAll(l *lib) error {
 	first, err := s.connect(l, querySettings)
@@ -127,12 +139,12 @@ func (s *Store) connectAll(l *lib) error {
 		return err
 	}
 	s.queries = newPool(append(qs, first)...)
-	spans, err := s.connectN(l, s.opts.InsertConns, insertSettings)
+	spans, err := s.connectN(l, s.opts.InsertConns, insertSettings(s.opts.TTLDays))
 	if err != nil {
 		return err
 	}
 	s.spanInserts = newPool(spans...)
-	logs, err := s.connectN(l, s.opts.InsertConns, insertSettings)
+	logs, err := s.connectN(l, s.opts.InsertConns, insertSettings(s.opts.TTLDays))
 	if err != nil {
 		return err
 	}

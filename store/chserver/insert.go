@@ -2,9 +2,12 @@ package chserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/flowslo/flowslo/store"
 )
@@ -40,20 +43,36 @@ func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
 }
 
 func (s *Store) send(ctx context.Context, query string, n int, row func(i int) []any) error {
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+		// See store.MaxInsertPartitions: ingest admits only timestamps
+		// within retention, so a block touches at most ttl+2 days.
+		"max_partitions_per_insert_block": store.MaxInsertPartitions(s.ttlDays),
+	}))
 	batch, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
-		return fmt.Errorf("clickhouse insert: %w", err)
+		return classify(fmt.Errorf("clickhouse insert: %w", err))
 	}
 	for i := range n {
 		if err := batch.Append(row(i)...); err != nil {
 			batch.Abort()
-			return fmt.Errorf("clickhouse insert: row %d: %w", i, err)
+			// The driver refused a value for its column type.
+			return &store.InsertError{Kind: store.BadData, Err: fmt.Errorf("clickhouse insert: row %d: %w", i, err)}
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("clickhouse insert: %w", err)
+		return classify(fmt.Errorf("clickhouse insert: %w", err))
 	}
 	return nil
+}
+
+// classify tags err with its kind when the server answered with an
+// exception; network errors and timeouts stay transient.
+func classify(err error) error {
+	var ex *clickhouse.Exception
+	if !errors.As(err, &ex) {
+		return err
+	}
+	return &store.InsertError{Kind: store.ClassifyClickHouse(int(ex.Code), ex.Message), Err: err}
 }
 
 func spanValues(s *store.Span) []any {

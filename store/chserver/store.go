@@ -31,8 +31,9 @@ var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Store is the ClickHouse server implementation of store.Store.
 type Store struct {
-	conn driver.Conn
-	db   string
+	conn    driver.Conn
+	db      string
+	ttlDays int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,7 +65,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
-	s := &Store{conn: conn, db: db}
+	s := &Store{conn: conn, db: db, ttlDays: opts.TTLDays}
 	if err := store.Migrate(ctx, s, mo, opts.Schema); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open clickhouse: %w", err)

@@ -1,0 +1,182 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// decoded is a parsed request: how many items it holds and how to turn
+// them into rows under a conversion.
+type decoded[T any] struct {
+	items  int
+	toRows func(rows []T, c *conversion) []T
+}
+
+// signalPath is one signal's way from request bytes to stored rows and
+// the answer the client gets: deduplication, memory check, parse, limits,
+// the batcher, and the OTLP response.
+type signalPath[T any] struct {
+	name, items string // "traces", "spans"
+	m           *signalMetrics
+	batch       *batcher[T]
+	seen        *dedup
+	mem         *memGuard
+	limits      Limits
+	retention   time.Duration
+	retryAfter  time.Duration
+	decode      func(body []byte, json bool) (decoded[T], error)
+	respond     func(rejected int64, message string, json bool) ([]byte, error)
+	bufs        sync.Pool // *[]T
+}
+
+// export handles one request body and returns the encoded response, or a
+// gRPC status error that both protocols turn into their answer.
+func (s *signalPath[T]) export(ctx context.Context, body []byte, json bool) ([]byte, error) {
+	fp := fingerprintOf(s.name, body)
+	out, err, dup, lead := s.seen.begin(fp)
+	if !lead {
+		if err != nil {
+			return nil, s.status(err)
+		}
+		if dup {
+			s.m.duplicates.Inc()
+		}
+		return s.respond(out.rejected, out.message, json)
+	}
+	out, err = s.store(ctx, fp, body, json)
+	if err != nil {
+		return nil, s.status(err)
+	}
+	return s.respond(out.rejected, out.message, json)
+}
+
+// store runs a new request through to its insert. It calls seen.finish
+// once the outcome is known, which for a client that hung up is after it
+// returned.
+func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, json bool) (outcome, error) {
+	if err := s.mem.check(); err != nil {
+		s.seen.finish(fp, outcome{}, err)
+		return outcome{}, err
+	}
+	req, err := s.decode(body, json)
+	if err != nil {
+		err = malformed{err}
+		s.seen.finish(fp, outcome{}, err)
+		return outcome{}, err
+	}
+	conv := newConversion(s.limits, s.retention, time.Now())
+	bp := s.buf(req.items)
+	rows := req.toRows((*bp)[:0], conv)
+	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}
+	s.m.rejected.Add(float64(conv.rejected))
+	s.m.droppedAttrs.Add(float64(conv.droppedAttrs))
+	if conv.droppedAttrs > 0 && out.message == "" {
+		// A warning with nothing rejected, as OTLP partial success allows.
+		out.message = fmt.Sprintf("%d attributes dropped over the limit of %d per item", conv.droppedAttrs, s.limits.AttributeCount)
+	}
+	if len(rows) == 0 {
+		s.seen.finish(fp, out, nil)
+		s.putBuf(bp, rows)
+		return out, nil
+	}
+	done, err := s.batch.submit(rows, int64(len(body)))
+	if err != nil {
+		s.refused(len(rows))
+		s.seen.finish(fp, out, err)
+		s.putBuf(bp, rows)
+		return out, err
+	}
+	finish := func(err error) {
+		if err != nil {
+			s.refused(len(rows))
+		} else {
+			s.m.accepted.Add(float64(len(rows)))
+		}
+		s.seen.finish(fp, out, err)
+		s.putBuf(bp, rows)
+	}
+	select {
+	case err := <-done:
+		finish(err)
+		return out, err
+	case <-ctx.Done():
+		go func() { finish(<-done) }()
+		return out, status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+func (s *signalPath[T]) refused(n int) { s.m.refused.Add(float64(n)) }
+
+func (s *signalPath[T]) buf(n int) *[]T {
+	if b, ok := s.bufs.Get().(*[]T); ok && cap(*b) >= n {
+		return b
+	}
+	b := make([]T, 0, n)
+	return &b
+}
+
+// putBuf recycles a row slice once its insert is over.
+func (s *signalPath[T]) putBuf(bp *[]T, rows []T) {
+	clear(rows)
+	*bp = rows[:0]
+	s.bufs.Put(bp)
+}
+
+// malformed is a request that does not parse.
+type malformed struct{ err error }
+
+func (e malformed) Error() string { return "malformed request: " + e.err.Error() }
+
+// status turns a refusal into the gRPC status both protocols answer with:
+// InvalidArgument (HTTP 400) for what retrying cannot fix, Unavailable
+// (HTTP 503) with a retry hint for the rest.
+func (s *signalPath[T]) status(err error) error {
+	var bad badData
+	var mal malformed
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err
+	}
+	switch {
+	case errors.As(err, &mal):
+		return status.Error(codes.InvalidArgument, mal.Error())
+	case errors.As(err, &bad):
+		return status.Errorf(codes.InvalidArgument,
+			"request refused by the store as bad data, do not retry it unchanged: %s", brief(bad.err))
+	}
+	st := status.New(codes.Unavailable, err.Error())
+	detailed, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(s.retryAfter)})
+	if derr != nil {
+		return st.Err()
+	}
+	return detailed.Err()
+}
+
+var (
+	exceptionText = regexp.MustCompile(`DB::Exception: (.*?)(?:\. |$)`)
+	exceptionName = regexp.MustCompile(`\(([A-Z][A-Z_]+)\)`)
+)
+
+// brief is the first sentence of a ClickHouse exception and its name
+// ("Too many partitions for single INSERT block (more than 100)
+// (TOO_MANY_PARTS)"): the rest is advice to server operators.
+func brief(err error) string {
+	msg := err.Error()
+	m := exceptionText.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	out := m[1]
+	if n := exceptionName.FindAllStringSubmatch(msg, -1); n != nil {
+		out += " (" + n[len(n)-1][1] + ")"
+	}
+	return out
+}

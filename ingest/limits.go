@@ -1,0 +1,104 @@
+package ingest
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Limits bound what one span or log record may carry, the way the OTel
+// SDK's span limits do: attributes beyond the count are dropped (and
+// counted), longer values are truncated.
+type Limits struct {
+	// AttributeCount is the most attributes kept per span, span event,
+	// span link and log record; default 128, as the SDKs.
+	AttributeCount int
+	// ValueLength is the most bytes kept of an attribute value (values
+	// are stored as strings); default 8 KiB. Truncation keeps whole
+	// UTF-8 characters.
+	ValueLength int
+}
+
+// droppedKey is the attribute that records how many attributes the SDK and
+// flowslo dropped: the contrib exporter's schema has no
+// dropped_attributes_count column, and the count must not be lost.
+const droppedKey = "otel.dropped_attributes_count"
+
+// lookahead is how far in the future a timestamp may be: clocks of phones
+// and hosts drift, but a span from next week is a bug, not data.
+const lookahead = time.Hour
+
+// conversion is the state of turning one request into rows: the limits, the
+// time window it must fall in, and what was dropped on the way.
+type conversion struct {
+	lim              Limits
+	minTime, maxTime pcommon.Timestamp
+	rejected         int64 // items outside the window
+	droppedAttrs     int64 // attributes over the count limit
+}
+
+// newConversion admits timestamps in [now − retention, now + lookahead]:
+// the table's TTL would delete older rows at its next merge, after the
+// client was told they were stored.
+func newConversion(lim Limits, retention time.Duration, now time.Time) *conversion {
+	return &conversion{
+		lim:     lim,
+		minTime: pcommon.NewTimestampFromTime(now.Add(-retention)),
+		maxTime: pcommon.NewTimestampFromTime(now.Add(lookahead)),
+	}
+}
+
+func (c *conversion) inWindow(ts pcommon.Timestamp) bool {
+	return ts >= c.minTime && ts <= c.maxTime
+}
+
+// rangeMessage is the partial-success message for rejected items.
+func (c *conversion) rangeMessage(what string) string {
+	if c.rejected == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %s refused: timestamp outside the accepted range [%s, %s] (retention, and at most %v ahead of the server's clock)",
+		c.rejected, what, c.minTime.AsTime().UTC().Format(time.RFC3339), c.maxTime.AsTime().UTC().Format(time.RFC3339), lookahead)
+}
+
+// attrs flattens attributes with AsString, as the contrib exporter does
+// for its Map(LowCardinality(String), String) columns, keeping at most
+// AttributeCount of them when count is set. dropped is what the sender
+// already dropped. Empty maps stay nil to save an allocation per row.
+func (c *conversion) attrs(m pcommon.Map, dropped uint32, count bool) map[string]string {
+	n := m.Len()
+	if count && n > c.lim.AttributeCount {
+		c.droppedAttrs += int64(n - c.lim.AttributeCount)
+		dropped += uint32(n - c.lim.AttributeCount)
+		n = c.lim.AttributeCount
+	}
+	if n == 0 && dropped == 0 {
+		return nil
+	}
+	out := make(map[string]string, n+1)
+	for k, v := range m.All() {
+		if len(out) == n {
+			break
+		}
+		out[c.str(k)] = c.str(v.AsString())
+	}
+	if dropped > 0 {
+		out[droppedKey] = strconv.FormatUint(uint64(dropped), 10)
+	}
+	return out
+}
+
+// str truncates s to ValueLength bytes on a character boundary.
+func (c *conversion) str(s string) string {
+	if len(s) <= c.lim.ValueLength {
+		return s
+	}
+	cut := c.lim.ValueLength
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

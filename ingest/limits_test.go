@@ -1,0 +1,116 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/flowslo/flowslo/store"
+)
+
+// TestAttributeLimits sends a span with 10,000 attributes, one of them
+// 1 MiB long: it is stored with 128 attributes (the first ones), values cut
+// to 8 KiB, and the dropped count recorded, as the SDK's span limits do.
+func TestAttributeLimits(t *testing.T) {
+	rec := &recorder{}
+	p := startPipeline(t, rec.store(), nil)
+	ex := newExporters(t, p)
+	attrs := []attribute.KeyValue{attribute.String("big", strings.Repeat("é", 512<<10))}
+	for i := range 9999 {
+		attrs = append(attrs, attribute.Int(fmt.Sprintf("a%04d", i), i))
+	}
+	stub := tracetest.SpanStubFromReadOnlySpan(makeSpans(0, 1)[0])
+	stub.Attributes = attrs
+	// The SDK reports the partial-success warning as an error.
+	err := ex.traceGRPC.ExportSpans(context.Background(), []sdktrace.ReadOnlySpan{stub.Snapshot()})
+	if err == nil || !strings.Contains(err.Error(), "9872 attributes dropped over the limit of 128") {
+		t.Errorf("export: %v, want the partial-success warning", err)
+	}
+	got := rec.spans[0].SpanAttributes
+	if len(got) != 129 || got[droppedKey] != "9872" || got["a0126"] == "" || got["a0127"] != "" {
+		t.Errorf("%d attributes stored, dropped count %q; want 128 and the count 9872", len(got), got[droppedKey])
+	}
+	if len(got["big"]) != 8192 || !strings.HasPrefix(got["big"], "éé") {
+		t.Errorf("long value kept %d bytes, want 8192 of whole characters", len(got["big"]))
+	}
+}
+
+// TestShutdownBounded stops the pipeline while the store fails every insert
+// and retries would go on for an hour: Shutdown returns by its deadline,
+// and every client is refused with a retryable error, none acknowledged.
+func TestShutdownBounded(t *testing.T) {
+	var attempts sync.WaitGroup
+	attempts.Add(1)
+	var once sync.Once
+	st := &fakeStore{insertSpans: func(ctx context.Context, _ []store.Span) error {
+		once.Do(attempts.Done)
+		<-ctx.Done() // an insert that only ends with its deadline
+		return ctx.Err()
+	}}
+	p, err := New(Options{GRPCAddr: "127.0.0.1:0", Store: st, RetryFor: time.Hour, InsertTimeout: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { _, err := grpcExport(t, p); errs <- err }()
+	}
+	attempts.Wait()
+	waitQueued(t, p.traces.batch, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err = p.Shutdown(ctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("shutdown: %v", err)
+	}
+	for range 4 {
+		if err := <-errs; status.Code(err) != codes.Unavailable {
+			t.Errorf("client during shutdown: %v, want Unavailable", err)
+		}
+	}
+}
+
+// TestReadinessNamesStoreFailure: while inserts fail with a full disk the
+// pipeline reports the problem (readiness turns 503 with it), and clears it
+// with the next insert that succeeds.
+func TestReadinessNamesStoreFailure(t *testing.T) {
+	var full sync.Mutex
+	diskFull := true
+	st := &fakeStore{insertSpans: func(context.Context, []store.Span) error {
+		full.Lock()
+		defer full.Unlock()
+		if diskFull {
+			return &store.InsertError{Kind: store.StorageFull, Err: errors.New("Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)")}
+		}
+		return nil
+	}}
+	p := startPipeline(t, st, func(o *Options) { o.RetryFor = 100 * time.Millisecond })
+	if _, err := grpcExport(t, p); status.Code(err) != codes.Unavailable {
+		t.Fatalf("insert on a full disk: %v, want Unavailable", err)
+	}
+	if err := p.Problem(); err == nil || !strings.Contains(err.Error(), "storage full") || !strings.Contains(err.Error(), "not enough space") {
+		t.Errorf("problem while the disk is full: %v", err)
+	}
+	full.Lock()
+	diskFull = false
+	full.Unlock()
+	if _, err := grpcExport(t, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Problem(); err != nil {
+		t.Errorf("problem after a good insert: %v", err)
+	}
+}
