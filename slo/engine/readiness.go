@@ -134,7 +134,7 @@ func judgeSLO(s SLOStatus, t Thresholds) SLOReadiness {
 	}
 	switch {
 	case s.Status == StatusBackfilling:
-		flag(AtRisk, "%s is still being backfilled (%.0f%% done): its numbers are partial", s.Name, ratioOf(s.Backfill)*100)
+		flag(NoData, "not judged yet: %s is still being backfilled (%.0f%% done) and its numbers are partial", s.Name, ratioOf(s.Backfill)*100)
 		return r
 	case s.Total == 0 || s.ErrorBudgetRemaining == nil:
 		flag(NoData, "no data yet: %s has no events in its %s window, nothing to judge it by", s.Name, s.Window)

@@ -67,7 +67,7 @@ func TestJudge(t *testing.T) {
 		{"rising below 1", status(d30, 0.9, map[string]float64{"1h": 0.9, "1d": 0.1}), engine.Thresholds{}, engine.Ready, ""},
 		{"rising exactly twice", status(d30, 0.9, map[string]float64{"1h": 2, "1d": 1}), engine.Thresholds{}, engine.AtRisk, "up from 1.0x"},
 		{"not rising enough", status(d30, 0.9, map[string]float64{"1h": 1.9, "1d": 1}), engine.Thresholds{}, engine.Ready, ""},
-		{"backfilling", backfilling, engine.Thresholds{}, engine.AtRisk, "still being backfilled (40% done)"},
+		{"backfilling", backfilling, engine.Thresholds{}, engine.NoData, "still being backfilled (40% done)"},
 		{"no data", empty, engine.Thresholds{}, engine.NoData, "no data yet"},
 		// A 7d SLO pages at 14.4 × 7/30 = 3.36 over 1h and 5m: not ready,
 		// where a fixed 14.4 said ready.
