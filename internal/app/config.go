@@ -76,6 +76,11 @@ type StorageConfig struct {
 	// Cluster names a ClickHouse cluster: tables are created ON CLUSTER with
 	// Replicated engines. Empty for a single server or the embedded engine.
 	Cluster string `yaml:"cluster"`
+	// RollMargin is how far behind ClickHouse's clock the SLO engine counts
+	// stored rows (default 2s). Running INSERTs hold it back by themselves;
+	// raise it when another writer uses ClickHouse async inserts or Buffer
+	// tables, whose rows are stored by the server after their INSERT ended.
+	RollMargin Duration `yaml:"roll_margin"`
 }
 
 // DefaultConfig is what flowslo runs with when no file is given.
@@ -114,6 +119,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if r := time.Duration(c.Storage.Retention); r < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("storage.retention %s is too short: write at least 1d, e.g. 30d", r))
+	}
+	if m := time.Duration(c.Storage.RollMargin); m < 0 || m > time.Hour {
+		errs = append(errs, fmt.Errorf("storage.roll_margin %s is out of range: write 0s to 1h, e.g. 10s", m))
 	}
 	errs = append(errs, c.Alerting.WithDefaults().Validate(), c.Readiness.validate())
 	return errors.Join(errs...)

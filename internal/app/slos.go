@@ -129,8 +129,10 @@ func fingerprint(path string) string {
 // page goes out on the freshest numbers rather than a cycle later.
 func newEngine(a *App) *engine.Engine {
 	return engine.New(a.store, engine.Options{
-		Logger:    a.log,
-		Readiness: a.cfg.Readiness.Thresholds(),
+		Logger:       a.log,
+		Readiness:    a.cfg.Readiness.Thresholds(),
+		RawRetention: time.Duration(a.cfg.Storage.Retention),
+		RollMargin:   time.Duration(a.cfg.Storage.RollMargin),
 		Evaluated: func() {
 			if a.alerts != nil {
 				a.alerts.Trigger()

@@ -1,12 +1,18 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowslo/flowslo/slo/engine"
+	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
 
 const oneSLO = `slos:
@@ -87,4 +93,45 @@ func waitSLOs(t *testing.T, a *App, names ...string) {
 		}
 	}
 	t.Fatalf("engine has SLOs %q, want %q", got, want)
+}
+
+// TestRetentionReachesEngine: with storage.retention 60d, a 60-day SLO is
+// backfilled from spans stored 45 days ago (the engine stops its backfills
+// where raw retention ends, so it must be told the configured one).
+func TestRetentionReachesEngine(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "flowslo.yaml"), "storage:\n  retention: 60d\n")
+	write(t, filepath.Join(dir, "slos.yaml"), strings.Replace(oneSLO, "window: 28d", "window: 60d", 1))
+	db := chdbtest.NewDatabase()
+	st, err := chdb.Open(t.Context(), chdb.Options{DataDir: chdbtest.DataDir(), Database: db, TTLDays: 60, Schema: Schema()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-45 * 24 * time.Hour)
+	var spans []store.Span
+	for i := range 30 {
+		spans = append(spans, store.Span{Timestamp: old, TraceID: fmt.Sprintf("%032x", i+1), SpanID: fmt.Sprintf("%016x", i+1),
+			SpanName: "POST /v1/login", SpanKind: "Server", ServiceName: "auth-api", StatusCode: "Ok"})
+	}
+	if err := st.InsertSpans(t.Context(), spans); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	a := startAppWith(t, func(o *Options) {
+		o.Database, o.ConfigFile, o.SLOPath = db, filepath.Join(dir, "flowslo.yaml"), filepath.Join(dir, "slos.yaml")
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s, err := a.engine.StatusOf(t.Context(), "login-success")
+		if err == nil && s.Status != engine.StatusBackfilling {
+			if s.Total != 30 || s.PartialSince != nil {
+				t.Fatalf("total %d, partial since %v: want the 30 spans of 45 days ago, complete", s.Total, s.PartialSince)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %+v after 30s (err %v)", s.Backfill, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -93,13 +93,15 @@ func (e *Engine) needsBackfill(s *slo.SLO, st *state, now time.Time) bool {
 
 // backfillTarget is how far back s's history must reach at now: its
 // window and the longest burn-rate window (or Options.BackfillHistory),
-// on an hour boundary, but not before raw retention begins.
+// on an hour boundary, but not before raw retention begins. Raw tables
+// are partitioned by day and drop a day only when all of it has expired,
+// so the whole day that now − retention falls in is still there.
 func (e *Engine) backfillTarget(s *slo.SLO, now time.Time) time.Time {
 	start := earlier(sloWindowStart(s.Window, now), windowStart(now, BurnWindows[len(BurnWindows)-1].D))
 	if d := e.opts.BackfillHistory; d > 0 {
 		start = now.Add(-d)
 	}
-	return later(start.Truncate(time.Hour), ceilHour(now.Add(-e.opts.RawRetention)))
+	return later(start.Truncate(time.Hour), now.Add(-e.opts.RawRetention).UTC().Truncate(24*time.Hour))
 }
 
 // backfill counts a batch's history chunk by chunk, each chunk with the
