@@ -211,11 +211,11 @@ func (e *Engine) Backfilling(name string) bool {
 	return false
 }
 
-// current says whether s's counts are complete: begun and backfilled.
-// Call with mu held.
+// current says whether s's counts are complete: begun, backfilled and
+// not catching up. Call with mu held.
 func (e *Engine) current(s *slo.SLO, now time.Time) bool {
 	st := e.states[key(s)]
-	return st != nil && st.begun && !e.needsBackfill(s, st, now)
+	return st != nil && st.begun && !e.needsBackfill(s, st, now) && !e.catchingUp(st)
 }
 
 func (e *Engine) progressOf(s *slo.SLO, now time.Time) Progress {
@@ -228,7 +228,7 @@ func (e *Engine) progressOf(s *slo.SLO, now time.Time) Progress {
 	switch {
 	case e.current(s, now):
 		p.State, p.Ratio = "current", 1
-	case st.backfilling:
+	case st.backfilling || st.begun && e.catchingUp(st):
 		p.State = "backfilling"
 	}
 	if st.err != nil {

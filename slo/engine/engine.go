@@ -87,14 +87,14 @@ type Engine struct {
 	q    Querier
 	opts Options
 
-	// mu guards the fields below and serialises the rollup of current SLOs
-	// with evaluations, so an evaluation never sees a minute both rolled up
-	// and still open.
+	// mu guards the fields below and serialises rolls with evaluations, so
+	// an evaluation never counts a row both rolled up and live.
 	mu     sync.Mutex
 	slos   []*slo.SLO
 	states map[string]*state // by key(name, hash)
 	loaded bool
 	last   *snapshot
+	safe   int64 // the last roll's safe point (ms of ClickHouse time)
 
 	backfillMu sync.Mutex // one backfiller at a time
 	wake       chan struct{}

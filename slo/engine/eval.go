@@ -32,8 +32,8 @@ func (e *Engine) plan(now time.Time) *plan {
 	p.split = floorMinute(now).Truncate(time.Hour)
 	for _, s := range e.slos {
 		p.sloCol = append(p.sloCol, p.column(sloWindowStart(s.Window, now)))
-		live := int64(-1)
-		if st := e.states[key(s)]; st != nil && st.begun {
+		live := int64(-1) // catching up: its rows since are too many to read live
+		if st := e.states[key(s)]; st != nil && st.begun && !e.catchingUp(st) {
 			live = st.rolled
 		}
 		var prog *Progress

@@ -17,6 +17,16 @@ func floorMinute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
 // after a long stop is a series of bounded INSERTs.
 const maxRollSpan = 10 * time.Minute
 
+// catchUpLag is how far behind the safe point a definition's watermark may
+// be and still count as current. Further behind (a definition used again
+// after days, a long stop), reading its rows live at every evaluation
+// would cost as much as a backfill: it catches up instead, rollBudget per
+// cycle, and until then it reads as backfilling, its alerts held.
+const catchUpLag = time.Hour
+
+// rollBudget is how long one cycle spends catching up before it evaluates.
+const rollBudget = 2 * time.Second
+
 // rollColumns are slo_rollup's columns in the order rolls select them.
 const rollColumns = "slo, hash, res, slice_key, slice_value, minute, good, total, hist, rolled, cutoff, backfilled"
 
@@ -37,7 +47,9 @@ func (e *Engine) rollCurrent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for {
+	e.safe = to
+	started := time.Now()
+	for time.Since(started) < rollBudget {
 		slos, since, end := e.behind(to)
 		if len(slos) == 0 {
 			return nil
@@ -53,6 +65,13 @@ func (e *Engine) rollCurrent(ctx context.Context) error {
 			st.rolled, st.err = end, nil
 		}
 	}
+	return nil
+}
+
+// catchingUp says whether st is too far behind the last safe point to
+// count as current (see catchUpLag). Call with mu held.
+func (e *Engine) catchingUp(st *state) bool {
+	return e.safe-st.rolled > catchUpLag.Milliseconds()
 }
 
 // beginNew writes the first bookkeeping row of every definition that has

@@ -127,7 +127,7 @@ func (e *Engine) stepSums(ctx context.Context, s *slo.SLO, ref *sliceRef, first,
 	parts := []string{"SELECT minute, good, total FROM slo_rollup WHERE res = 0 AND " + sliceCond +
 		" AND slo = " + b.str(s.Name) + " AND hash = " + b.str(s.Hash) +
 		" AND minute >= " + b.minute(first) + " AND minute < " + b.minute(last)}
-	if st := e.states[key(s)]; st != nil && st.begun { // and the rows not rolled up yet
+	if st := e.states[key(s)]; st != nil && st.begun && !e.catchingUp(st) { // and the rows not rolled up yet
 		parts = append(parts, fmt.Sprintf("SELECT %s AS minute, countIf(%s) AS good, count() AS total FROM %s WHERE %s >= %s AND %s AND (%s) AND %s GROUP BY minute",
 			rawMinute, prefixed(s.SLI.Good, "x_", b.p), s.SLI.Table, inserted, b.msTime(st.rolled),
 			timeRange(b, s.SLI.Table, first, last), prefixed(s.SLI.Total, "x_", b.p), liveCond))
