@@ -25,9 +25,9 @@ type SLOEngine interface {
 func (s *Server) sloRoutes(api *echo.Group) {
 	api.GET("/slos", s.listSLOs)
 	api.GET("/slos/:name", s.getSLO)
-	api.GET("/slos/:name/series", s.sloSeries)
-	api.GET("/slos/:name/bad-by-slice", s.sloBadBySlice)
-	api.GET("/slos/:name/examples", s.sloExamples)
+	api.GET("/slos/:name/series", s.sloSeries, s.heavy.middleware)
+	api.GET("/slos/:name/bad-by-slice", s.sloBadBySlice, s.heavy.middleware)
+	api.GET("/slos/:name/examples", s.sloExamples, s.heavy.middleware)
 	api.GET("/readiness", s.readiness)
 	api.GET("/backfill", s.backfill)
 }
