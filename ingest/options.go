@@ -22,6 +22,12 @@ type Options struct {
 	// Registerer gets the pipeline's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 
+	// Tokens, when any, make both receivers require "Authorization:
+	// Bearer <token>" with one of them (see ReadTokens).
+	Tokens []string
+	// TLSCertFile and TLSKeyFile, both set, serve both receivers over TLS.
+	TLSCertFile, TLSKeyFile string
+
 	// MaxRequestBytes bounds a request after decompression. Default 20 MiB.
 	MaxRequestBytes int64
 	// BatchMinItems starts an insert once a batch holds that many items;
@@ -87,6 +93,9 @@ func (o Options) Validate() error {
 	}
 	if o.GRPCAddr == "" && o.HTTPAddr == "" {
 		errs = append(errs, errors.New("at least one of grpc and http address is required"))
+	}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		errs = append(errs, errors.New("give both the TLS certificate and key files, or neither"))
 	}
 	if o.BatchMaxItems < o.BatchMinItems {
 		errs = append(errs, errors.New("batch max items must be at least batch min items"))
