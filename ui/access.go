@@ -100,7 +100,9 @@ func (o Options) AccessProblem() error {
 	return ErrOpenAccess
 }
 
-// isLoopback is true when addr binds only the loopback interface.
+// IsLoopback is true when addr binds only the loopback interface.
+func IsLoopback(addr string) bool { return isLoopback(addr) }
+
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
