@@ -62,6 +62,9 @@ func (s *Server) sloSeries(c echo.Context) error {
 			return err
 		}
 	}
+	if step > 0 && r.to.Sub(r.from)/step > engine.MaxPoints {
+		return badRequest("step %s from %s to %s gives more than %d points: use a longer step", step, r.from.UTC().Format(time.RFC3339), r.to.UTC().Format(time.RFC3339), engine.MaxPoints)
+	}
 	series, err := s.opts.SLOs.Series(c.Request().Context(), c.Param("name"), r.from, r.to, step, c.QueryParam("slice"))
 	if err != nil {
 		return err
