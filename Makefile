@@ -3,8 +3,15 @@ GO        ?= go
 BIN       := bin/flowslo
 DATA_DIR  ?= ./data
 GOFLAGS_TEST ?= -count=1 -timeout 20m
+# staticcheck is pinned here and run with `go run`, so it needs no install
+# step and no entry in go.mod.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME  ?= 2s
+# package:target pairs; each runs FUZZTIME beyond its committed seeds
+# (testdata/fuzz and f.Add), which plain `go test` already replays.
+FUZZ_TARGETS := ./ingest:FuzzOTLPHTTPProtobuf ./ingest:FuzzOTLPHTTPJSON ./ui:FuzzAPIQueryParams
 
-.PHONY: all build setup test-deps run test bench vet clean
+.PHONY: all build setup test-deps run test lint fuzz bench vet clean
 
 all: build
 
@@ -26,9 +33,20 @@ test-deps:
 run: setup build
 	$(BIN) serve --data-dir $(DATA_DIR) --slo examples/
 
-test: setup test-deps
-	$(GO) vet ./...
+test: setup test-deps lint
 	$(GO) test $(GOFLAGS_TEST) ./...
+	$(MAKE) fuzz
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 2 $$pkg || exit 1; \
+	done
 
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...

@@ -40,6 +40,14 @@ type SilenceInput struct {
 // MaxSilence is the longest a silence may last.
 const MaxSilence = 90 * 24 * time.Hour
 
+// Field limits of a silence: it is shown on every alerts page and in
+// Slack, so a comment is a sentence or two, not a document.
+const (
+	MaxCommentBytes   = 1000
+	MaxCreatedByBytes = 200
+	MaxNameBytes      = 200 // an SLO or flow name
+)
+
 // InputError lists every problem with a request; the API answers 400.
 type InputError struct{ Problems []string }
 
@@ -57,6 +65,8 @@ func ValidateSilence(in SilenceInput, slos []*slo.SLO, now time.Time) error {
 		p = append(p, `say what to silence: "slo": "login-success" or "flow": "login"`)
 	case in.SLO != "" && in.Flow != "":
 		p = append(p, `"slo" and "flow" are both set: silence one SLO or one flow`)
+	case len(in.SLO) > MaxNameBytes || len(in.Flow) > MaxNameBytes:
+		// reported by fieldLengths, without quoting the name back
 	case in.SLO != "" && !knownSLO(slos, in.SLO):
 		p = append(p, fmt.Sprintf("no SLO is named %q: known SLOs are %s", in.SLO, names(slos, func(s *slo.SLO) string { return s.Name })))
 	case in.Flow != "" && !knownFlow(slos, in.Flow):
@@ -76,10 +86,25 @@ func ValidateSilence(in SilenceInput, slos []*slo.SLO, now time.Time) error {
 	if strings.TrimSpace(in.Comment) == "" {
 		p = append(p, `"comment" is missing: say why, e.g. "planned maintenance of auth-db"`)
 	}
+	p = append(p, fieldLengths(in)...)
 	if len(p) > 0 {
 		return &InputError{Problems: p}
 	}
 	return nil
+}
+
+func fieldLengths(in SilenceInput) []string {
+	var p []string
+	for _, f := range []struct {
+		name, v string
+		limit   int
+	}{{"comment", in.Comment, MaxCommentBytes}, {"created_by", in.CreatedBy, MaxCreatedByBytes},
+		{"slo", in.SLO, MaxNameBytes}, {"flow", in.Flow, MaxNameBytes}} {
+		if len(f.v) > f.limit {
+			p = append(p, fmt.Sprintf("%q is %d bytes: keep it under %d", f.name, len(f.v), f.limit))
+		}
+	}
+	return p
 }
 
 func knownSLO(slos []*slo.SLO, name string) bool {

@@ -75,22 +75,22 @@ func newDedup(window time.Duration, max int) *dedup {
 // window (dup true), or waits for an identical request in flight and
 // returns its answer, or registers this request as in flight (lead true):
 // the caller stores it and calls finish.
-func (d *dedup) begin(fp fingerprint) (out outcome, err error, dup, lead bool) {
+func (d *dedup) begin(fp fingerprint) (out outcome, dup, lead bool, err error) {
 	d.mu.Lock()
 	d.expire(time.Now())
 	if o, ok := d.stored[fp]; ok {
 		d.mu.Unlock()
-		return o, nil, true, false
+		return o, true, false, nil
 	}
 	if f, ok := d.inflight[fp]; ok {
 		f.waiters++
 		d.mu.Unlock()
 		<-f.done
-		return f.out, f.err, f.err == nil, false
+		return f.out, f.err == nil, false, f.err
 	}
 	d.inflight[fp] = &flight{done: make(chan struct{})}
 	d.mu.Unlock()
-	return outcome{}, nil, false, true
+	return outcome{}, false, true, nil
 }
 
 // finish records the lead request's answer; a stored one is remembered.

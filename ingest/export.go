@@ -42,7 +42,7 @@ type signalPath[T any] struct {
 // gRPC status error that both protocols turn into their answer.
 func (s *signalPath[T]) export(ctx context.Context, body []byte, json bool) ([]byte, error) {
 	fp := fingerprintOf(s.name, body)
-	out, err, dup, lead := s.seen.begin(fp)
+	out, dup, lead, err := s.seen.begin(fp)
 	if !lead {
 		if err != nil {
 			return nil, s.status(err)

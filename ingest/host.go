@@ -64,7 +64,7 @@ func (b *inputGuard) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	}
 	body := &limitedBody{ReadCloser: r.Body}
 	r.Body = body
-	next.ServeHTTP(&tooLargeWriter{ResponseWriter: w, body: body}, r)
+	next.ServeHTTP(&tooLargeWriter{ResponseWriter: &fallbackWriter{ResponseWriter: w}, body: body}, r)
 }
 
 // limitedBody remembers whether a read hit http.MaxBytesReader's limit.

@@ -30,6 +30,11 @@ type Options struct {
 	// Limits bound attributes per item; defaults 128 attributes and
 	// 8 KiB per value.
 	Limits Limits
+	// Tokens, when any, make both receivers require "Authorization:
+	// Bearer <token>" with one of them (see ReadTokens).
+	Tokens []string
+	// TLSCertFile and TLSKeyFile, both set, serve both receivers over TLS.
+	TLSCertFile, TLSKeyFile string
 
 	// MaxRequestBytes bounds a request after decompression. Default 20 MiB.
 	MaxRequestBytes int64
@@ -98,6 +103,9 @@ func (o Options) Validate() error {
 	}
 	if o.GRPCAddr == "" && o.HTTPAddr == "" {
 		errs = append(errs, errors.New("at least one of grpc and http address is required"))
+	}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		errs = append(errs, errors.New("give both the TLS certificate and key files, or neither"))
 	}
 	if o.QueueBytes < o.MaxRequestBytes {
 		errs = append(errs, errors.New("queue bytes must be at least max request bytes"))

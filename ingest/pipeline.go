@@ -68,9 +68,7 @@ func New(opts Options) (*Pipeline, error) {
 		health:    newHealth(),
 		mem:       newMemGuard(opts.MemoryLimitMiB),
 		memStop:   make(chan struct{}),
-		host: &host{extensions: map[component.ID]component.Component{
-			inputGuardID: &inputGuard{limit: opts.MaxRequestBytes, input: newBadInput()},
-		}},
+		host:      &host{extensions: opts.extensions()},
 	}
 	p.stop, p.cancelStop = context.WithCancel(context.Background())
 	p.build()
@@ -116,6 +114,7 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 		g.MaxRecvMsgSizeMiB = int(p.opts.MaxRequestBytes / mib)
 		g.ReadBufferSize = 512 * 1024
 		g.Middlewares = []configmiddleware.Config{{ID: inputGuardID}}
+		g.Auth, g.TLS = p.opts.authConfig(), p.opts.tlsConfig()
 		cfg.Protocols.GRPC = configoptional.Some(g)
 	}
 	if p.opts.HTTPAddr != "" {
@@ -123,6 +122,10 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 		h.NetAddr = confignet.AddrConfig{Endpoint: p.opts.HTTPAddr, Transport: confignet.TransportTypeTCP}
 		h.MaxRequestBodySize = p.opts.MaxRequestBytes
 		h.Middlewares = []configmiddleware.Config{{ID: inputGuardID}}
+		h.TLS = p.opts.tlsConfig()
+		if a := p.opts.authConfig(); a.HasValue() {
+			h.Auth = configoptional.Some(confighttp.AuthConfig{Config: *a.Get()})
+		}
 		cfg.Protocols.HTTP = configoptional.Some(otlpreceiver.HTTPConfig{
 			ServerConfig:   h,
 			TracesURLPath:  "/v1/traces",

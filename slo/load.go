@@ -81,7 +81,7 @@ func sloFiles(path string) ([]string, error) {
 		return nil, fmt.Errorf("read slo folder: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s: no *.yaml or *.yml files: add SLO files starting with slos:", path)
+		return nil, fmt.Errorf("%s: no *.yaml or *.yml files: add SLO files, each starting with a slos: list", path)
 	}
 	return files, nil
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -27,6 +29,63 @@ type Access struct {
 	// signed-in user (X-Forwarded-User, X-Auth-Request-Email …). Only
 	// configure it when the proxy is the sole way to reach flowslo.
 	ProxyHeader string
+	// TrustedProxies are the client addresses whose ProxyHeader counts
+	// (--trusted-proxies); empty means loopback only, a proxy on this host.
+	TrustedProxies []netip.Prefix
+	// PublicURL is the address people open flowslo at (--public-url): its
+	// host is accepted in the Host header besides the listen address.
+	PublicURL string
+}
+
+// loopbackNets are the default trusted proxies.
+var loopbackNets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// ParseCIDRs reads a comma-separated list of CIDRs or single addresses,
+// as --trusted-proxies takes them.
+func ParseCIDRs(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR: write e.g. 10.0.0.0/8 or 192.0.2.7", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// trustedProxy says whether r came straight from a configured proxy.
+func (a Access) trustedProxy(r *http.Request) bool {
+	ip, ok := remoteIP(r)
+	if !ok {
+		return false
+	}
+	nets := a.TrustedProxies
+	if len(nets) == 0 {
+		nets = loopbackNets
+	}
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func remoteIP(r *http.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
 }
 
 // ErrOpenAccess: flowslo would listen beyond loopback with no login.
@@ -41,7 +100,9 @@ func (o Options) AccessProblem() error {
 	return ErrOpenAccess
 }
 
-// isLoopback is true when addr binds only the loopback interface.
+// IsLoopback is true when addr binds only the loopback interface.
+func IsLoopback(addr string) bool { return isLoopback(addr) }
+
 func isLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -76,7 +137,7 @@ func openPath(p string) bool {
 
 // authorized says whether r may pass.
 func (a Access) authorized(r *http.Request) bool {
-	if a.ProxyHeader != "" && r.Header.Get(a.ProxyHeader) != "" {
+	if a.ProxyHeader != "" && r.Header.Get(a.ProxyHeader) != "" && a.trustedProxy(r) {
 		return true
 	}
 	if a.Token == "" {
@@ -100,7 +161,13 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	open := isLoopback(s.opts.Addr) && s.opts.Access.Token == "" && s.opts.Access.ProxyHeader == ""
 	return func(c echo.Context) error {
 		r := c.Request()
-		if open || openPath(r.URL.Path) || s.opts.Access.authorized(r) || s.localWithoutLogin(r) {
+		if openPath(r.URL.Path) || s.opts.Access.authorized(r) {
+			return next(c)
+		}
+		if open || s.localWithoutLogin(r) {
+			if !s.knownHost(r.Host) {
+				return &apiError{status: http.StatusForbidden, message: fmt.Sprintf("Host %q is not this server: open flowslo at %s, or give --public-url", r.Host, s.localURL())}
+			}
 			return next(c)
 		}
 		if s.opts.AccessProblem() != nil {
@@ -136,6 +203,44 @@ func (s *Server) localWithoutLogin(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// knownHost says whether a Host header names this server: the listen
+// address, a loopback name or address, or --public-url's host. Without
+// a login, that is the defence against DNS rebinding: a page on
+// evil.example whose name now resolves to 127.0.0.1 reaches the port,
+// but its requests carry Host: evil.example.
+func (s *Server) knownHost(hostport string) bool {
+	host := strings.ToLower(hostport)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true // resolved to loopback by the browser itself (RFC 6761)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() {
+		return true
+	}
+	if listen, _, err := net.SplitHostPort(s.opts.Addr); err == nil && listen != "" && strings.EqualFold(strings.Trim(listen, "[]"), host) {
+		return true
+	}
+	if u, err := url.Parse(s.opts.Access.PublicURL); err == nil && u.Hostname() != "" && strings.EqualFold(u.Hostname(), host) {
+		return true
+	}
+	return false
+}
+
+// localURL is where to open the UI on this machine, for error messages.
+func (s *Server) localURL() string {
+	if s.opts.Access.PublicURL != "" {
+		return s.opts.Access.PublicURL
+	}
+	_, port, _ := net.SplitHostPort(s.Addr())
+	if port == "" {
+		_, port, _ = net.SplitHostPort(s.opts.Addr)
+	}
+	return "http://localhost:" + port
 }
 
 // securityHeaders: no inline scripts or styles, no framing, no sniffing.

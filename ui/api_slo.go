@@ -25,9 +25,9 @@ type SLOEngine interface {
 func (s *Server) sloRoutes(api *echo.Group) {
 	api.GET("/slos", s.listSLOs)
 	api.GET("/slos/:name", s.getSLO)
-	api.GET("/slos/:name/series", s.sloSeries)
-	api.GET("/slos/:name/bad-by-slice", s.sloBadBySlice)
-	api.GET("/slos/:name/examples", s.sloExamples)
+	api.GET("/slos/:name/series", s.sloSeries, s.heavy.middleware)
+	api.GET("/slos/:name/bad-by-slice", s.sloBadBySlice, s.heavy.middleware)
+	api.GET("/slos/:name/examples", s.sloExamples, s.heavy.middleware)
 	api.GET("/readiness", s.readiness)
 	api.GET("/backfill", s.backfill)
 }
@@ -61,6 +61,9 @@ func (s *Server) sloSeries(c echo.Context) error {
 		if step, err = parseStep(v); err != nil {
 			return err
 		}
+	}
+	if step > 0 && r.to.Sub(r.from)/step > engine.MaxPoints {
+		return badRequest("step %s from %s to %s gives more than %d points: use a longer step", step, r.from.UTC().Format(time.RFC3339), r.to.UTC().Format(time.RFC3339), engine.MaxPoints)
 	}
 	series, err := s.opts.SLOs.Series(c.Request().Context(), c.Param("name"), r.from, r.to, step, c.QueryParam("slice"))
 	if err != nil {

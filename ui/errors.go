@@ -37,8 +37,24 @@ func notFound(format string, args ...any) error {
 	return &apiError{status: http.StatusNotFound, message: fmt.Sprintf(format, args...)}
 }
 
+// unavailable: the store failed. The answer names what was being read
+// and no more; the cause (which may quote SQL) goes to the log.
 func unavailable(what string, cause error) error {
-	return &apiError{status: http.StatusServiceUnavailable, message: what, cause: cause}
+	msg := what
+	if cause != nil {
+		msg += ": the store did not answer; the server log has the details"
+	}
+	return &apiError{status: http.StatusServiceUnavailable, message: msg, cause: cause}
+}
+
+// hideCause logs err and gives a page the short form of it.
+func (s *Server) hideCause(c echo.Context, what string, err error) string {
+	path := ""
+	if c != nil {
+		path = c.Path()
+	}
+	s.opts.Logger.Error("read failed", "what", what, "path", path, "err", err)
+	return "could not read " + what + ": the store did not answer; the server log has the details"
 }
 
 // errorHandler writes every error as {"error": "..."} with its status.
@@ -56,11 +72,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case errors.Is(err, engine.ErrBadRequest):
 			status, msg = http.StatusBadRequest, err.Error()
 		case errors.As(err, &ae):
-			status, msg = ae.status, ae.Error()
+			status, msg = ae.status, ae.message // the cause may hold SQL: logged below, never sent
 		case errors.As(err, &he):
 			status, msg = he.Code, fmt.Sprint(he.Message)
 		}
-		if status >= 500 {
+		if status >= 500 || (ae != nil && ae.cause != nil) {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 		}
 		_ = c.JSON(status, map[string]string{"error": msg})

@@ -67,18 +67,18 @@ func (s *Server) pageRoutes(api *echo.Group) {
 	s.echo.GET("/assets/*", echo.WrapHandler(http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets)))))
 	p := s.echo.Group("", csrf, pageErrors(s))
 	p.GET("/", s.flowsPage)
-	p.GET("/slos/:name", s.sloPage)
-	p.GET("/traces/:id", s.tracePage)
+	p.GET("/slos/:name", s.sloPage, s.heavy.middleware)
+	p.GET("/traces/:id", s.tracePage, s.heavy.middleware)
 	p.GET("/readiness", s.readinessPage)
-	p.GET("/services", s.servicesPage)
+	p.GET("/services", s.servicesPage, s.heavy.middleware)
 	p.GET("/alerts", s.alertsPage)
 	p.POST("/alerts/silences", s.silenceForm)
 	p.POST("/alerts/silences/:id/expire", s.expireForm)
 	p.GET("/login", s.loginForm)
 	p.POST("/login", s.login)
 	api.GET("/flows", s.apiFlows)
-	api.GET("/traces/:id", s.apiTrace)
-	api.GET("/services", s.apiServices)
+	api.GET("/traces/:id", s.apiTrace, s.heavy.middleware)
+	api.GET("/services", s.apiServices, s.heavy.middleware)
 	api.GET("/releases", s.apiReleases)
 	s.alertRoutes(api)
 }
@@ -104,9 +104,9 @@ func pageErrors(s *Server) echo.MiddlewareFunc {
 			case errors.Is(err, engine.ErrUnknownSLO):
 				status, msg = http.StatusNotFound, "There is no SLO by that name. The flows page lists every SLO flowslo knows."
 			case errors.As(err, &ae):
-				status, msg = ae.status, ae.Error()
+				status, msg = ae.status, ae.message // the cause may hold SQL: logged, never shown
 			}
-			if status >= 500 {
+			if status >= 500 || (ae != nil && ae.cause != nil) {
 				s.opts.Logger.Error("page failed", "path", c.Path(), "err", err)
 			}
 			return s.render(c, status, "error", http.StatusText(status), errorView{Status: status, Message: msg})

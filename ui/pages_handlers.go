@@ -111,12 +111,12 @@ func (s *Server) sloPage(c echo.Context) error {
 	}
 	to := time.Now()
 	if sl, err := s.opts.SLOs.BadBySlice(ctx, st.Name, to.Add(-d), to); err != nil {
-		v.SliceError = err.Error()
+		v.SliceError = s.hideCause(c, "bad events by slice", err)
 	} else {
 		v.Slices = sliceRows(sl)
 	}
 	if ex, err := s.opts.SLOs.ExampleTraces(ctx, st.Name, to.Add(-d), to, 10); err != nil {
-		v.ExampleError = err.Error()
+		v.ExampleError = s.hideCause(c, "example traces", err)
 	} else {
 		v.Examples = ex
 	}

@@ -2,11 +2,8 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,14 +47,18 @@ type Options struct {
 	// Access: the token (--auth-token-file) and trusted proxy header
 	// (--auth-proxy-header) required beyond loopback.
 	Access Access
+	// Limits bound bodies, parameters, expensive reads and timeouts.
+	Limits Limits
+	// TLSCertFile and TLSKeyFile serve HTTPS instead of HTTP (Start).
+	TLSCertFile, TLSKeyFile string
 }
 
 // Server serves the API, health endpoints and metrics.
 type Server struct {
-	opts     Options
-	echo     *echo.Echo
-	http     *http.Server
-	listener net.Listener
+	opts  Options
+	echo  *echo.Echo
+	heavy *heavy
+	front *Front
 }
 
 // New builds the server and its routes; Start makes it listen.
@@ -66,7 +67,8 @@ func New(opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
-	s := &Server{opts: opts, echo: e}
+	opts.Limits = opts.Limits.withDefaults()
+	s := &Server{opts: opts, echo: e, heavy: newHeavy(opts.Limits.MaxHeavy, opts.Limits.RetryAfter)}
 	s.routes()
 	return s
 }
@@ -75,8 +77,9 @@ func New(opts Options) *Server {
 func (s *Server) Handler() http.Handler { return s.echo }
 
 func (s *Server) routes() {
-	s.echo.Use(recoverMiddleware(s.opts.Logger))
+	s.echo.Use(recoverMiddleware(s.opts.Logger), bodyLimit(s.opts.Limits.MaxBodyBytes))
 	s.accessRoutes()
+	s.echo.Use(paramLimit(s.opts.Limits.MaxParamBytes))
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
 	s.echo.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
@@ -88,38 +91,29 @@ func (s *Server) routes() {
 
 // Start listens on Options.Addr and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.opts.Addr)
+	f, err := Listen(FrontOptions{Addr: s.opts.Addr, TLSCertFile: s.opts.TLSCertFile, TLSKeyFile: s.opts.TLSKeyFile,
+		Limits: s.opts.Limits, Logger: s.opts.Logger})
 	if err != nil {
 		return err
 	}
-	s.listener = ln
-	s.http = &http.Server{
-		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.opts.Logger.Error("http server stopped", "err", err)
-		}
-	}()
+	f.Mount(s)
 	return nil
 }
 
 // Addr is the address the server listens on (useful with ":0").
 func (s *Server) Addr() string {
-	if s.listener == nil {
+	if s.front == nil {
 		return ""
 	}
-	return s.listener.Addr().String()
+	return s.front.Addr()
 }
 
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.http == nil {
+	if s.front == nil {
 		return nil
 	}
-	return s.http.Shutdown(ctx)
+	return s.front.Shutdown(ctx)
 }
 
 func (s *Server) healthz(c echo.Context) error {

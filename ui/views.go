@@ -76,7 +76,7 @@ func (s *Server) flowsView(ctx context.Context, flow, service string) (FlowsView
 	v.AllFlows, v.Services = keys(flows), keys(services)
 	hist, herr := s.history(ctx, time.Now())
 	if herr != nil {
-		v.HistoryError = herr.Error()
+		v.HistoryError = s.hideCause(nil, "SLI history", herr)
 	}
 	byFlow := map[string]*FlowCard{}
 	for _, x := range st {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,29 @@ type Options struct {
 	AuthTokenFile string
 	// AuthProxyHeader names the header a trusted auth proxy sets.
 	AuthProxyHeader string
+	// TrustedProxies are the CIDRs (comma-separated) whose AuthProxyHeader
+	// counts; empty means loopback.
+	TrustedProxies string
+	// PublicURL is where people open flowslo; its host passes the Host check.
+	PublicURL string
+	// OTLPTokenFile holds the bearer tokens both OTLP receivers require.
+	OTLPTokenFile string
+	// TLSCertFile and TLSKeyFile serve OTLP and the UI over TLS.
+	TLSCertFile, TLSKeyFile string
+	// ClickHouseReadDSN serves the UI's reads (default ClickHouseDSN).
+	ClickHouseReadDSN string
+	// ClickHousePasswordFile and ClickHouseReadPasswordFile hold the
+	// passwords (else $FLOWSLO_CLICKHOUSE_PASSWORD and
+	// $FLOWSLO_CLICKHOUSE_READ_PASSWORD), so that none is in argv.
+	ClickHousePasswordFile, ClickHouseReadPasswordFile string
+	// ReadTimeout bounds each UI query on a ClickHouse server
+	// (max_execution_time). Default 30 s.
+	ReadTimeout time.Duration
+	// HTTPListener, when set, is used instead of listening on HTTPAddr
+	// (tests that must know the port before New returns).
+	HTTPListener net.Listener
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
 	// Reload delivers SIGHUP: re-read the SLO files.
 	Reload <-chan struct{}
 	// Database is the ClickHouse database flowslo uses; default "flowslo".
@@ -57,6 +82,7 @@ func DefaultOptions() Options {
 		OTLPHTTPAddr: ":4318",
 		Logger:       slog.Default(),
 		Database:     "flowslo",
+		ReadTimeout:  30 * time.Second,
 	}
 }
 
@@ -67,8 +93,12 @@ type App struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	store    store.Store
-	ingest   *ingest.Pipeline
-	http     *ui.Server
+	// reads serves the UI's queries: store itself, or a reader on
+	// --clickhouse-read-dsn.
+	reads  store.Store
+	ingest *ingest.Pipeline
+	front  *ui.Front
+	http   *ui.Server
 	// httpOptions are kept to report an open access configuration at start.
 	httpOptions ui.Options
 	engine      *engine.Engine
@@ -111,15 +141,45 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{opts: opts, cfg: cfg, log: opts.Logger, registry: newRegistry()}
-	if a.store, err = openStore(ctx, opts, cfg); err != nil {
-		return nil, err
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
 	}
-	if err := a.build(); err != nil {
-		_ = a.store.Close()
+	a := &App{opts: opts, cfg: cfg, log: opts.Logger, registry: newRegistry()}
+	// Listen first: while the store comes up (a ClickHouse server may take
+	// a while), /healthz answers and /readyz says what flowslo waits for.
+	if a.front, err = ui.Listen(a.frontOptions()); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opts.HTTPAddr, err)
+	}
+	if err := a.open(ctx); err != nil {
+		_ = a.front.Shutdown(context.Background())
 		return nil, err
 	}
 	return a, nil
+}
+
+func (a *App) frontOptions() ui.FrontOptions {
+	return ui.FrontOptions{Addr: a.opts.HTTPAddr, Listener: a.opts.HTTPListener, Logger: a.log,
+		TLSCertFile: a.opts.TLSCertFile, TLSKeyFile: a.opts.TLSKeyFile}
+}
+
+// open opens the stores and builds every part.
+func (a *App) open(ctx context.Context) error {
+	var err error
+	if a.store, a.reads, err = openStores(ctx, a.opts, a.cfg, a.log, a.front.SetState); err != nil {
+		return err
+	}
+	if err := a.build(); err != nil {
+		a.closeStores()
+		return err
+	}
+	return nil
+}
+
+func (a *App) closeStores() {
+	if a.reads != nil && a.reads != a.store {
+		_ = a.reads.Close()
+	}
+	_ = a.store.Close()
 }
 
 func newRegistry() *prometheus.Registry {
@@ -129,12 +189,19 @@ func newRegistry() *prometheus.Registry {
 }
 
 func (a *App) build() error {
+	tokens, err := a.otlpTokens()
+	if err != nil {
+		return err
+	}
 	p, err := ingest.New(ingest.Options{
-		GRPCAddr:   a.opts.OTLPGRPCAddr,
-		HTTPAddr:   a.opts.OTLPHTTPAddr,
-		Store:      a.store,
-		Logger:     a.log,
-		Registerer: a.registry,
+		GRPCAddr:    a.opts.OTLPGRPCAddr,
+		HTTPAddr:    a.opts.OTLPHTTPAddr,
+		Store:       a.store,
+		Logger:      a.log,
+		Registerer:  a.registry,
+		Tokens:      tokens,
+		TLSCertFile: a.opts.TLSCertFile,
+		TLSKeyFile:  a.opts.TLSKeyFile,
 		// The TTL the store applies, in whole days: ingest refuses
 		// what it would delete.
 		Retention: time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
@@ -157,7 +224,7 @@ func (a *App) build() error {
 	}
 	a.httpOptions = ui.Options{
 		SLOs:       a.engine,
-		Telemetry:  ui.NewTelemetry(a.store),
+		Telemetry:  ui.NewTelemetry(a.reads),
 		Alerting:   a.alerts,
 		AlertTiers: a.alerts.Tiers,
 		Access:     access,
@@ -171,9 +238,25 @@ func (a *App) build() error {
 	return nil
 }
 
+// otlpTokens reads --otlp-token-file, when one is given.
+func (a *App) otlpTokens() ([]string, error) {
+	if a.opts.OTLPTokenFile == "" {
+		return nil, nil
+	}
+	tokens, err := ingest.ReadTokens(a.opts.OTLPTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("--otlp-token-file: %w", err)
+	}
+	return tokens, nil
+}
+
 // access reads the UI's token file, when one is given.
 func (a *App) access() (ui.Access, error) {
-	acc := ui.Access{ProxyHeader: a.opts.AuthProxyHeader}
+	acc := ui.Access{ProxyHeader: a.opts.AuthProxyHeader, PublicURL: a.opts.PublicURL}
+	var err error
+	if acc.TrustedProxies, err = ui.ParseCIDRs(a.opts.TrustedProxies); err != nil {
+		return acc, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	if a.opts.AuthTokenFile == "" {
 		return acc, nil
 	}
@@ -191,17 +274,13 @@ func (a *App) access() (ui.Access, error) {
 // Start opens the HTTP server first (so /healthz answers while the receivers
 // come up), then the OTLP receivers.
 func (a *App) Start(ctx context.Context) error {
-	if err := a.http.Start(); err != nil {
-		return fmt.Errorf("listen on %s: %w", a.opts.HTTPAddr, err)
-	}
+	a.front.Mount(a.http)
 	if err := a.ingest.Start(ctx); err != nil {
 		return fmt.Errorf("start OTLP receivers: %w", err)
 	}
 	a.startLoops()
 	a.started.Store(true)
-	if err := a.httpOptions.AccessProblem(); err != nil {
-		a.log.Warn("the UI and API answer only clients on this machine until --auth-token-file or --auth-proxy-header is given", "http", a.opts.HTTPAddr)
-	}
+	a.warnOpenAccess()
 	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.ingest.GRPCAddr(), "otlp_http", a.ingest.HTTPAddr(), "version", Version)
 	return nil
 }
@@ -232,8 +311,11 @@ func (a *App) shutdown(ctx context.Context) error {
 	if a.ingest != nil {
 		errs = append(errs, wrap("flush ingest", a.ingest.Shutdown(ctx)))
 	}
-	if a.http != nil {
-		errs = append(errs, wrap("stop http", a.http.Shutdown(ctx)))
+	if a.front != nil {
+		errs = append(errs, wrap("stop http", a.front.Shutdown(ctx)))
+	}
+	if a.reads != nil && a.reads != a.store {
+		errs = append(errs, wrap("close read store", a.reads.Close()))
 	}
 	if a.store != nil {
 		errs = append(errs, wrap("close store", a.store.Close()))
@@ -243,7 +325,7 @@ func (a *App) shutdown(ctx context.Context) error {
 
 // HTTPAddr, GRPCAddr and OTLPHTTPAddr are the bound addresses, for tests
 // that listen on port 0.
-func (a *App) HTTPAddr() string     { return a.http.Addr() }
+func (a *App) HTTPAddr() string     { return a.front.Addr() }
 func (a *App) OTLPGRPCAddr() string { return a.ingest.GRPCAddr() }
 func (a *App) OTLPHTTPAddr() string { return a.ingest.HTTPAddr() }
 
@@ -268,10 +350,10 @@ func (a *App) ready(ctx context.Context) error {
 func (a *App) stats(ctx context.Context) (ui.Stats, error) {
 	var st ui.Stats
 	var err error
-	if st.Spans, err = countRows(ctx, a.store, "otel_traces"); err != nil {
+	if st.Spans, err = countRows(ctx, a.reads, "otel_traces"); err != nil {
 		return st, err
 	}
-	st.Logs, err = countRows(ctx, a.store, "otel_logs")
+	st.Logs, err = countRows(ctx, a.reads, "otel_logs")
 	return st, err
 }
 

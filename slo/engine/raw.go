@@ -84,10 +84,6 @@ func (r *rawSet) where(b *params) string {
 	return strings.Join(conds, " AND ")
 }
 
-// rawCols are the columns both parts of a rawSet select, as slo_rollup
-// names them.
-const rawCols = "slo, hash, slice_key, slice_value, minute, good, total, hist"
-
 // inserted is the raw tables' insertion time column.
 const inserted = store.InsertedColumn
 

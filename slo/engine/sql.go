@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,11 +101,3 @@ const (
 	histBuckets     = 256
 	histBucketSQL   = "toUInt16(if(Duration < 1000, 0, least(255, 1 + floor(log2(Duration / 1000) * 8))))"
 )
-
-// bucketUpper is the upper bound of histogram bucket i.
-func bucketUpper(i int) time.Duration {
-	if i == 0 {
-		return time.Microsecond
-	}
-	return time.Duration(float64(time.Microsecond) * math.Exp2(float64(i)/histPerDoubling))
-}

@@ -54,3 +54,27 @@ func withDatabase(dsn, db string) string {
 	}
 	return dsn + "/" + db + q
 }
+
+// TestReaderTimeLimit: a reader store's max_execution_time stops a long
+// query on the server.
+func TestReaderTimeLimit(t *testing.T) {
+	dsn := os.Getenv("FLOWSLO_TEST_CLICKHOUSE_DSN")
+	if dsn == "" {
+		t.Skip("FLOWSLO_TEST_CLICKHOUSE_DSN not set: no ClickHouse server to test against")
+	}
+	r, err := chserver.Open(context.Background(), withDatabase(dsn, "default"), chserver.Options{Reader: true, MaxExecutionTime: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, err := r.Query(context.Background(), "SELECT sleepEachRow(0.5) FROM numbers(10) SETTINGS max_block_size = 1", nil)
+	if err == nil {
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+	}
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "timeout") {
+		t.Fatalf("a 5 s query under a 1 s limit: %v, want a timeout", err)
+	}
+}

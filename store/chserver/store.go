@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -23,6 +24,18 @@ type Options struct {
 	// Schema are the domains' migrations (slo/engine, alerting), applied
 	// after the core ones.
 	Schema []store.Migration
+	// Password, when set, is used instead of the DSN's, so that it need
+	// not appear in the command line (the app reads it from a file or the
+	// environment).
+	Password string
+	// Reader opens a connection for reads only: no database creation, no
+	// migrations (the writer's store does those), so the DSN's user can be
+	// a read-only one (readonly=2: reads, and settings such as the one below).
+	Reader bool
+	// MaxExecutionTime, when set, bounds every query on the server
+	// (max_execution_time), so a slow read is cancelled there and not only
+	// abandoned by the client.
+	MaxExecutionTime time.Duration
 }
 
 const defaultDatabase = "flowslo"
@@ -46,6 +59,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
+	applyOptions(co, opts)
 	mo := store.MigrateOptions{TTLDays: opts.TTLDays, Cluster: opts.Cluster}
 	if err := mo.Validate(); err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
@@ -56,6 +70,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if !dbName.MatchString(db) {
 		return nil, fmt.Errorf("open clickhouse: database name %q: use letters, digits and '_'", db)
+	}
+	if opts.Reader {
+		return openReader(ctx, co, db)
 	}
 	if err := prepare(ctx, *co, db, mo); err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
@@ -71,6 +88,32 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
 	return s, nil
+}
+
+func applyOptions(co *clickhouse.Options, opts Options) {
+	if opts.Password != "" {
+		co.Auth.Password = opts.Password
+	}
+	if opts.MaxExecutionTime > 0 {
+		if co.Settings == nil {
+			co.Settings = clickhouse.Settings{}
+		}
+		co.Settings["max_execution_time"] = max(1, int(opts.MaxExecutionTime/time.Second))
+	}
+}
+
+// openReader connects and checks the server answers, changing nothing.
+func openReader(ctx context.Context, co *clickhouse.Options, db string) (*Store, error) {
+	co.Auth.Database = db
+	conn, err := clickhouse.Open(co)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse reader: %w", err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("open clickhouse reader: %w", err)
+	}
+	return &Store{conn: conn, db: db}, nil
 }
 
 // prepare checks the server version and creates the database, connected to
