@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,7 +55,10 @@ func (e *Engine) rollCurrent(ctx context.Context) error {
 		if len(slos) == 0 {
 			return nil
 		}
-		if err := e.roll(ctx, slos, since, end); err != nil {
+		t0 := time.Now()
+		err := e.roll(ctx, slos, since, end)
+		e.opts.Logger.Debug("rolled", "slos", len(slos), "span", time.Duration(end-slices.Min(since))*time.Millisecond, "took", time.Since(t0))
+		if err != nil {
 			for _, s := range slos {
 				e.stateOf(key(s)).err = err
 			}
