@@ -2,17 +2,16 @@ SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good,
 SELECT o.1 AS slo, o.2 AS hash, o.3 AS slice_key, v AS slice_value, minute,
 	sum(g) AS good, sum(c) AS total, sumMapIf([b], [c], o.4 = 1) AS hist
 FROM (
-	SELECT minute, b, d, v, i, countIf(has(pass, {gv11:Array(Array(UInt32))}[d][i])) AS g, count() AS c
+	SELECT minute, b, x.1 AS gid, vals[x.2] AS v, countIf(has(pass, x.3)) AS g, count() AS c
 	FROM (
-		SELECT minute, b, arrayFilter((k, x) -> x = 1, arrayEnumerate(p), p) AS pass, vals
+		SELECT minute, b, arrayFilter((k, y) -> y = 1, arrayEnumerate(p), p) AS pass, vals
 		FROM (
 			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(0) AS b, [toUInt8(((ServiceName = {gf1_t0:String}) AND (SpanName = {gf1_t1:String})) AND FlowsloInserted >= fromUnixTimestamp64Milli({gv0:Int64}, 'UTC')), toUInt8((NOT ((StatusCode = {gf2_g0:String}) OR (ifNull(toFloat64OrNull(SpanAttributes[{gf2_g1:String}]) >= {gf2_g2:Float64}, false))))), toUInt8((ServiceName = {gf4_t0:String}) AND FlowsloInserted >= fromUnixTimestamp64Milli({gv3:Int64}, 'UTC')), toUInt8((Duration <= {gf5_g0:Int64})), toUInt8((ServiceName = {gf6_t0:String})), toUInt8((StatusCode != {gf7_g0:String}))] AS p, ['', toString(ResourceAttributes[{gf8_s0_0:String}]), toString(ResourceAttributes[{gf9_s1_0:String}])] AS vals
-			FROM otel_traces WHERE FlowsloInserted >= fromUnixTimestamp64Milli({gv12:Int64}, 'UTC') AND Timestamp < fromUnixTimestamp64Nano({gv13:Int64}) AND (toUInt8(((ServiceName = {gf1_t0:String}) AND (SpanName = {gf1_t1:String})) AND FlowsloInserted >= fromUnixTimestamp64Milli({gv0:Int64}, 'UTC')) OR toUInt8((ServiceName = {gf4_t0:String}) AND FlowsloInserted >= fromUnixTimestamp64Milli({gv3:Int64}, 'UTC')) OR toUInt8((ServiceName = {gf6_t0:String})))
+			FROM otel_traces WHERE FlowsloInserted >= fromUnixTimestamp64Milli({gv11:Int64}, 'UTC') AND Timestamp < fromUnixTimestamp64Nano({gv12:Int64}) AND (toUInt8(((ServiceName = {gf1_t0:String}) AND (SpanName = {gf1_t1:String})) AND FlowsloInserted >= fromUnixTimestamp64Milli({gv0:Int64}, 'UTC')) OR toUInt8((ServiceName = {gf4_t0:String}) AND FlowsloInserted >= fromUnixTimestamp64Milli({gv3:Int64}, 'UTC')) OR toUInt8((ServiceName = {gf6_t0:String})))
 		)
-	) ARRAY JOIN vals AS v, arrayEnumerate(vals) AS d
-	ARRAY JOIN arrayFilter((j, t) -> has(pass, t), arrayEnumerate({gv10:Array(Array(UInt32))}[d]), {gv10:Array(Array(UInt32))}[d]) AS i
-	GROUP BY minute, b, d, v, i
-) ARRAY JOIN arrayFilter(x -> x.5 = d AND x.6 = i, {gv14:Array(Tuple(String, String, String, UInt8, UInt32, UInt32))}) AS o
+	) ARRAY JOIN arrayFlatten(arrayMap(t -> {gv10:Array(Array(Tuple(UInt32, UInt32, UInt32)))}[t], pass)) AS x
+	GROUP BY minute, b, gid, v
+) ARRAY JOIN {gv13:Array(Array(Tuple(String, String, String, UInt8)))}[gid] AS o
 GROUP BY slo, hash, slice_key, slice_value, minute
 )
 UNION ALL
@@ -20,24 +19,23 @@ SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good,
 SELECT o.1 AS slo, o.2 AS hash, o.3 AS slice_key, v AS slice_value, minute,
 	sum(g) AS good, sum(c) AS total, sumMapIf([b], [c], o.4 = 1) AS hist
 FROM (
-	SELECT minute, b, d, v, i, countIf(has(pass, {gv18:Array(Array(UInt32))}[d][i])) AS g, count() AS c
+	SELECT minute, b, x.1 AS gid, vals[x.2] AS v, countIf(has(pass, x.3)) AS g, count() AS c
 	FROM (
-		SELECT minute, b, arrayFilter((k, x) -> x = 1, arrayEnumerate(p), p) AS pass, vals
+		SELECT minute, b, arrayFilter((k, y) -> y = 1, arrayEnumerate(p), p) AS pass, vals
 		FROM (
-			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(0) AS b, [toUInt8((EventName = {gf15_t0:String})), toUInt8((LogAttributes[{gf16_g0:String}] = {gf16_g1:String}))] AS p, [''] AS vals
-			FROM otel_logs WHERE FlowsloInserted >= fromUnixTimestamp64Milli({gv19:Int64}, 'UTC') AND Timestamp < fromUnixTimestamp64Nano({gv20:Int64}) AND TimestampTime <= toDateTime({gv21:Int64}) AND (toUInt8((EventName = {gf15_t0:String})))
+			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(0) AS b, [toUInt8((EventName = {gf14_t0:String})), toUInt8((LogAttributes[{gf15_g0:String}] = {gf15_g1:String}))] AS p, [''] AS vals
+			FROM otel_logs WHERE FlowsloInserted >= fromUnixTimestamp64Milli({gv17:Int64}, 'UTC') AND Timestamp < fromUnixTimestamp64Nano({gv18:Int64}) AND TimestampTime <= toDateTime({gv19:Int64}) AND (toUInt8((EventName = {gf14_t0:String})))
 		)
-	) ARRAY JOIN vals AS v, arrayEnumerate(vals) AS d
-	ARRAY JOIN arrayFilter((j, t) -> has(pass, t), arrayEnumerate({gv17:Array(Array(UInt32))}[d]), {gv17:Array(Array(UInt32))}[d]) AS i
-	GROUP BY minute, b, d, v, i
-) ARRAY JOIN arrayFilter(x -> x.5 = d AND x.6 = i, {gv22:Array(Tuple(String, String, String, UInt8, UInt32, UInt32))}) AS o
+	) ARRAY JOIN arrayFlatten(arrayMap(t -> {gv16:Array(Array(Tuple(UInt32, UInt32, UInt32)))}[t], pass)) AS x
+	GROUP BY minute, b, gid, v
+) ARRAY JOIN {gv20:Array(Array(Tuple(String, String, String, UInt8)))}[gid] AS o
 GROUP BY slo, hash, slice_key, slice_value, minute
 )
 
 -- parameters
--- gf15_t0 = push.delivery
--- gf16_g0 = push.outcome
--- gf16_g1 = delivered
+-- gf14_t0 = push.delivery
+-- gf15_g0 = push.outcome
+-- gf15_g1 = delivered
 -- gf1_t0 = auth-api
 -- gf1_t1 = POST /v1/login
 -- gf2_g0 = Error
@@ -50,15 +48,13 @@ GROUP BY slo, hash, slice_key, slice_value, minute
 -- gf8_s0_0 = os.name
 -- gf9_s1_0 = service.version
 -- gv0 = 1773146086000
--- gv10 = [[1,3,5],[5],[5]]
--- gv11 = [[2,4,6],[6],[6]]
--- gv12 = 1773146081000
--- gv13 = 1773146100000000000
--- gv14 = [('login-success','6e133838b69cf49a','',0,1,1),('feed-latency','2f5c5bc69466ed4c','',0,1,2),('checkout-success','631be9cc30c467b2','',0,1,3),('checkout-success','631be9cc30c467b2','0',0,2,1),('checkout-success','631be9cc30c467b2','1',0,3,1)]
--- gv17 = [[1]]
--- gv18 = [[2]]
--- gv19 = 1773146086000
--- gv20 = 1773146100000000000
--- gv21 = 1773146100
--- gv22 = [('push-delivery','aea3ba84091ea6e0','',0,1,1)]
+-- gv10 = [[(1,1,2)],[],[(2,1,4)],[],[(3,1,6),(4,2,6),(5,3,6)],[]]
+-- gv11 = 1773146081000
+-- gv12 = 1773146100000000000
+-- gv13 = [[('login-success','6e133838b69cf49a','',0)],[('feed-latency','2f5c5bc69466ed4c','',0)],[('checkout-success','631be9cc30c467b2','',0)],[('checkout-success','631be9cc30c467b2','0',0)],[('checkout-success','631be9cc30c467b2','1',0)]]
+-- gv16 = [[(1,1,2)],[]]
+-- gv17 = 1773146086000
+-- gv18 = 1773146100000000000
+-- gv19 = 1773146100
+-- gv20 = [[('push-delivery','aea3ba84091ea6e0','',0)]]
 -- gv3 = 1773146086000
