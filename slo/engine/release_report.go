@@ -40,15 +40,15 @@ type ReleaseReport struct {
 
 // ReleaseSLO is the release in one SLO over its period [From, At].
 type ReleaseSLO struct {
-	SLO       string   `json:"slo"`
-	Flow      string   `json:"flow"`
-	Verdict   string   `json:"verdict"`
-	Reasons   []string `json:"reasons"`
+	SLO       string    `json:"slo"`
+	Flow      string    `json:"flow"`
+	Verdict   string    `json:"verdict"`
+	Reasons   []string  `json:"reasons"`
 	From      time.Time `json:"from"`
-	Good      uint64   `json:"good"`
-	Total     uint64   `json:"total"`
-	SLI       *float64 `json:"sli"`
-	Objective float64  `json:"objective"` // a ratio, like sli (0.995)
+	Good      uint64    `json:"good"`
+	Total     uint64    `json:"total"`
+	SLI       *float64  `json:"sli"`
+	Objective float64   `json:"objective"` // a ratio, like sli (0.995)
 	// Previous is the release before it over the same period; nil when
 	// there is none.
 	Previous    *ReleaseCounts `json:"previous"`
