@@ -166,6 +166,15 @@ func (tb *tab) eval(js string) any {
 	return v
 }
 
+// until waits for a JavaScript condition to hold (the tab's deadline
+// bounds it).
+func (tb *tab) until(js string) {
+	tb.t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		tb.t.Fatalf("waiting for %s: %v", js, err)
+	}
+}
+
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	v, err := chromedp.Run(tb.ctx, chromedp.Text(sel))
@@ -337,8 +346,15 @@ func TestBrowserSLOPageTiersAndFailingNow(t *testing.T) {
 func TestBrowserReadiness(t *testing.T) {
 	tb := newTab(t, newDemoServer(newDemo(5), true))
 	tb.open("/readiness", `.verdict`)
-	if got := tb.text(`.verdict[data-flow="login"] .release-sum`); !strings.Contains(got, "4.2.0 login-success 97.1% vs 4.1.3 99.95%") {
-		t.Errorf("release comparison: %q", got)
+	// releases seen in the last 7 days, with their verdicts (4.0.9 is older)
+	if got := tb.text(`#recent-releases tr[data-version="4.2.0"]`); !strings.Contains(got, "Not ready") || !strings.Contains(got, "on android, 4.2.0 checkout-success is 95.00%") {
+		t.Errorf("4.2.0 row: %q", got)
+	}
+	if got := tb.text(`#recent-releases tr[data-version="4.1.3"]`); !strings.Contains(got, "Ready") {
+		t.Errorf("4.1.3 row: %q", got)
+	}
+	if n := tb.eval(`document.querySelectorAll('#recent-releases tbody tr').length`); n != float64(2) {
+		t.Errorf("recent releases: %v rows, want 2", n)
 	}
 	if got := tb.text(`.verdict[data-flow="login"] h2`); !strings.Contains(got, "Not ready") {
 		t.Errorf("login verdict: %q", got)
@@ -349,6 +365,44 @@ func TestBrowserReadiness(t *testing.T) {
 		t.Errorf("push verdict: %q", got)
 	}
 	tb.screenshot("readiness")
+	// the picker opens the release chosen
+	tb.do(chromedp.SetValue(`#release-picker`, "4.2.0"), chromedp.WaitVisible(`#release-summary`))
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.HasSuffix(loc, "/releases/4.2.0") {
+		t.Errorf("picker went to %s", loc)
+	}
+}
+
+func TestBrowserReleasePage(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/releases/4.2.0", `#release-summary`)
+	if got := tb.text(`#release-summary`); got != "4.2.0 is not ready: on android, 4.2.0 checkout-success is 95.00%, below its 99.90% objective (500 events)." {
+		t.Errorf("summary: %q", got)
+	}
+	if got := tb.text(`#release-verdict`); got != "Not ready" {
+		t.Errorf("verdict: %q", got)
+	}
+	row := tb.text(`tr[data-slo="checkout-success"]`)
+	for _, w := range []string{"99.20%", "99.90%", "4.1.3 99.86%", "p < 0.001", "significantly worse", "54.0%", "3,500", "bad events of 4.2.0"} {
+		if !strings.Contains(row, w) {
+			t.Errorf("checkout row lacks %q: %q", w, row)
+		}
+	}
+	if got := tb.text(`table.platforms[data-slo="checkout-success"] tr[data-platform="android"]`); !strings.Contains(got, "95.0%") || !strings.Contains(got, "significantly worse") {
+		t.Errorf("android row: %q", got)
+	}
+	if got := tb.text(`tr[data-slo="login-success"]`); !strings.Contains(got, "Ready") || !strings.Contains(got, "not significant") {
+		t.Errorf("login row: %q", got)
+	}
+	if n := tb.eval(`document.querySelectorAll('#adoption-chart polyline').length`); n != float64(1) {
+		t.Errorf("adoption chart lines: %v", n)
+	}
+	if href := tb.eval(`document.querySelector('tr[data-slo="checkout-success"] a[href*="release="]').getAttribute('href')`); href != "/slos/checkout-success?raw=24h&release=4.2.0#examples-h" {
+		t.Errorf("bad events link: %v", href)
+	}
+	tb.screenshot("release")
+	// the picker, here too, and the page of a release unknown
+	tb.do(chromedp.SetValue(`#release-picker`, "4.1.3"), chromedp.WaitVisible(`#release-verdict`))
+	tb.until(`document.querySelector('#release-verdict') && document.querySelector('#release-verdict').textContent === 'Ready'`)
 }
 
 func TestBrowserServicesRange(t *testing.T) {

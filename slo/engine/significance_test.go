@@ -45,3 +45,14 @@ func TestCompareHandComputed(t *testing.T) {
 		}
 	}
 }
+
+func TestNewerVersion(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{{"4.10.0", "4.9.2", true}, {"4.2.0", "4.2.0-rc1", false}, {"4.1.3", "4.2.0", false}, {"v5", "4.9", true}} {
+		if got := NewerVersion(c.a, c.b); got != c.want {
+			t.Errorf("NewerVersion(%s, %s) = %v", c.a, c.b, got)
+		}
+	}
+}
