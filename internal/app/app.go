@@ -157,6 +157,7 @@ func (a *App) build() error {
 	}
 	a.httpOptions = ui.Options{
 		SLOs:       a.engine,
+		Releases:   a.engine,
 		Telemetry:  ui.NewTelemetry(a.store),
 		Alerting:   a.alerts,
 		AlertTiers: a.alerts.Tiers,
