@@ -80,7 +80,7 @@ func TestReleaseVerdictsOverOTLP(t *testing.T) {
 	send(3*time.Hour, "4.1.3", "ios", 1000, 1)
 	send(30*time.Minute, "4.1.3", "ios", 3000, 3)
 	send(30*time.Minute, "4.1.3", "android", 1000, 10)
-	send(2*time.Hour, "4.2.0", "ios", 1000, 0)   // first seen
+	send(2*time.Hour, "4.2.0", "ios", 1000, 0)    // first seen
 	send(30*time.Minute, "4.2.0", "ios", 5000, 0) // 6000 on iOS, none bad
 	send(30*time.Minute, "4.2.0", "android", 500, 30)
 	send(time.Hour, "4.3.0", "ios", 1000, 0)
