@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
 )
 
 // One headless Chromium per test binary; each test opens tabs in it.
@@ -403,6 +404,63 @@ func TestBrowserReleasePage(t *testing.T) {
 	// the picker, here too, and the page of a release unknown
 	tb.do(chromedp.SetValue(`#release-picker`, "4.1.3"), chromedp.WaitVisible(`#release-verdict`))
 	tb.until(`document.querySelector('#release-verdict') && document.querySelector('#release-verdict').textContent === 'Ready'`)
+}
+
+// TestBrowserAutoRefresh: a number changes on the page without a reload,
+// and "updated N s ago" counts.
+func TestBrowserAutoRefresh(t *testing.T) {
+	d := newDemo(5)
+	var mu sync.Mutex
+	srv := newDemoServer(d, true)
+	srv.opts.SLOs.(*fakeEngine).status = func(context.Context) ([]engine.SLOStatus, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]engine.SLOStatus(nil), d.statuses...), nil
+	}
+	tb := newTab(t, srv)
+	tb.open("/?refresh=1", `#flows .flow`)
+	tb.eval(`window.flowsloMark = 'same page'`)
+	before := tb.text(`li.slo[data-slo="feed-latency"] .num-big .val`)
+	mu.Lock()
+	d.statuses[2].SLI = fp(0.9123)
+	mu.Unlock()
+	tb.until(`document.querySelector('li.slo[data-slo="feed-latency"] .num-big .val').textContent === '91.2%'`)
+	if mark := tb.eval(`window.flowsloMark`); mark != "same page" {
+		t.Errorf("the page was reloaded (mark %v); before %q", mark, before)
+	}
+	tb.until(`/Updated [0-9]+ s ago/.test(document.getElementById('updated').textContent)`)
+	if st := tb.eval(`document.getElementById('updated').dataset.state`); st != "live" {
+		t.Errorf("refresh state %v, want live while visible", st)
+	}
+}
+
+// TestBrowserChartMarkers: while an alert fires the charts show 6 hours,
+// marked where it started; 7 days also mark the release first seen.
+func TestBrowserChartMarkers(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/slos/login-success", `#slo-charts[data-state="ready"]`)
+	if r := tb.eval(`document.getElementById('slo-charts').dataset.range`); r != "6h" {
+		t.Errorf("range while firing: %v, want 6h", r)
+	}
+	if p := tb.eval(`document.querySelector('button[data-range="6h"]').getAttribute('aria-pressed')`); p != "true" {
+		t.Errorf("6h button pressed: %v", p)
+	}
+	if got := tb.eval(`Array.from(document.querySelectorAll('#chart-sli .marker')).map(m => m.dataset.kind).join(',')`); got != "alert-start" {
+		t.Errorf("6h markers: %v, want the alert start", got)
+	}
+	if title := tb.eval(`document.querySelector('#chart-burn .marker').title`); !strings.Contains(title.(string), "page alert started") {
+		t.Errorf("marker title %v", title)
+	}
+	tb.do(chromedp.Click(`button[data-range="7d"]`), chromedp.WaitVisible(`#slo-charts[data-range="7d"][data-state="ready"]`))
+	if got := tb.eval(`Array.from(document.querySelectorAll('#chart-sli .marker')).map(m => m.dataset.kind + ':' + m.textContent).join(',')`); got != "alert-start:page ▶,release:4.2.0" {
+		t.Errorf("7d markers: %v", got)
+	}
+	tb.screenshot("slo-markers")
+	// checkout has no firing alert: a day
+	tb.open("/slos/checkout-success", `#slo-charts[data-state="ready"]`)
+	if r := tb.eval(`document.getElementById('slo-charts').dataset.range`); r != "24h" {
+		t.Errorf("range without a firing alert: %v", r)
+	}
 }
 
 func TestBrowserServicesRange(t *testing.T) {

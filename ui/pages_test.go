@@ -344,3 +344,13 @@ func TestSilenceAPI(t *testing.T) {
 		t.Errorf("alerts: %d", len(a.Alerts))
 	}
 }
+
+// TestSeriesDefaults: without parameters, /series is the last day in
+// whole-minute steps (the engine refuses others).
+func TestSeriesDefaults(t *testing.T) {
+	h := newDemoServer(newDemo(5), true).Handler()
+	s := decode[engine.Series](t, get(t, h, "/api/v1/slos/login-success/series"))
+	if s.StepS%60 != 0 || s.StepS < 60 || s.To.Sub(s.From) != 24*time.Hour || len(s.Points) < 100 {
+		t.Errorf("default series: step %ds from %s to %s, %d points", s.StepS, s.From, s.To, len(s.Points))
+	}
+}
