@@ -269,15 +269,28 @@ func TestBrowserSLOPageChartsRangeAndTrace(t *testing.T) {
 	if got := tb.text(`#slices`); !strings.Contains(got, xssName) {
 		t.Errorf("slices table lacks the escaped value: %s", got)
 	}
+	// each example says why it is bad, with its release and platform
+	if got := tb.text(`#examples tbody tr:nth-child(2)`); !strings.Contains(got, "attribute http.response.status_code missing") || !strings.Contains(got, "4.1.3") || !strings.Contains(got, "Ok") {
+		t.Errorf("why bad: %q", got)
+	}
+	if got := tb.text(`#examples tbody tr:nth-child(1) td.why-bad`); got != `status.code == "Error"; http.response.status_code >= 500 (503)` {
+		t.Errorf("why bad: %q", got)
+	}
 	// open the trace of the first example bad event
 	tb.do(chromedp.Click(`#examples a.trace-link`), chromedp.WaitVisible(`#waterfall`))
-	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.HasSuffix(loc, "/traces/"+d.traceID) {
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.Contains(loc, "/traces/"+d.traceID+"?slo=login-success") {
 		t.Fatalf("location %s", loc)
 	}
 	if n := tb.eval(`document.querySelectorAll('#waterfall details').length`); n != float64(6) {
 		t.Errorf("waterfall rows %v, want 6", n)
 	}
-	tb.do(chromedp.Click(`#waterfall details[data-span="d4"] summary`))
+	// attributes show at once, the matched span is marked, the breadcrumb leads back
+	if got := tb.text(`#waterfall details[data-span="b2"]`); !strings.Contains(got, "http.response.status_code") || !strings.Contains(got, "counted bad by login-success") {
+		t.Errorf("matched span: %q", got)
+	}
+	if href := tb.eval(`document.getElementById('crumb-slo').getAttribute('href')`); href != "/slos/login-success" {
+		t.Errorf("breadcrumb: %v", href)
+	}
 	if got := tb.text(`#waterfall details[data-span="d4"]`); !strings.Contains(got, xssName) || !strings.Contains(got, xssAttr) {
 		t.Errorf("XSS span not shown as text: %q", got)
 	}

@@ -254,8 +254,10 @@ func (d *demo) engine() *fakeEngine {
 		},
 		examples: func(_ context.Context, name string, _, to time.Time, limit int) ([]engine.Example, error) {
 			return []engine.Example{
-				{TraceID: d.traceID, SpanID: "00f067aa0ba902b7", Time: to.Add(-2 * time.Minute), Service: "auth-api", Name: "POST /v1/login", Status: "Error", Duration: 812.4},
-				{TraceID: "5b8efff798038103d269b633813fc60c", SpanID: "51cd3bb9e1d3a5f2", Time: to.Add(-7 * time.Minute), Service: "auth-api", Name: xssName, Status: "Error", Duration: 95.1},
+				{TraceID: d.traceID, SpanID: "b2", Time: to.Add(-2 * time.Minute), Service: "auth-api", Name: "POST /v1/login", Status: "Error", Duration: 812.4,
+					Why: []string{`status.code == "Error"`, "http.response.status_code >= 500 (503)"}, Version: "4.2.0", Platform: "android", StatusCode: "503", Message: "token service unavailable"},
+				{TraceID: "5b8efff798038103d269b633813fc60c", SpanID: "51cd3bb9e1d3a5f2", Time: to.Add(-7 * time.Minute), Service: "auth-api", Name: xssName, Status: "Ok", Duration: 95.1,
+					Why: []string{"attribute http.response.status_code missing"}, Version: "4.1.3", Platform: "ios"},
 			}, nil
 		},
 	}

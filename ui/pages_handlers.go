@@ -73,6 +73,7 @@ type SLOView struct {
 	SliceError   string
 	Examples     []engine.Example
 	ExampleError string
+	Release      string // examples of this release only (?release=)
 	AlertingOn   bool
 	Alerts       []alerting.Alert
 	Tiers        []TierRow
@@ -134,10 +135,11 @@ func (s *Server) sloPage(c echo.Context) error {
 	} else {
 		v.Slices = sliceRows(sl)
 	}
-	if ex, err := s.opts.SLOs.ExampleTraces(ctx, st.Name, to.Add(-d), to, 10); err != nil {
+	v.Release = c.QueryParam("release")
+	if ex, err := s.opts.SLOs.ExampleTraces(ctx, st.Name, to.Add(-d), to, examplesFor(v.Release)); err != nil {
 		v.ExampleError = err.Error()
 	} else {
-		v.Examples = ex
+		v.Examples = ofRelease(ex, v.Release)
 	}
 	s.alertsOf(ctx, &v)
 	s.chartsOf(ctx, &v)
@@ -172,6 +174,26 @@ func (s *Server) chartsOf(ctx context.Context, v *SLOView) {
 	}
 	b, _ := json.Marshal(ms)
 	v.Markers = string(b)
+}
+
+// examplesFor is how many examples to read: more when some will be
+// filtered out by release.
+func examplesFor(release string) int {
+	if release != "" {
+		return 100
+	}
+	return 10
+}
+
+// ofRelease keeps the examples of one release (all when empty), at most 10.
+func ofRelease(ex []engine.Example, release string) []engine.Example {
+	var out []engine.Example
+	for _, x := range ex {
+		if release == "" || x.Version == release {
+			out = append(out, x)
+		}
+	}
+	return out[:min(len(out), 10)]
 }
 
 func sliceRows(in []engine.SliceCount) []SliceRow {
@@ -259,7 +281,9 @@ func (s *Server) tracePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "trace", "Trace "+t.TraceID, waterfall(t))
+	w := waterfall(t)
+	w.FromSLO, w.Match = c.QueryParam("slo"), c.QueryParam("span")
+	return s.render(c, http.StatusOK, "trace", "Trace "+t.TraceID, w)
 }
 
 func (s *Server) apiTrace(c echo.Context) error {

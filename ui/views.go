@@ -239,6 +239,9 @@ type Waterfall struct {
 	DurationMs float64
 	Services   []string
 	Errors     int
+	// FromSLO is the SLO whose example led here (?slo=), for the
+	// breadcrumb; Match is the span that example was (?span=).
+	FromSLO, Match string
 }
 
 // waterfall orders spans parent before children (siblings by start) and
