@@ -94,4 +94,3 @@ func firstOf(ms []map[string]string, keys ...string) string {
 	}
 	return ""
 }
-
