@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flowslo/flowslo/slo/expr"
 )
 
 // platformCounts splits the release and the previous one by platform in
@@ -40,30 +42,60 @@ func (e *Engine) platformCounts(ctx context.Context, plans []*relPlan, version s
 
 // platformSQL counts, per raw row, which planned SLOs it belongs to (ts),
 // whether it is good in each (gs), and its release and platform in each
-// (vs, ps); then one row per (SLO, release, platform).
+// (vs, ps); then one row per (SLO, release, platform). Filters, releases
+// and platforms that SLOs share are computed once per row (aliases): with
+// their parameters renamed per SLO, ClickHouse would not see them as one.
 func platformSQL(b *params, table string, plans []*relPlan, version string, now time.Time) string {
+	d := &dedup{b: b, ix: map[string]string{}}
 	var ts, gs, vs, ps []string
 	first := now
 	for _, p := range plans {
-		ver := "toString(" + prefixed(p.s.SLI.Slices[atoi(p.key)], b.prefix(), b.p) + ")"
+		ver := d.alias("toString(", p.s.SLI.Slices[atoi(p.key)], ")")
 		versions := []string{version}
 		if p.prev != "" {
 			versions = append(versions, p.prev)
 		}
-		ts = append(ts, fmt.Sprintf("toUInt8((%s) AND Timestamp >= fromUnixTimestamp64Nano(%s) AND %s < %s AND has(%s, %s))",
-			prefixed(p.s.SLI.Total, b.prefix(), b.p), b.num(p.from.UnixNano()), inserted, b.msTime(p.rolled), b.strs(versions), ver))
-		gs = append(gs, "toUInt8("+prefixed(p.s.SLI.Good, b.prefix(), b.p)+")")
+		since := d.raw(fmt.Sprintf("since %d %d", p.from.UnixNano(), p.rolled), func() string {
+			return fmt.Sprintf("toUInt8(Timestamp >= fromUnixTimestamp64Nano(%s) AND %s < %s)", b.num(p.from.UnixNano()), inserted, b.msTime(p.rolled))
+		})
+		isVersion := d.raw("versions "+ver+" "+strings.Join(versions, "\x00"), func() string {
+			return fmt.Sprintf("toUInt8(has(%s, %s))", b.strs(versions), ver)
+		})
+		ts = append(ts, fmt.Sprintf("%s * %s * %s", d.alias("toUInt8(", p.s.SLI.Total, ")"), since, isVersion))
+		gs = append(gs, d.alias("toUInt8(", p.s.SLI.Good, ")"))
 		vs = append(vs, ver)
-		ps = append(ps, "toString("+prefixed(*p.plat, b.prefix(), b.p)+")")
+		ps = append(ps, d.alias("toString(", *p.plat, ")"))
 		first = earlier(first, p.from)
 	}
 	return fmt.Sprintf(`SELECT i, vs[i] AS v, ps[i] AS pl, countIf(gs[i] = 1), count()
 FROM (
-	SELECT ts, gs, vs, ps FROM (SELECT [%s] AS ts, [%s] AS gs, [%s] AS vs, [%s] AS ps FROM %s WHERE %s)
+	SELECT ts, gs, vs, ps FROM (SELECT %s, [%s] AS ts, [%s] AS gs, [%s] AS vs, [%s] AS ps FROM %s WHERE %s)
 	WHERE has(ts, 1)
 ) ARRAY JOIN arrayFilter((j, t) -> t = 1, arrayEnumerate(ts), ts) AS i
-GROUP BY i, v, pl`, strings.Join(ts, ", "), strings.Join(gs, ", "), strings.Join(vs, ", "), strings.Join(ps, ", "),
+GROUP BY i, v, pl`, strings.Join(d.cols, ", "), strings.Join(ts, ", "), strings.Join(gs, ", "), strings.Join(vs, ", "), strings.Join(ps, ", "),
 		table, timeRange(b, table, first, time.Time{}))
+}
+
+// dedup names each distinct expression once, as a column alias.
+type dedup struct {
+	b    *params
+	ix   map[string]string
+	cols []string
+}
+
+func (d *dedup) alias(pre string, c expr.Compiled, post string) string {
+	return d.raw(pre+exprKey(c), func() string { return pre + prefixed(c, d.b.prefix(), d.b.p) + post })
+}
+
+// raw names the SQL sql() writes, once per key.
+func (d *dedup) raw(key string, sql func() string) string {
+	if a, ok := d.ix[key]; ok {
+		return a
+	}
+	a := "e" + strconv.Itoa(len(d.cols))
+	d.cols = append(d.cols, sql()+" AS "+a)
+	d.ix[key] = a
+	return a
 }
 
 func atoi(s string) int {
