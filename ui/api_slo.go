@@ -56,7 +56,8 @@ func (s *Server) sloSeries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	step := r.to.Sub(r.from) / 200
+	// about 200 points, in whole minutes as the engine counts
+	step := max(time.Minute, (r.to.Sub(r.from)/200 + time.Minute - 1).Truncate(time.Minute))
 	if v := c.QueryParam("step"); v != "" {
 		if step, err = parseStep(v); err != nil {
 			return err

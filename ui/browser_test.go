@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo/engine"
 )
 
 // One headless Chromium per test binary; each test opens tabs in it.
@@ -166,6 +167,15 @@ func (tb *tab) eval(js string) any {
 	return v
 }
 
+// until waits for a JavaScript condition to hold (the tab's deadline
+// bounds it).
+func (tb *tab) until(js string) {
+	tb.t.Helper()
+	if _, err := chromedp.Run(tb.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		tb.t.Fatalf("waiting for %s: %v", js, err)
+	}
+}
+
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
 	v, err := chromedp.Run(tb.ctx, chromedp.Text(sel))
@@ -259,15 +269,28 @@ func TestBrowserSLOPageChartsRangeAndTrace(t *testing.T) {
 	if got := tb.text(`#slices`); !strings.Contains(got, xssName) {
 		t.Errorf("slices table lacks the escaped value: %s", got)
 	}
+	// each example says why it is bad, with its release and platform
+	if got := tb.text(`#examples tbody tr:nth-child(2)`); !strings.Contains(got, "attribute http.response.status_code missing") || !strings.Contains(got, "4.1.3") || !strings.Contains(got, "Ok") {
+		t.Errorf("why bad: %q", got)
+	}
+	if got := tb.text(`#examples tbody tr:nth-child(1) td.why-bad`); got != `status.code == "Error"; http.response.status_code >= 500 (503)` {
+		t.Errorf("why bad: %q", got)
+	}
 	// open the trace of the first example bad event
 	tb.do(chromedp.Click(`#examples a.trace-link`), chromedp.WaitVisible(`#waterfall`))
-	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.HasSuffix(loc, "/traces/"+d.traceID) {
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.Contains(loc, "/traces/"+d.traceID+"?slo=login-success") {
 		t.Fatalf("location %s", loc)
 	}
 	if n := tb.eval(`document.querySelectorAll('#waterfall details').length`); n != float64(6) {
 		t.Errorf("waterfall rows %v, want 6", n)
 	}
-	tb.do(chromedp.Click(`#waterfall details[data-span="d4"] summary`))
+	// attributes show at once, the matched span is marked, the breadcrumb leads back
+	if got := tb.text(`#waterfall details[data-span="b2"]`); !strings.Contains(got, "http.response.status_code") || !strings.Contains(got, "counted bad by login-success") {
+		t.Errorf("matched span: %q", got)
+	}
+	if href := tb.eval(`document.getElementById('crumb-slo').getAttribute('href')`); href != "/slos/login-success" {
+		t.Errorf("breadcrumb: %v", href)
+	}
 	if got := tb.text(`#waterfall details[data-span="d4"]`); !strings.Contains(got, xssName) || !strings.Contains(got, xssAttr) {
 		t.Errorf("XSS span not shown as text: %q", got)
 	}
@@ -337,8 +360,15 @@ func TestBrowserSLOPageTiersAndFailingNow(t *testing.T) {
 func TestBrowserReadiness(t *testing.T) {
 	tb := newTab(t, newDemoServer(newDemo(5), true))
 	tb.open("/readiness", `.verdict`)
-	if got := tb.text(`.verdict[data-flow="login"] .release-sum`); !strings.Contains(got, "4.2.0 login-success 97.1% vs 4.1.3 99.95%") {
-		t.Errorf("release comparison: %q", got)
+	// releases seen in the last 7 days, with their verdicts (4.0.9 is older)
+	if got := tb.text(`#recent-releases tr[data-version="4.2.0"]`); !strings.Contains(got, "Not ready") || !strings.Contains(got, "on android, 4.2.0 checkout-success is 95.00%") {
+		t.Errorf("4.2.0 row: %q", got)
+	}
+	if got := tb.text(`#recent-releases tr[data-version="4.1.3"]`); !strings.Contains(got, "Ready") {
+		t.Errorf("4.1.3 row: %q", got)
+	}
+	if n := tb.eval(`document.querySelectorAll('#recent-releases tbody tr').length`); n != float64(2) {
+		t.Errorf("recent releases: %v rows, want 2", n)
 	}
 	if got := tb.text(`.verdict[data-flow="login"] h2`); !strings.Contains(got, "Not ready") {
 		t.Errorf("login verdict: %q", got)
@@ -349,6 +379,101 @@ func TestBrowserReadiness(t *testing.T) {
 		t.Errorf("push verdict: %q", got)
 	}
 	tb.screenshot("readiness")
+	// the picker opens the release chosen
+	tb.do(chromedp.SetValue(`#release-picker`, "4.2.0"), chromedp.WaitVisible(`#release-summary`))
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.HasSuffix(loc, "/releases/4.2.0") {
+		t.Errorf("picker went to %s", loc)
+	}
+}
+
+func TestBrowserReleasePage(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/releases/4.2.0", `#release-summary`)
+	if got := tb.text(`#release-summary`); got != "4.2.0 is not ready: on android, 4.2.0 checkout-success is 95.00%, below its 99.90% objective (500 events)." {
+		t.Errorf("summary: %q", got)
+	}
+	if got := tb.text(`#release-verdict`); got != "Not ready" {
+		t.Errorf("verdict: %q", got)
+	}
+	row := tb.text(`tr[data-slo="checkout-success"]`)
+	for _, w := range []string{"99.20%", "99.90%", "4.1.3 99.86%", "p < 0.001", "significantly worse", "54.0%", "3,500", "bad events of 4.2.0"} {
+		if !strings.Contains(row, w) {
+			t.Errorf("checkout row lacks %q: %q", w, row)
+		}
+	}
+	if got := tb.text(`table.platforms[data-slo="checkout-success"] tr[data-platform="android"]`); !strings.Contains(got, "95.0%") || !strings.Contains(got, "significantly worse") {
+		t.Errorf("android row: %q", got)
+	}
+	if got := tb.text(`tr[data-slo="login-success"]`); !strings.Contains(got, "Ready") || !strings.Contains(got, "not significant") {
+		t.Errorf("login row: %q", got)
+	}
+	if n := tb.eval(`document.querySelectorAll('#adoption-chart polyline').length`); n != float64(1) {
+		t.Errorf("adoption chart lines: %v", n)
+	}
+	if href := tb.eval(`document.querySelector('tr[data-slo="checkout-success"] a[href*="release="]').getAttribute('href')`); href != "/slos/checkout-success?raw=24h&release=4.2.0#examples-h" {
+		t.Errorf("bad events link: %v", href)
+	}
+	tb.screenshot("release")
+	// the picker, here too, and the page of a release unknown
+	tb.do(chromedp.SetValue(`#release-picker`, "4.1.3"), chromedp.WaitVisible(`#release-verdict`))
+	tb.until(`document.querySelector('#release-verdict') && document.querySelector('#release-verdict').textContent === 'Ready'`)
+}
+
+// TestBrowserAutoRefresh: a number changes on the page without a reload,
+// and "updated N s ago" counts.
+func TestBrowserAutoRefresh(t *testing.T) {
+	d := newDemo(5)
+	var mu sync.Mutex
+	srv := newDemoServer(d, true)
+	srv.opts.SLOs.(*fakeEngine).status = func(context.Context) ([]engine.SLOStatus, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]engine.SLOStatus(nil), d.statuses...), nil
+	}
+	tb := newTab(t, srv)
+	tb.open("/?refresh=1", `#flows .flow`)
+	tb.eval(`window.flowsloMark = 'same page'`)
+	before := tb.text(`li.slo[data-slo="feed-latency"] .num-big .val`)
+	mu.Lock()
+	d.statuses[2].SLI = fp(0.9123)
+	mu.Unlock()
+	tb.until(`document.querySelector('li.slo[data-slo="feed-latency"] .num-big .val').textContent === '91.2%'`)
+	if mark := tb.eval(`window.flowsloMark`); mark != "same page" {
+		t.Errorf("the page was reloaded (mark %v); before %q", mark, before)
+	}
+	tb.until(`/Updated [0-9]+ s ago/.test(document.getElementById('updated').textContent)`)
+	if st := tb.eval(`document.getElementById('updated').dataset.state`); st != "live" {
+		t.Errorf("refresh state %v, want live while visible", st)
+	}
+}
+
+// TestBrowserChartMarkers: while an alert fires the charts show 6 hours,
+// marked where it started; 7 days also mark the release first seen.
+func TestBrowserChartMarkers(t *testing.T) {
+	tb := newTab(t, newDemoServer(newDemo(5), true))
+	tb.open("/slos/login-success", `#slo-charts[data-state="ready"]`)
+	if r := tb.eval(`document.getElementById('slo-charts').dataset.range`); r != "6h" {
+		t.Errorf("range while firing: %v, want 6h", r)
+	}
+	if p := tb.eval(`document.querySelector('button[data-range="6h"]').getAttribute('aria-pressed')`); p != "true" {
+		t.Errorf("6h button pressed: %v", p)
+	}
+	if got := tb.eval(`Array.from(document.querySelectorAll('#chart-sli .marker')).map(m => m.dataset.kind).join(',')`); got != "alert-start" {
+		t.Errorf("6h markers: %v, want the alert start", got)
+	}
+	if title := tb.eval(`document.querySelector('#chart-burn .marker').title`); !strings.Contains(title.(string), "page alert started") {
+		t.Errorf("marker title %v", title)
+	}
+	tb.do(chromedp.Click(`button[data-range="7d"]`), chromedp.WaitVisible(`#slo-charts[data-range="7d"][data-state="ready"]`))
+	if got := tb.eval(`Array.from(document.querySelectorAll('#chart-sli .marker')).map(m => m.dataset.kind + ':' + m.textContent).join(',')`); got != "alert-start:page ▶,release:4.2.0" {
+		t.Errorf("7d markers: %v", got)
+	}
+	tb.screenshot("slo-markers")
+	// checkout has no firing alert: a day
+	tb.open("/slos/checkout-success", `#slo-charts[data-state="ready"]`)
+	if r := tb.eval(`document.getElementById('slo-charts').dataset.range`); r != "24h" {
+		t.Errorf("range without a firing alert: %v", r)
+	}
 }
 
 func TestBrowserServicesRange(t *testing.T) {

@@ -69,6 +69,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		switch {
 		case errors.Is(err, engine.ErrUnknownSLO):
 			status, msg = http.StatusNotFound, err.Error()+": GET /api/v1/slos lists the SLOs flowslo knows"
+		case errors.Is(err, engine.ErrUnknownRelease):
+			status, msg = http.StatusNotFound, err.Error()
 		case errors.Is(err, engine.ErrBadRequest):
 			status, msg = http.StatusBadRequest, err.Error()
 		case errors.As(err, &ae):

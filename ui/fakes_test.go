@@ -254,8 +254,10 @@ func (d *demo) engine() *fakeEngine {
 		},
 		examples: func(_ context.Context, name string, _, to time.Time, limit int) ([]engine.Example, error) {
 			return []engine.Example{
-				{TraceID: d.traceID, SpanID: "00f067aa0ba902b7", Time: to.Add(-2 * time.Minute), Service: "auth-api", Name: "POST /v1/login", Status: "Error", Duration: 812.4},
-				{TraceID: "5b8efff798038103d269b633813fc60c", SpanID: "51cd3bb9e1d3a5f2", Time: to.Add(-7 * time.Minute), Service: "auth-api", Name: xssName, Status: "Error", Duration: 95.1},
+				{TraceID: d.traceID, SpanID: "b2", Time: to.Add(-2 * time.Minute), Service: "auth-api", Name: "POST /v1/login", Status: "Error", Duration: 812.4,
+					Why: []string{`status.code == "Error"`, "http.response.status_code >= 500 (503)"}, Version: "4.2.0", Platform: "android", StatusCode: "503", Message: "token service unavailable"},
+				{TraceID: "5b8efff798038103d269b633813fc60c", SpanID: "51cd3bb9e1d3a5f2", Time: to.Add(-7 * time.Minute), Service: "auth-api", Name: xssName, Status: "Ok", Duration: 95.1,
+					Why: []string{"attribute http.response.status_code missing"}, Version: "4.1.3", Platform: "ios"},
 			}, nil
 		},
 	}
@@ -338,11 +340,74 @@ func (d *demo) alerting() *fakeAlerting {
 func newDemoServer(d *demo, withAlerting bool) *Server {
 	o := Options{Addr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Gatherer: prometheus.NewRegistry(),
 		Ready: func(context.Context) error { return nil }, Stats: func(context.Context) (Stats, error) { return Stats{Spans: 12_345_678}, nil },
-		SLOs: d.engine(), Telemetry: d.telemetry(),
+		SLOs: d.engine(), Telemetry: d.telemetry(), Releases: d.releases(),
 		AlertTiers: d.tiers,
 	}
 	if withAlerting {
 		o.Alerting = d.alerting()
 	}
 	return New(o)
+}
+
+// fakeReleases serves fixed release reports, as the engine words them.
+type fakeReleases struct {
+	list    []engine.ReleaseInfo
+	reports map[string]engine.ReleaseReport
+}
+
+func (f *fakeReleases) Releases(_ context.Context, rf engine.ReleaseFilter) ([]engine.ReleaseInfo, error) {
+	var out []engine.ReleaseInfo
+	for _, r := range f.list {
+		if rf.Since.IsZero() || !r.LastSeen.Before(rf.Since) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeReleases) Release(_ context.Context, v string, q engine.ReleaseQuery) (engine.ReleaseReport, error) {
+	r, ok := f.reports[v]
+	if !ok {
+		return r, fmt.Errorf("%w %q: the SLOs' events carry 4.2.0, 4.1.3", engine.ErrUnknownRelease, v)
+	}
+	return r, nil
+}
+
+// releases: 4.2.0 fails checkout on Android only; 4.1.3 is ready; 4.0.9
+// was last seen 9 days ago.
+func (d *demo) releases() *fakeReleases {
+	now := time.Now().UTC().Truncate(time.Minute)
+	first := now.Add(-26 * time.Hour)
+	info := func(v string, first, last time.Time, events uint64) engine.ReleaseInfo {
+		return engine.ReleaseInfo{Version: v, FirstSeen: first, LastSeen: last, Events: events,
+			Services: []engine.Seen{{Service: "payments", FirstSeen: first, LastSeen: last}}, SLOs: []string{"checkout-success", "login-success"}, Flows: []string{"checkout", "login"}}
+	}
+	var adoption []engine.AdoptionPoint
+	for h := range 26 {
+		adoption = append(adoption, engine.AdoptionPoint{T: first.Truncate(time.Hour).Add(time.Duration(h) * time.Hour), Share: fp(float64(h+1) / 40), Total: 10_000})
+	}
+	checkout := engine.ReleaseSLO{SLO: "checkout-success", Flow: "checkout", Verdict: engine.NotReady, From: first,
+		Reasons: []string{"on android, 4.2.0 checkout-success is 95.00%, below its 99.90% objective (500 events)"},
+		Good:    3472, Total: 3500, SLI: fp(3472.0 / 3500), Objective: 0.999, Previous: &engine.ReleaseCounts{Version: "4.1.3", Good: 2996, Total: 3000, SLI: fp(2996.0 / 3000)},
+		Comparison: engine.Comparison{Enough: true, Test: "two-proportion z", P: 0.0001, Significant: true, Worse: true}, Significant: true,
+		Adoption: fp(0.54), PlatformSlice: `attributes["app.platform"]`,
+		Platforms: []engine.PlatformSplit{
+			{Platform: "ios", Good: 2997, Total: 3000, SLI: fp(0.999), Previous: &engine.ReleaseCounts{Version: "4.1.3", Good: 1998, Total: 2000, SLI: fp(0.999)}},
+			{Platform: "android", Good: 475, Total: 500, SLI: fp(0.95), Previous: &engine.ReleaseCounts{Version: "4.1.3", Good: 998, Total: 1000, SLI: fp(0.998)}, Significant: true, Worse: true},
+		}}
+	login := engine.ReleaseSLO{SLO: "login-success", Flow: "login", Verdict: engine.Ready, From: first,
+		Reasons: []string{"4.2.0 login-success is 99.80% against its 99.50% objective, not significantly different from 4.1.3's 99.85% (p = 0.412)"},
+		Good:    9980, Total: 10000, SLI: fp(0.998), Objective: 0.995, Previous: &engine.ReleaseCounts{Version: "4.1.3", Good: 9985, Total: 10000, SLI: fp(0.9985)},
+		Comparison: engine.Comparison{Enough: true, Test: "two-proportion z", P: 0.412, Worse: true}, Adoption: fp(0.5), Platforms: []engine.PlatformSplit{}}
+	return &fakeReleases{
+		list: []engine.ReleaseInfo{info("4.2.0", first, now, 13_500), info("4.1.3", now.Add(-20*24*time.Hour), now, 80_000), info("4.0.9", now.Add(-27*24*time.Hour), now.Add(-9*24*time.Hour), 5_000)},
+		reports: map[string]engine.ReleaseReport{
+			"4.2.0": {Version: "4.2.0", Verdict: engine.NotReady, Reasons: append(checkout.Reasons, login.Reasons...),
+				Summary:   "4.2.0 is not ready: on android, 4.2.0 checkout-success is 95.00%, below its 99.90% objective (500 events).",
+				FirstSeen: first, LastSeen: now, Previous: "4.1.3", At: now, MinEvents: 100, SLOs: []engine.ReleaseSLO{checkout, login}, AdoptionSeries: adoption},
+			"4.1.3": {Version: "4.1.3", Verdict: engine.Ready, Reasons: []string{"4.1.3 login-success is 99.85% against its 99.50% objective"},
+				Summary:   "4.1.3 is ready: every SLO it was seen in meets its objective and it is not significantly worse than the previous release (1 SLOs).",
+				FirstSeen: now.Add(-20 * 24 * time.Hour), LastSeen: now, At: now, MinEvents: 100, SLOs: []engine.ReleaseSLO{}, AdoptionSeries: []engine.AdoptionPoint{}},
+		},
+	}
 }

@@ -26,7 +26,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the templates, each rendered inside base.html.
-var pageNames = []string{"flows", "slo", "trace", "readiness", "alerts", "services", "login", "error"}
+var pageNames = []string{"flows", "slo", "trace", "readiness", "alerts", "services", "login", "error", "release", "releases"}
 
 var pages = parsePages()
 
@@ -41,6 +41,8 @@ func parsePages() map[string]*template.Template {
 
 // pageData is what base.html receives.
 type pageData struct {
+	// Live pages refresh themselves (app.js), with "updated N s ago".
+	Live  bool
 	Title string
 	Nav   string
 	CSRF  string
@@ -48,13 +50,16 @@ type pageData struct {
 	View  any
 }
 
+// livePages are the pages with numbers, which refresh themselves.
+var livePages = map[string]bool{"flows": true, "slo": true, "readiness": true, "services": true, "release": true}
+
 // navOf names the menu entry a page belongs to.
 var navOf = map[string]string{"flows": "flows", "slo": "flows", "trace": "services", "readiness": "readiness",
-	"alerts": "alerts", "services": "services"}
+	"alerts": "alerts", "services": "services", "release": "readiness", "releases": "readiness"}
 
 func (s *Server) render(c echo.Context, status int, name, title string, view any) error {
 	var buf bytes.Buffer
-	d := pageData{Title: title, Nav: navOf[name], CSRF: csrfToken(c), Now: time.Now().UTC(), View: view}
+	d := pageData{Live: livePages[name], Title: title, Nav: navOf[name], CSRF: csrfToken(c), Now: time.Now().UTC(), View: view}
 	if err := pages[name].Execute(&buf, d); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
@@ -79,7 +84,7 @@ func (s *Server) pageRoutes(api *echo.Group) {
 	api.GET("/flows", s.apiFlows)
 	api.GET("/traces/:id", s.apiTrace, s.heavy.middleware)
 	api.GET("/services", s.apiServices, s.heavy.middleware)
-	api.GET("/releases", s.apiReleases)
+	s.releaseRoutes(api, p)
 	s.alertRoutes(api)
 }
 
@@ -103,6 +108,8 @@ func pageErrors(s *Server) echo.MiddlewareFunc {
 			switch {
 			case errors.Is(err, engine.ErrUnknownSLO):
 				status, msg = http.StatusNotFound, "There is no SLO by that name. The flows page lists every SLO flowslo knows."
+			case errors.Is(err, engine.ErrUnknownRelease):
+				status, msg = http.StatusNotFound, "No SLO has seen that release: "+err.Error()+". The releases page lists those seen."
 			case errors.As(err, &ae):
 				status, msg = ae.status, ae.message // the cause may hold SQL: logged, never shown
 			}
@@ -146,6 +153,7 @@ var funcs = template.FuncMap{
 	"fixedOffset": func(pct, total float64) float64 { return pct * total / 100 },
 	"mul100":      func(f float64) float64 { return f * 100 },
 	"below":       func(sli *float64, objective float64) bool { return sli != nil && *sli*100 < objective },
+	"pval":        pValueText,
 }
 
 // errRateText is a share of failing events, or why there is none.
@@ -237,6 +245,8 @@ func verdictText(v string) string {
 		return "Not ready"
 	case engine.NoData:
 		return "No data yet"
+	case engine.Unknown:
+		return "Unknown"
 	}
 	return v
 }
@@ -293,4 +303,12 @@ func parseTraceID(id string) (string, error) {
 		return "", badRequest("trace ID %q: write the hex trace ID, e.g. 4bf92f3577b34da6a3ce929d0e0e4736", id)
 	}
 	return strings.ToLower(id), nil
+}
+
+// pValueText writes a p-value as "= 0.412" or "< 0.001".
+func pValueText(p float64) string {
+	if p < 0.001 {
+		return "< 0.001"
+	}
+	return "= " + strconv.FormatFloat(p, 'f', 3, 64)
 }

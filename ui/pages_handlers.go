@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
@@ -71,12 +73,29 @@ type SLOView struct {
 	SliceError   string
 	Examples     []engine.Example
 	ExampleError string
+	Release      string // examples of this release only (?release=)
 	AlertingOn   bool
 	Alerts       []alerting.Alert
 	Tiers        []TierRow
 	TiersError   string
 	WindowS      int64
 	Empty        *emptyState
+	// ChartRange is the charts' first range: 6h while an alert fires (a
+	// short incident is visible), else 24h.
+	ChartRange  string
+	ChartRanges []string
+	Firing      bool
+	// Markers are the alert starts and ends and release first sights the
+	// charts mark, as JSON.
+	Markers string
+}
+
+// Marker is one moment the SLO charts mark.
+type Marker struct {
+	T     int64  `json:"t"`    // Unix seconds
+	Kind  string `json:"kind"` // alert-start | alert-end | release
+	Label string `json:"label"`
+	Short string `json:"short"`
 }
 
 // SliceRow is one slice value's bad events and its share of the SLO's.
@@ -96,17 +115,18 @@ type TierRow struct {
 	Why               string
 }
 
-var rawRanges = map[string]time.Duration{"1h": time.Hour, "6h": 6 * time.Hour, "24h": 24 * time.Hour}
-
 func (s *Server) sloPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	st, err := s.opts.SLOs.StatusOf(ctx, c.Param("name"))
 	if err != nil {
 		return err
 	}
-	v := SLOView{S: st, Raw: c.QueryParam("raw"), Raws: []string{"1h", "6h", "24h"}, WindowS: int64(time.Since(st.WindowStart).Seconds())}
-	d, ok := rawRanges[v.Raw]
-	if !ok {
+	v := SLOView{S: st, Raw: canonicalRange(c.QueryParam("raw")), WindowS: int64(time.Since(st.WindowStart).Seconds())}
+	for _, r := range rangesUpTo(engine.MaxRawRange) {
+		v.Raws = append(v.Raws, r.Key)
+	}
+	d, ok := lookupRange(v.Raw)
+	if !ok || d > engine.MaxRawRange {
 		v.Raw, d = "1h", time.Hour
 	}
 	to := time.Now()
@@ -115,16 +135,65 @@ func (s *Server) sloPage(c echo.Context) error {
 	} else {
 		v.Slices = sliceRows(sl)
 	}
-	if ex, err := s.opts.SLOs.ExampleTraces(ctx, st.Name, to.Add(-d), to, 10); err != nil {
+	v.Release = c.QueryParam("release")
+	if ex, err := s.opts.SLOs.ExampleTraces(ctx, st.Name, to.Add(-d), to, examplesFor(v.Release)); err != nil {
 		v.ExampleError = s.hideCause(c, "example traces", err)
 	} else {
-		v.Examples = ex
+		v.Examples = ofRelease(ex, v.Release)
 	}
 	s.alertsOf(ctx, &v)
+	s.chartsOf(ctx, &v)
 	if st.Total == 0 {
 		v.Empty = s.empty(ctx, true)
 	}
 	return s.render(c, http.StatusOK, "slo", st.Name, v)
+}
+
+// chartsOf chooses the charts' first range and their markers.
+func (s *Server) chartsOf(ctx context.Context, v *SLOView) {
+	v.ChartRange, v.ChartRanges = "24h", []string{"1h", "6h", "24h", "7d"}
+	var ms []Marker
+	for _, a := range v.Alerts {
+		if a.State == alerting.Firing {
+			v.Firing, v.ChartRange = true, "6h"
+		}
+		ms = append(ms, Marker{T: a.StartedAt.Unix(), Kind: "alert-start", Label: fmt.Sprintf("%s alert started %s", a.Severity, a.StartedAt.UTC().Format("15:04 UTC")), Short: string(a.Severity) + " ▶"})
+		if a.ResolvedAt != nil {
+			ms = append(ms, Marker{T: a.ResolvedAt.Unix(), Kind: "alert-end", Label: fmt.Sprintf("%s alert resolved %s", a.Severity, a.ResolvedAt.UTC().Format("15:04 UTC")), Short: "■"})
+		}
+	}
+	if s.opts.Releases != nil {
+		if rs, err := s.opts.Releases.Releases(ctx, engine.ReleaseFilter{SLO: v.S.Name}); err == nil {
+			for _, r := range rs {
+				ms = append(ms, Marker{T: r.FirstSeen.Unix(), Kind: "release", Label: "release " + r.Version + " first seen " + r.FirstSeen.UTC().Format("Jan 2 15:04 UTC"), Short: r.Version})
+			}
+		}
+	}
+	if ms == nil {
+		ms = []Marker{}
+	}
+	b, _ := json.Marshal(ms)
+	v.Markers = string(b)
+}
+
+// examplesFor is how many examples to read: more when some will be
+// filtered out by release.
+func examplesFor(release string) int {
+	if release != "" {
+		return 100
+	}
+	return 10
+}
+
+// ofRelease keeps the examples of one release (all when empty), at most 10.
+func ofRelease(ex []engine.Example, release string) []engine.Example {
+	var out []engine.Example
+	for _, x := range ex {
+		if release == "" || x.Version == release {
+			out = append(out, x)
+		}
+	}
+	return out[:min(len(out), 10)]
 }
 
 func sliceRows(in []engine.SliceCount) []SliceRow {
@@ -212,7 +281,9 @@ func (s *Server) tracePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "trace", "Trace "+t.TraceID, waterfall(t))
+	w := waterfall(t)
+	w.FromSLO, w.Match = c.QueryParam("slo"), c.QueryParam("span")
+	return s.render(c, http.StatusOK, "trace", "Trace "+t.TraceID, w)
 }
 
 func (s *Server) apiTrace(c echo.Context) error {
@@ -225,16 +296,14 @@ func (s *Server) apiTrace(c echo.Context) error {
 
 // --- readiness ---
 
-// ReadinessView is the release readiness page.
+// ReadinessView is the release readiness page: per flow, and the
+// releases seen in the last 7 days with their verdicts.
 type ReadinessView struct {
-	Flows []ReadyFlow
-	Empty *emptyState
-}
-
-// ReadyFlow is one flow's verdict with its SLIs by release.
-type ReadyFlow struct {
-	engine.FlowReadiness
-	Releases []SLOReleases
+	Flows        []engine.FlowReadiness
+	Releases     []RecentRelease
+	Picker       Picker
+	ReleaseError string
+	Empty        *emptyState
 }
 
 func (s *Server) readinessPage(c echo.Context) error {
@@ -247,28 +316,17 @@ func (s *Server) readinessPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rel := map[string][]SLOReleases{}
 	noData := true
-	for _, f := range releasesOf(st) {
-		rel[f.Flow] = f.SLOs
-	}
 	for _, x := range st {
 		noData = noData && x.Total == 0
 	}
-	v := ReadinessView{Empty: s.empty(ctx, noData)}
-	for _, f := range fr {
-		v.Flows = append(v.Flows, ReadyFlow{FlowReadiness: f, Releases: rel[f.Flow]})
+	v := ReadinessView{Flows: fr, Empty: s.empty(ctx, noData)}
+	if v.Releases, err = s.recentReleases(ctx, time.Now().Add(-recentReleases), maxRecentVerdicts); err != nil {
+		v.ReleaseError = err.Error()
 	}
+	v.Picker = Picker{Versions: s.versions(ctx)}
 	sort.SliceStable(v.Flows, func(i, j int) bool { return engine.Rank(v.Flows[i].Verdict) > engine.Rank(v.Flows[j].Verdict) })
 	return s.render(c, http.StatusOK, "readiness", "Release readiness", v)
-}
-
-func (s *Server) apiReleases(c echo.Context) error {
-	st, err := s.opts.SLOs.Status(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"flows": releasesOf(st)})
 }
 
 // --- services ---
@@ -278,17 +336,14 @@ func (s *Server) servicesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "services", "Services", servicesPage{ServicesView: v, Ranges: serviceRanges,
+	return s.render(c, http.StatusOK, "services", "Services", servicesPage{ServicesView: v, Ranges: rangesUpTo(24 * time.Hour),
 		Empty: s.empty(c.Request().Context(), len(v.Endpoints) == 0)})
 }
 
 type servicesPage struct {
 	ServicesView
-	Ranges []struct {
-		Key string
-		D   time.Duration
-	}
-	Empty *emptyState
+	Ranges []TimeRange
+	Empty  *emptyState
 }
 
 func (s *Server) apiServices(c echo.Context) error {

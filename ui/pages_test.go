@@ -116,20 +116,40 @@ func TestTraceServicesReleasesJSON(t *testing.T) {
 	if sv.Range != "15m" || sv.Endpoints[0].Name != "POST /v1/login" || !sv.Endpoints[0].Top || sv.Endpoints[1].Top || sv.TopCount != 1 {
 		t.Errorf("services: %+v", sv)
 	}
-	rel := decode[struct{ Flows []FlowReleases }](t, get(t, h, "/api/v1/releases"))
-	if len(rel.Flows) != 1 || rel.Flows[0].SLOs[0].Summary != "4.2.0 login-success 97.1% vs 4.1.3 99.95%" || !rel.Flows[0].SLOs[0].Worse {
-		t.Errorf("releases: %+v", rel.Flows)
+	list := decode[struct{ Releases []engine.ReleaseInfo }](t, get(t, h, "/api/v1/releases"))
+	if len(list.Releases) != 3 || list.Releases[0].Version != "4.2.0" {
+		t.Errorf("releases: %+v", list.Releases)
 	}
-}
-
-func TestNewerVersion(t *testing.T) {
-	for _, c := range []struct {
-		a, b string
-		want bool
-	}{{"4.10.0", "4.9.2", true}, {"4.2.0", "4.2.0-rc1", false}, {"4.1.3", "4.2.0", false}, {"v5", "4.9", true}} {
-		if got := newerVersion(c.a, c.b); got != c.want {
-			t.Errorf("newerVersion(%s, %s) = %v", c.a, c.b, got)
+	if recent := decode[struct{ Releases []engine.ReleaseInfo }](t, get(t, h, "/api/v1/releases?since=7d")); len(recent.Releases) != 2 {
+		t.Errorf("releases since 7d: %+v", recent.Releases)
+	}
+	if w := get(t, h, "/api/v1/releases?since=soon"); w.Code != 400 || !strings.Contains(w.Body.String(), "RFC 3339") {
+		t.Errorf("bad since: %d %s", w.Code, w.Body)
+	}
+	// the shape pipelines read, key by key
+	var rep map[string]any
+	if err := json.Unmarshal(get(t, h, "/api/v1/releases/4.2.0").Body.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	slo0 := rep["slos"].([]any)[0].(map[string]any)
+	for _, k := range []string{"slo", "flow", "good", "total", "sli", "objective", "previous", "significant", "adoption", "platforms"} {
+		if _, ok := slo0[k]; !ok {
+			t.Errorf("release SLO lacks %q: %v", k, slo0)
 		}
+	}
+	plat := slo0["platforms"].([]any)[1].(map[string]any)
+	if rep["version"] != "4.2.0" || rep["verdict"] != "not_ready" || len(rep["reasons"].([]any)) != 2 ||
+		slo0["previous"].(map[string]any)["version"] != "4.1.3" || plat["platform"] != "android" || plat["total"] != 500.0 {
+		t.Errorf("release: %v", rep)
+	}
+	if w := get(t, h, "/releases/9.9.9"); w.Code != 404 || !strings.Contains(w.Body.String(), "No SLO has seen that release") {
+		t.Errorf("unknown release page: %d %s", w.Code, w.Body)
+	}
+	if w := get(t, h, "/releases?version=4.1.3"); w.Code != 303 || w.Header().Get("Location") != "/releases/4.1.3" {
+		t.Errorf("picker without JavaScript: %d %v", w.Code, w.Header())
+	}
+	if w := get(t, h, "/api/v1/releases/9.9.9"); w.Code != 404 || !strings.Contains(w.Body.String(), "carry 4.2.0") {
+		t.Errorf("unknown release: %d %s", w.Code, w.Body)
 	}
 }
 
@@ -335,5 +355,15 @@ func TestSilenceAPI(t *testing.T) {
 	a := decode[struct{ Alerts []json.RawMessage }](t, get(t, h, "/api/v1/alerts"))
 	if len(a.Alerts) != 2 {
 		t.Errorf("alerts: %d", len(a.Alerts))
+	}
+}
+
+// TestSeriesDefaults: without parameters, /series is the last day in
+// whole-minute steps (the engine refuses others).
+func TestSeriesDefaults(t *testing.T) {
+	h := newDemoServer(newDemo(5), true).Handler()
+	s := decode[engine.Series](t, get(t, h, "/api/v1/slos/login-success/series"))
+	if s.StepS%60 != 0 || s.StepS < 60 || s.To.Sub(s.From) != 24*time.Hour || len(s.Points) < 100 {
+		t.Errorf("default series: step %ds from %s to %s, %d points", s.StepS, s.From, s.To, len(s.Points))
 	}
 }

@@ -1,126 +1,276 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
-// FlowReleases compares the SLIs of a flow's SLOs by release.
-type FlowReleases struct {
-	Flow string        `json:"flow"`
-	SLOs []SLOReleases `json:"slos"`
+// Releases is what the release endpoints and pages read; *engine.Engine
+// satisfies it.
+type Releases interface {
+	Releases(ctx context.Context, f engine.ReleaseFilter) ([]engine.ReleaseInfo, error)
+	Release(ctx context.Context, version string, q engine.ReleaseQuery) (engine.ReleaseReport, error)
 }
 
-// SLOReleases is one SLO's SLI per release, newest release first.
-type SLOReleases struct {
-	SLO      string    `json:"slo"`
-	Slice    string    `json:"slice"` // the slice expression naming the release
-	Releases []Release `json:"releases"`
-	// Summary compares the two newest releases in words:
-	// "4.2.0 login-success 97.1% vs 4.1.3 99.8%".
-	Summary string `json:"summary"`
-	// Worse is true when the newest release's SLI is below the previous one's.
-	Worse bool `json:"worse"`
+// recentReleases is how far back the readiness page lists releases.
+const recentReleases = 7 * 24 * time.Hour
+
+// maxRecentVerdicts bounds the release reports the readiness page computes.
+const maxRecentVerdicts = 6
+
+func (s *Server) releaseRoutes(api *echo.Group, p *echo.Group) {
+	api.GET("/releases", s.apiReleases)
+	api.GET("/releases/:version", s.apiRelease)
+	p.GET("/releases", s.releasesPage)
+	p.GET("/releases/:version", s.releasePage)
 }
 
-// Release is an SLO's numbers for one release over the SLO window.
-type Release struct {
-	Version string   `json:"version"`
-	Good    uint64   `json:"good"`
-	Total   uint64   `json:"total"`
-	SLI     *float64 `json:"sli"`
-}
-
-// releaseSlice tells a slice expression that names a release.
-func releaseSlice(expr string) bool {
-	for _, k := range []string{"service.version", "app.version", "app_version", "appversion", "release"} {
-		if strings.Contains(strings.ToLower(expr), k) {
-			return true
-		}
+func (s *Server) releases() (Releases, error) {
+	if s.opts.Releases == nil {
+		return nil, unavailable("releases need the SLO engine", nil)
 	}
-	return false
+	return s.opts.Releases, nil
 }
 
-// releasesOf groups the release slices of statuses by flow (sorted); SLOs
-// without a release slice are left out.
-func releasesOf(statuses []engine.SLOStatus) []FlowReleases {
-	byFlow := map[string]*FlowReleases{}
-	for _, s := range statuses {
-		r, ok := sloReleases(s)
-		if !ok {
-			continue
-		}
-		f := byFlow[s.Flow]
-		if f == nil {
-			f = &FlowReleases{Flow: s.Flow}
-			byFlow[s.Flow] = f
-		}
-		f.SLOs = append(f.SLOs, r)
+// releaseFilter reads ?since= (a range such as 7d, or a time), ?slo= and
+// ?flow=.
+func releaseFilter(c echo.Context) (engine.ReleaseFilter, error) {
+	f := engine.ReleaseFilter{SLO: c.QueryParam("slo"), Flow: c.QueryParam("flow")}
+	v := c.QueryParam("since")
+	if v == "" {
+		return f, nil
 	}
-	out := make([]FlowReleases, 0, len(byFlow))
-	for _, f := range byFlow {
-		out = append(out, *f)
+	if d, ok := lookupRange(v); ok {
+		f.Since = time.Now().Add(-d)
+		return f, nil
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Flow < out[j].Flow })
+	t, err := parseTime("since", v)
+	f.Since = t
+	return f, err
+}
+
+func (s *Server) apiReleases(c echo.Context) error {
+	r, err := s.releases()
+	if err != nil {
+		return err
+	}
+	f, err := releaseFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := r.Releases(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []engine.ReleaseInfo{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"releases": list})
+}
+
+// releaseQuery reads ?from= (a time, or a range back from now) and ?flow=.
+func releaseQuery(c echo.Context) (engine.ReleaseQuery, error) {
+	q := engine.ReleaseQuery{Flow: c.QueryParam("flow")}
+	v := c.QueryParam("from")
+	if v == "" {
+		return q, nil
+	}
+	if d, ok := lookupRange(v); ok {
+		q.From = time.Now().Add(-d)
+		return q, nil
+	}
+	t, err := parseTime("from", v)
+	q.From = t
+	return q, err
+}
+
+func (s *Server) report(c echo.Context) (engine.ReleaseReport, error) {
+	r, err := s.releases()
+	if err != nil {
+		return engine.ReleaseReport{}, err
+	}
+	q, err := releaseQuery(c)
+	if err != nil {
+		return engine.ReleaseReport{}, err
+	}
+	return r.Release(c.Request().Context(), c.Param("version"), q)
+}
+
+func (s *Server) apiRelease(c echo.Context) error {
+	rep, err := s.report(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// ReleasePage is one release's page: the report, and the picker's choices.
+type ReleasePage struct {
+	engine.ReleaseReport
+	Picker   Picker
+	Flow     string
+	Flows    []ReleaseFlow
+	Adoption Sparkline
+}
+
+// ReleaseFlow is one flow's SLOs in a release report.
+type ReleaseFlow struct {
+	Flow string
+	SLOs []engine.ReleaseSLO
+}
+
+func (s *Server) releasePage(c echo.Context) error {
+	rep, err := s.report(c)
+	if err != nil {
+		return err
+	}
+	v := ReleasePage{ReleaseReport: rep, Flow: c.QueryParam("flow"), Adoption: adoptionLine(rep.AdoptionSeries)}
+	v.Picker = Picker{Versions: s.versions(c.Request().Context()), Current: rep.Version}
+	v.Flows = byFlow(rep.SLOs)
+	return s.render(c, http.StatusOK, "release", "Release "+rep.Version, v)
+}
+
+func byFlow(rs []engine.ReleaseSLO) []ReleaseFlow {
+	var out []ReleaseFlow
+	for _, r := range rs {
+		i := len(out) - 1
+		for j := range out {
+			if out[j].Flow == r.Flow {
+				i = j
+			}
+		}
+		if i < 0 || out[i].Flow != r.Flow {
+			out = append(out, ReleaseFlow{Flow: r.Flow})
+			i = len(out) - 1
+		}
+		out[i].SLOs = append(out[i].SLOs, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Flow < out[j].Flow })
 	return out
 }
 
-func sloReleases(s engine.SLOStatus) (SLOReleases, bool) {
-	r := SLOReleases{SLO: s.Name}
-	for _, sl := range s.Slices {
-		if !releaseSlice(sl.Slice) || sl.Value == "other" || sl.Value == "" || sl.Total == 0 {
-			continue
-		}
-		if r.Slice != "" && r.Slice != sl.Slice {
-			continue // the first release slice of the SLO decides
-		}
-		r.Slice = sl.Slice
-		r.Releases = append(r.Releases, Release{Version: sl.Value, Good: sl.Good, Total: sl.Total, SLI: sl.SLI})
+// versions are the releases seen, newest first, for the picker.
+func (s *Server) versions(ctx context.Context) []string {
+	if s.opts.Releases == nil {
+		return nil
 	}
-	if len(r.Releases) == 0 {
-		return r, false
+	list, err := s.opts.Releases.Releases(ctx, engine.ReleaseFilter{})
+	if err != nil {
+		return nil
 	}
-	sort.Slice(r.Releases, func(i, j int) bool { return newerVersion(r.Releases[i].Version, r.Releases[j].Version) })
-	r.Summary, r.Worse = compareReleases(s.Name, r.Releases)
-	return r, true
-}
-
-func compareReleases(name string, rs []Release) (string, bool) {
-	if len(rs) == 1 {
-		return fmt.Sprintf("%s %s %s (only release seen)", rs[0].Version, name, pctText(rs[0].SLI)), false
-	}
-	a, b := rs[0], rs[1]
-	worse := a.SLI != nil && b.SLI != nil && *a.SLI < *b.SLI
-	return fmt.Sprintf("%s %s %s vs %s %s", a.Version, name, pctText(a.SLI), b.Version, pctText(b.SLI)), worse
-}
-
-// newerVersion orders versions by their numeric parts ("4.10.0" after
-// "4.9.2"), then as text.
-func newerVersion(a, b string) bool {
-	pa, pb := versionParts(a), versionParts(b)
-	for i := 0; i < len(pa) && i < len(pb); i++ {
-		if pa[i] != pb[i] {
-			return pa[i] > pb[i]
-		}
-	}
-	if len(pa) != len(pb) {
-		return len(pa) > len(pb)
-	}
-	return a > b
-}
-
-func versionParts(v string) []int {
-	var out []int
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r < '0' || r > '9' }) {
-		n, _ := strconv.Atoi(f)
-		out = append(out, n)
+	var out []string
+	for _, r := range list {
+		out = append(out, r.Version)
 	}
 	return out
+}
+
+// Picker is the release picker's choices, newest first.
+type Picker struct {
+	Versions []string
+	Current  string
+}
+
+func pickerOf(rs []RecentRelease) Picker {
+	var p Picker
+	for _, r := range rs {
+		p.Versions = append(p.Versions, r.Version)
+	}
+	return p
+}
+
+// ReleasesPage lists the releases seen, with verdicts for the recent ones.
+type ReleasesPage struct {
+	Recent []RecentRelease
+	Picker Picker
+	Error  string
+}
+
+// RecentRelease is a release seen lately with its verdict.
+type RecentRelease struct {
+	engine.ReleaseInfo
+	Verdict string
+	Summary string
+}
+
+func (s *Server) releasesPage(c echo.Context) error {
+	if v := c.QueryParam("version"); v != "" { // the picker without JavaScript
+		return c.Redirect(http.StatusSeeOther, "/releases/"+urlPath(v))
+	}
+	rs, err := s.recentReleases(c.Request().Context(), time.Time{}, 0)
+	v := ReleasesPage{Recent: rs, Picker: pickerOf(rs)}
+	if err != nil {
+		v.Error = err.Error()
+	}
+	return s.render(c, http.StatusOK, "releases", "Releases", v)
+}
+
+// recentReleases lists the releases last seen since `since` (zero: any),
+// the newest `verdicts` with their verdict (0: none).
+func (s *Server) recentReleases(ctx context.Context, since time.Time, verdicts int) ([]RecentRelease, error) {
+	if s.opts.Releases == nil {
+		return nil, nil
+	}
+	list, err := s.opts.Releases.Releases(ctx, engine.ReleaseFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []RecentRelease
+	for _, r := range list {
+		if !since.IsZero() && r.LastSeen.Before(since) {
+			continue
+		}
+		x := RecentRelease{ReleaseInfo: r}
+		if len(out) < verdicts {
+			rep, err := s.opts.Releases.Release(ctx, r.Version, engine.ReleaseQuery{})
+			if err != nil {
+				return out, err
+			}
+			x.Verdict, x.Summary = rep.Verdict, rep.Summary
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+func urlPath(v string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(v, "/", "%2F"), "?", "%3F")
+}
+
+// adoptionLine draws the release's share of events per hour in a
+// 120×32 box on a fixed 0…100% axis.
+func adoptionLine(pts []engine.AdoptionPoint) Sparkline {
+	sp := Sparkline{Low: "0%", High: "100%", ObjectiveY: -10, Empty: true}
+	var run []string
+	flush := func() {
+		if len(run) == 1 { // a lone hour shows as a dash
+			run = append(run, run[0])
+		}
+		if len(run) > 0 {
+			sp.Points, sp.Empty = append(sp.Points, strings.Join(run, " ")), false
+		}
+		run = nil
+	}
+	for i, p := range pts {
+		if p.Share == nil {
+			flush()
+			continue
+		}
+		x := 120 * float64(i) / float64(max(len(pts)-1, 1))
+		run = append(run, fmt.Sprintf("%.1f,%.1f", x, math.Round((2+28*(1-*p.Share))*10)/10))
+	}
+	flush()
+	return sp
 }
 
 // pctText writes a ratio as a percentage with enough digits for SLOs

@@ -44,6 +44,9 @@ type Options struct {
 	// so a tier reads "met" only when it fires. ok is false for an SLO
 	// alerting does not know.
 	AlertTiers func(ctx context.Context, slo string) (tiers []alerting.RuleResult, ok bool, err error)
+	// Releases serves the release endpoints and pages; *engine.Engine
+	// satisfies it. Nil: they answer 503.
+	Releases Releases
 	// Access: the token (--auth-token-file) and trusted proxy header
 	// (--auth-proxy-header) required beyond loopback.
 	Access Access

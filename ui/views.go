@@ -239,6 +239,9 @@ type Waterfall struct {
 	DurationMs float64
 	Services   []string
 	Errors     int
+	// FromSLO is the SLO whose example led here (?slo=), for the
+	// breadcrumb; Match is the span that example was (?span=).
+	FromSLO, Match string
 }
 
 // waterfall orders spans parent before children (siblings by start) and
@@ -311,22 +314,14 @@ type ServicesView struct {
 	TopCount  int           `json:"top_count"`
 }
 
-// serviceRanges are the ranges the services page offers.
-var serviceRanges = []struct {
-	Key string
-	D   time.Duration
-}{{"15m", 15 * time.Minute}, {"1h", time.Hour}, {"6h", 6 * time.Hour}, {"1d", 24 * time.Hour}}
-
 func serviceRange(key string) (string, time.Duration, error) {
 	if key == "" {
 		key = "1h"
 	}
-	for _, r := range serviceRanges {
-		if r.Key == key {
-			return r.Key, r.D, nil
-		}
+	if d, ok := lookupRange(key); ok && d <= 24*time.Hour {
+		return canonicalRange(key), d, nil
 	}
-	return "", 0, badRequest("range %q: choose 15m, 1h, 6h or 1d", key)
+	return "", 0, badRequest("range %q: choose %s", key, rangeKeys(24*time.Hour))
 }
 
 func (s *Server) servicesView(ctx context.Context, rangeKey string) (ServicesView, error) {

@@ -25,7 +25,9 @@ const maxAPIResponse = 16 << 20
 
 type checkOptions struct {
 	url, slo, flow string
+	release        string // judge this release (GET /api/v1/releases/{version})
 	allowAtRisk    bool
+	json           bool   // print the API's answer instead of words
 	token          string // for a flowslo that requires a login
 }
 
@@ -37,6 +39,9 @@ func check(args []string, stdout, stderr io.Writer) int {
 		}
 		return checkUnknown
 	}
+	if o.release != "" {
+		return checkRelease(o, stdout, stderr)
+	}
 	var r readinessAnswer
 	if err := getJSON(strings.TrimRight(o.url, "/")+"/api/v1/readiness", o.token, &r); err != nil {
 		fmt.Fprintln(stderr, "flowslo check:", err)
@@ -46,6 +51,10 @@ func check(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "flowslo check:", err)
 		return checkUnknown
+	}
+	if o.json {
+		_ = json.NewEncoder(stdout).Encode(v.raw)
+		return code(o, v.verdict)
 	}
 	return report(o, v, stdout)
 }
@@ -60,7 +69,9 @@ func parseCheck(args []string, stderr io.Writer) (checkOptions, error) {
 	fs.StringVar(&o.url, "url", "http://localhost:8080", "flowslo's address")
 	fs.StringVar(&o.slo, "slo", "", "the SLO to check")
 	fs.StringVar(&o.flow, "flow", "", "the flow to check (every SLO of it)")
+	fs.StringVar(&o.release, "release", "", "the release (service.version) to check, in every SLO that saw it (narrow with --flow)")
 	fs.BoolVar(&o.allowAtRisk, "allow-at-risk", false, "pass (exit 0) when the verdict is at risk")
+	fs.BoolVar(&o.json, "json", false, "print the server's answer as JSON (the exit code is the same)")
 	minBudget := fs.String("min-budget", "", "no longer read: the server decides (readiness.min_budget_percent)")
 	tokenFile := fs.String("token-file", "", "file with flowslo's API token (or set FLOWSLO_TOKEN)")
 	if err := fs.Parse(args); err != nil {
@@ -74,8 +85,14 @@ func parseCheck(args []string, stderr io.Writer) (checkOptions, error) {
 		return o, err
 	}
 	o.token = tok
+	if o.release != "" {
+		if o.slo != "" {
+			return o, errors.New("--release judges a release in every SLO that saw it: narrow it with --flow NAME, not --slo")
+		}
+		return o, nil
+	}
 	if (o.slo == "") == (o.flow == "") {
-		return o, errors.New("give exactly one of --slo NAME or --flow NAME")
+		return o, errors.New("give exactly one of --slo NAME or --flow NAME, or --release VERSION")
 	}
 	return o, nil
 }
@@ -87,7 +104,29 @@ type readinessAnswer struct {
 		Verdict string     `json:"verdict"`
 		Reasons []string   `json:"reasons"`
 		SLOs    []checkSLO `json:"slos"`
+		Raw     json.RawMessage
 	} `json:"flows"`
+	raw struct {
+		Flows []json.RawMessage `json:"flows"`
+	}
+}
+
+// UnmarshalJSON keeps each flow's and SLO's JSON as the server sent it,
+// for --json.
+func (r *readinessAnswer) UnmarshalJSON(b []byte) error {
+	type plain readinessAnswer
+	if err := json.Unmarshal(b, (*plain)(r)); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &r.raw); err != nil {
+		return err
+	}
+	for i := range r.Flows {
+		if i < len(r.raw.Flows) {
+			r.Flows[i].Raw = r.raw.Flows[i]
+		}
+	}
+	return nil
 }
 
 // checkSLO is one SLO's part of a flow's verdict.
@@ -104,6 +143,7 @@ type verdict struct {
 	what, verdict string
 	reasons       []string
 	slos          []checkSLO
+	raw           any // the server's JSON of what was checked
 }
 
 // pick finds the flow or SLO asked for in the server's answer.
@@ -112,14 +152,14 @@ func pick(r readinessAnswer, o checkOptions) (verdict, error) {
 	for _, f := range r.Flows {
 		if o.flow != "" {
 			if f.Flow == o.flow {
-				return verdict{"flow " + f.Flow, f.Verdict, f.Reasons, f.SLOs}, nil
+				return verdict{"flow " + f.Flow, f.Verdict, f.Reasons, f.SLOs, f.Raw}, nil
 			}
 			names = append(names, f.Flow)
 			continue
 		}
 		for _, s := range f.SLOs {
 			if s.Name == o.slo {
-				return verdict{"SLO " + s.Name, s.Verdict, s.Reasons, []checkSLO{s}}, nil
+				return verdict{"SLO " + s.Name, s.Verdict, s.Reasons, []checkSLO{s}, s}, nil
 			}
 			names = append(names, s.Name)
 		}
@@ -154,38 +194,52 @@ func readToken(file string) (string, error) {
 }
 
 func getJSON(u, token string, v any) error {
+	_, err := fetchJSON(u, token, v)
+	return err
+}
+
+// fetchJSON GETs u into v and returns the body as the server sent it.
+func fetchJSON(u, token string, v any) ([]byte, error) {
+	body, err := get(u, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return nil, fmt.Errorf("GET %s: unexpected answer: %w", u, err)
+	}
+	return body, nil
+}
+
+func get(u, token string) ([]byte, error) {
 	client := &http.Client{Timeout: 15 * time.Second}
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
-		return fmt.Errorf("--url %q: %w", u, err)
+		return nil, fmt.Errorf("--url %q: %w", u, err)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("flowslo unreachable: %w", err)
+		return nil, fmt.Errorf("flowslo unreachable: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
 	if err != nil {
-		return fmt.Errorf("read %s: %w", u, err)
+		return nil, fmt.Errorf("read %s: %w", u, err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return fmt.Errorf("flowslo refused the request (%s): pass its token with --token-file or FLOWSLO_TOKEN", resp.Status)
+		return nil, fmt.Errorf("flowslo refused the request (%s): pass its token with --token-file or FLOWSLO_TOKEN", resp.Status)
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		var e struct{ Error string }
 		_ = json.Unmarshal(body, &e)
-		return fmt.Errorf("%w: %s", errNotFound, e.Error)
+		return nil, fmt.Errorf("%w: %s", errNotFound, e.Error)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("GET %s: unexpected answer: %w", u, err)
-	}
-	return nil
+	return body, nil
 }
 
 // verdictWords are the server's verdicts as the check prints them, with
@@ -195,9 +249,21 @@ var verdictWords = map[string]struct {
 	code int
 }{
 	"ready":     {"READY", checkReady},
+	"unknown":   {"UNKNOWN", checkUnknown},
 	"at_risk":   {"AT RISK", checkNotReady},
 	"not_ready": {"NOT READY", checkNotReady},
 	"no_data":   {"NO DATA", checkUnknown},
+}
+
+// code is the exit code of a verdict.
+func code(o checkOptions, v string) int {
+	if v == "at_risk" && o.allowAtRisk {
+		return checkReady
+	}
+	if vw, ok := verdictWords[v]; ok {
+		return vw.code
+	}
+	return checkUnknown
 }
 
 // report prints the verdict and why on one line, then a line per SLO, and

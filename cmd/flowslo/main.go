@@ -25,7 +25,7 @@ Usage:
   flowslo validate PATH      check SLO files without a server
   flowslo import openslo FILE
                              convert OpenSLO v1 SLOs to a flowslo SLO file (stdout)
-  flowslo check --slo NAME | --flow NAME [--url URL] [--allow-at-risk]
+  flowslo check --slo NAME | --flow NAME | --release VERSION [--flow NAME] [--url URL] [--allow-at-risk] [--json]
                              release gate, the server's readiness verdict: exit 0 ready,
                              1 not ready or at risk, 2 no data, unknown or unreachable
   flowslo dashboards export grafana [--out DIR]

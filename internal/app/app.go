@@ -224,6 +224,7 @@ func (a *App) build() error {
 	}
 	a.httpOptions = ui.Options{
 		SLOs:       a.engine,
+		Releases:   a.engine,
 		Telemetry:  ui.NewTelemetry(a.reads),
 		Alerting:   a.alerts,
 		AlertTiers: a.alerts.Tiers,

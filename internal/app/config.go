@@ -41,6 +41,14 @@ type ReadinessConfig struct {
 	// Rising: a 1h burn this many times the 1d one is a worsening trend
 	// (default 2).
 	Rising float64 `yaml:"rising"`
+	// MinEvents a release needs in an SLO (and a platform of it) before
+	// it is judged; below, its verdict is "unknown: not enough events
+	// yet", never "worse" (default 100).
+	MinEvents uint64 `yaml:"min_events"`
+	// Significance is the level of the test of a release against the
+	// previous one: a difference is real when its two-sided p-value is
+	// below it (default 0.05).
+	Significance float64 `yaml:"significance"`
 }
 
 // Thresholds converts the config to the engine's form (shares, not percent).
@@ -51,6 +59,8 @@ func (r ReadinessConfig) Thresholds() engine.Thresholds {
 		FastBurn:  r.FastBurn,
 		SlowBurn:  r.SlowBurn,
 		Rising:    r.Rising,
+		MinEvents: r.MinEvents,
+		Alpha:     r.Significance,
 	}
 }
 
@@ -65,6 +75,9 @@ func (r ReadinessConfig) validate() error {
 		if v < 0 {
 			errs = append(errs, fmt.Errorf("readiness.%s %g is negative: write a burn-rate factor, e.g. 6", name, v))
 		}
+	}
+	if r.Significance < 0 || r.Significance >= 1 {
+		errs = append(errs, fmt.Errorf("readiness.significance %g is out of range: write a p-value level between 0 and 1, e.g. 0.05", r.Significance))
 	}
 	return errors.Join(errs...)
 }

@@ -30,7 +30,8 @@ func BenchmarkPages(b *testing.B) {
 
 	base := "http://" + a.HTTPAddr()
 	for _, path := range []string{"/", "/slos/slo-7", "/readiness", "/services", "/alerts", "/traces/" + strings.Repeat("30", 16),
-		"/api/v1/slos", "/api/v1/flows", "/api/v1/readiness", "/api/v1/slos/slo-7/series?step=300"} {
+		"/api/v1/slos", "/api/v1/flows", "/api/v1/readiness", "/api/v1/slos/slo-7/series?step=300",
+		"/releases/4.2.0", "/api/v1/releases/4.2.0", "/api/v1/releases"} {
 		b.Run(strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", "_"), func(b *testing.B) {
 			var worst time.Duration
 			for b.Loop() {

@@ -50,6 +50,17 @@
 // (raw.go), then the whole SLOs and the slices, each one scan of
 // slo_rollup with the live counts passed in as a parameter.
 //
+// # Releases
+//
+// Releases are the values of each SLO's release slice (service.version,
+// app.version): Releases lists them with first and last sight from the
+// hourly and minute rows; Release judges one over the period since it was
+// first seen against the previous release over the same period (Compare:
+// a two-proportion z test, Fisher's exact test on small counts), with its
+// adoption from the rollups and its platform split from raw rows of that
+// period only (the rollups keep each slice apart). See release_judge.go
+// for the verdicts and Thresholds.MinEvents, Thresholds.Alpha.
+//
 // engine is a domain package: it imports no store driver. It needs only a
 // Querier, which store.Store satisfies.
 package engine

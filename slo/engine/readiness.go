@@ -17,6 +17,8 @@ const (
 	AtRisk   = "at_risk"
 	NoData   = "no_data"
 	NotReady = "not_ready"
+	// Unknown is a release's verdict with too few events to judge by.
+	Unknown = "unknown"
 )
 
 // Thresholds decide readiness; zero fields take DefaultThresholds' values.
@@ -37,19 +39,30 @@ type Thresholds struct {
 	// Rising: a 1h burn rate above 1 and at least this many times the 1d
 	// one is a worsening trend, at risk.
 	Rising float64
+	// MinEvents is how many events a release needs in an SLO (and a
+	// platform in it) before it is judged: below it, "not enough events
+	// yet" (unknown), never "worse". It is also the least the previous
+	// release needs to be compared with. Default 100.
+	MinEvents uint64
+	// Alpha is the significance level of the release comparison (the
+	// two-sided p-value below which a difference is real); default 0.05.
+	Alpha float64
 }
 
 // DefaultThresholds are the thresholds used unless configured.
-var DefaultThresholds = Thresholds{MinBudget: 0, LowBudget: 0.25, Rising: 2}
+var DefaultThresholds = Thresholds{MinBudget: 0, LowBudget: 0.25, Rising: 2, MinEvents: 100, Alpha: 0.05}
 
 func (t Thresholds) withDefaults() Thresholds {
 	d := DefaultThresholds
 	for _, f := range []struct{ v, def *float64 }{
-		{&t.MinBudget, &d.MinBudget}, {&t.LowBudget, &d.LowBudget}, {&t.Rising, &d.Rising},
+		{&t.MinBudget, &d.MinBudget}, {&t.LowBudget, &d.LowBudget}, {&t.Rising, &d.Rising}, {&t.Alpha, &d.Alpha},
 	} {
 		if *f.v == 0 {
 			*f.v = *f.def
 		}
+	}
+	if t.MinEvents == 0 {
+		t.MinEvents = d.MinEvents
 	}
 	return t
 }
@@ -112,7 +125,7 @@ func Judge(statuses []SLOStatus, t Thresholds) []FlowReadiness {
 
 // rank orders verdicts for a flow's worst: an SLO without data makes the
 // flow unknown unless another one is known to block it.
-var rank = map[string]int{Ready: 0, AtRisk: 1, NoData: 2, NotReady: 3}
+var rank = map[string]int{Ready: 0, AtRisk: 1, NoData: 2, Unknown: 2, NotReady: 3}
 
 // Rank orders verdicts, worst highest, as a flow's verdict is chosen.
 func Rank(verdict string) int { return rank[verdict] }

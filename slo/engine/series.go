@@ -218,6 +218,13 @@ type Example struct {
 	Name     string    `json:"name"` // span name, or log body for logs
 	Status   string    `json:"status"`
 	Duration float64   `json:"duration_ms"`
+	// Why names the clauses of the SLI the event fails, or the attribute
+	// it lacks ("attribute http.response.status_code missing").
+	Why        []string `json:"why"`
+	Version    string   `json:"service_version"`
+	Platform   string   `json:"platform"`
+	StatusCode string   `json:"http_status_code"` // http.response.status_code, if any
+	Message    string   `json:"message"`          // the status message, or the log's severity
 }
 
 // ExampleTraces returns up to limit of name's most recent bad events in
@@ -228,9 +235,9 @@ func (e *Engine) ExampleTraces(ctx context.Context, name string, from, to time.T
 		return nil, err
 	}
 	limit = min(max(limit, 1), 100)
-	cols := "TraceId, SpanId, toUnixTimestamp64Nano(Timestamp), ServiceName, SpanName, StatusCode, Duration / 1e6"
+	cols := "TraceId, SpanId, toUnixTimestamp64Nano(Timestamp), ServiceName, SpanName, StatusCode, Duration / 1e6, StatusMessage, SpanAttributes, ResourceAttributes"
 	if s.SLI.Table == "otel_logs" {
-		cols = "TraceId, SpanId, toUnixTimestamp64Nano(Timestamp), ServiceName, substring(Body, 1, 200), SeverityText, 0"
+		cols = "TraceId, SpanId, toUnixTimestamp64Nano(Timestamp), ServiceName, substring(Body, 1, 200), SeverityText, 0, SeverityText, LogAttributes, ResourceAttributes"
 	}
 	b := newParams("x")
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s AND (%s) AND NOT (%s) AND TraceId != '' ORDER BY Timestamp DESC LIMIT %s",
@@ -245,10 +252,13 @@ func (e *Engine) ExampleTraces(ctx context.Context, name string, from, to time.T
 	for rows.Next() {
 		var x Example
 		var ns int64
-		if err := rows.Scan(&x.TraceID, &x.SpanID, &ns, &x.Service, &x.Name, &x.Status, &x.Duration); err != nil {
+		var attrs, res map[string]string
+		if err := rows.Scan(&x.TraceID, &x.SpanID, &ns, &x.Service, &x.Name, &x.Status, &x.Duration, &x.Message, &attrs, &res); err != nil {
 			return nil, fmt.Errorf("example traces of %s: %w", name, err)
 		}
 		x.Time = time.Unix(0, ns).UTC()
+		x.Why, x.Version, x.Platform = whyBad(s, x, attrs, res), versionOf(res, attrs), platformOf(res, attrs)
+		x.StatusCode = firstOf([]map[string]string{attrs}, "http.response.status_code", "http.status_code")
 		out = append(out, x)
 	}
 	return out, rows.Err()

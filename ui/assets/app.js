@@ -6,8 +6,60 @@
     el.addEventListener('change', function () { el.form.requestSubmit(); });
   });
 
+  // the release picker opens the release chosen
+  // (delegated: the picker may be in a region that refreshes)
+  document.addEventListener('change', function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches('form[data-release-picker] select') && el.value) {
+      window.location.assign('/releases/' + encodeURIComponent(el.value));
+    }
+  });
+
+  autoRefresh();
+
   var box = document.getElementById('slo-charts');
   if (box) { sloCharts(box); }
+
+  // Pages with numbers refresh themselves: every data-refresh seconds (30;
+  // ?refresh=N overrides) the page is fetched again and each [data-live]
+  // region is replaced by its new version, while the tab is visible. The
+  // line "updated N s ago" says how fresh the numbers are.
+  function autoRefresh() {
+    var line = document.getElementById('updated');
+    if (!line) { return; }
+    var every = parseInt(new URLSearchParams(window.location.search).get('refresh') || line.dataset.refresh || '30', 10);
+    every = Math.max(1, every || 30);
+    var at = Date.now(), busy = false;
+    window.flowsloRefreshes = 0;
+    function tick() {
+      var s = Math.floor((Date.now() - at) / 1000);
+      line.querySelector('.ago').textContent = s + ' s';
+      line.dataset.state = document.hidden ? 'paused' : 'live';
+      line.querySelector('.paused').hidden = !document.hidden;
+      if (!document.hidden && !busy && Date.now() - at >= every * 1000) { refresh(); }
+    }
+    function refresh() {
+      busy = true;
+      fetch(window.location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' })
+        .then(function (r) { if (!r.ok) { throw new Error(r.statusText); } return r.text(); })
+        .then(function (html) {
+          var doc = new DOMParser().parseFromString(html, 'text/html');
+          document.querySelectorAll('[data-live][id]').forEach(function (el) {
+            var fresh = doc.getElementById(el.id);
+            if (fresh) { el.replaceWith(document.importNode(fresh, true)); }
+          });
+          at = Date.now();
+          window.flowsloRefreshes++;
+          line.classList.remove('stale');
+          document.dispatchEvent(new CustomEvent('flowslo:refreshed'));
+        })
+        .catch(function () { line.classList.add('stale'); at = Date.now() - (every - 5) * 1000; })
+        .then(function () { busy = false; tick(); });
+    }
+    document.addEventListener('visibilitychange', tick);
+    setInterval(tick, 1000);
+    tick();
+  }
 
   function css(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
 
@@ -15,7 +67,7 @@
     var name = box.dataset.slo;
     var objective = parseFloat(box.dataset.objective);
     var windowS = parseInt(box.dataset.window, 10) || 28 * 86400;
-    var spans = { '1h': 3600, '6h': 6 * 3600, '1d': 86400, '7d': 7 * 86400, 'window': windowS };
+    var spans = { '1h': 3600, '6h': 6 * 3600, '24h': 86400, '7d': 7 * 86400, 'window': windowS };
     var charts = [];
     var seq = 0;
     window.flowsloCharts = charts;
@@ -31,12 +83,16 @@
     window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', function () {
       if (last) { draw(last.s, last.key); }
     });
-    load(box.dataset.range || '1d');
+    var markers = [];
+    try { markers = JSON.parse(box.dataset.markers || '[]'); } catch (e) { markers = []; }
+    document.addEventListener('flowslo:refreshed', function () { if (last) { load(last.key); } });
+    load(box.dataset.range || '24h');
 
     function width(el) { return Math.max(280, el.clientWidth || box.clientWidth); }
 
     function load(key) {
       var span = spans[key] || 86400;
+      if (!spans[key]) { key = '24h'; }
       var to = Math.floor(Date.now() / 1000);
       var from = to - span;
       var step = Math.max(60, Math.ceil(span / 120 / 60) * 60);
@@ -50,6 +106,26 @@
         .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); })
         .then(function (s) { if (my === seq) { draw(s, key); } })
         .catch(function (e) { if (my === seq) { message('Could not load the series: ' + e.message); box.dataset.state = 'error'; } });
+    }
+
+    // placeMarkers puts a line over the chart at each alert start and end
+    // and each release's first sight within the range (DOM, so it can be
+    // read and hovered).
+    function placeMarkers(u) {
+      u.over.querySelectorAll('.marker').forEach(function (m) { m.remove(); });
+      var lo = u.scales.x.min, hi = u.scales.x.max;
+      markers.forEach(function (m) {
+        if (m.t < lo || m.t > hi) { return; }
+        var el = document.createElement('div');
+        el.className = 'marker marker-' + m.kind;
+        el.dataset.kind = m.kind;
+        el.style.left = u.valToPos(m.t, 'x') + 'px';
+        el.title = m.label;
+        var tag = document.createElement('span');
+        tag.textContent = m.short || m.label;
+        el.appendChild(tag);
+        u.over.appendChild(el);
+      });
     }
 
     function message(text) { document.getElementById('chart-msg').textContent = text; }
@@ -80,6 +156,7 @@
         var opts = {
           width: width(el), height: 190,
           cursor: { focus: { prox: 16 } },
+          hooks: { draw: [placeMarkers] },
           scales: { x: { time: true }, y: range ? { range: range } : {} },
           axes: [Object.assign({}, axis), Object.assign({ values: function (u, vs) { return vs.map(function (v) { return fmt(u, v); }); }, size: 78 }, axis)],
           series: [{ value: '{YYYY}-{MM}-{DD} {HH}:{mm}' }].concat(series.map(function (x) { return Object.assign({ value: fmt, spanGaps: false, points: { show: false } }, x); }))

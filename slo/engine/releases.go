@@ -1,0 +1,307 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/slo/expr"
+)
+
+// Releases are learnt from the SLOs' release slices (a slice on
+// service.version or app.version): slo_rollup keeps, per SLO, per hour
+// and minute, the counts of every value of every slice, so a release's
+// counts, first and last sight and share of events are sums over rollup
+// rows, cheap at any raw volume. The rollups keep each slice apart, so the
+// split of one release by platform is counted from raw rows, over the
+// release's period only (see platformSQL).
+//
+// Numbers are as of the last roll (a few seconds behind the raw tables):
+// the live rows the evaluation adds are not read here.
+
+// releaseWords and platformWords tell a slice expression that names a
+// release or a platform.
+var (
+	releaseWords  = []string{"service.version", "app.version", "app_version", "appversion", "release"}
+	platformWords = []string{"app.platform", "os.name", "os.type", "platform"}
+)
+
+// ReleaseSlice says whether a slice expression names a release.
+func ReleaseSlice(expr string) bool { return containsAny(expr, releaseWords) }
+
+// PlatformSlice says whether a slice expression names a platform.
+func PlatformSlice(expr string) bool { return containsAny(expr, platformWords) }
+
+func containsAny(s string, words []string) bool {
+	s = strings.ToLower(s)
+	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(s, w) })
+}
+
+// relSLO is an SLO with a release slice.
+type relSLO struct {
+	s     *slo.SLO
+	key   string    // slice_key of its release slice
+	start time.Time // its window's first minute now
+	plat  *expr.Compiled
+	// rolled: the rows inserted before it are in the rollups (ms; 0: none).
+	rolled int64
+	// platSlice names the platform: the slice expression, or the default.
+	platSlice string
+}
+
+// defaultPlatform is the platform of an SLO without a platform slice:
+// the event's app.platform, else its resource's os.name.
+const defaultPlatform = `attributes["app.platform"], else resource.attributes["os.name"]`
+
+// releaseSLOs are the SLOs with a release slice, of flow if set.
+func (e *Engine) releaseSLOs(now time.Time, flow string) []relSLO {
+	var out []relSLO
+	rolled := e.rolledMarks()
+	for _, s := range e.SLOs() {
+		if flow != "" && s.Flow != flow {
+			continue
+		}
+		i := slices.IndexFunc(s.Slices, ReleaseSlice)
+		if i < 0 {
+			continue
+		}
+		r := relSLO{s: s, key: strconv.Itoa(i), start: sloWindowStart(s.Window, now), rolled: rolled[key(s)]}
+		if j := slices.IndexFunc(s.Slices, PlatformSlice); j >= 0 {
+			r.plat, r.platSlice = &s.SLI.Slices[j], s.Slices[j]
+		} else if c, ok := defaultPlatformOf(s.Indicator.Source); ok {
+			r.plat, r.platSlice = &c, defaultPlatform
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// rolledMarks are the SLO definitions' roll watermarks, by key.
+func (e *Engine) rolledMarks() map[string]int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]int64, len(e.states))
+	for k, st := range e.states {
+		if st.begun {
+			out[k] = st.rolled
+		}
+	}
+	return out
+}
+
+// defaultPlatformOf compiles defaultPlatform for a source.
+func defaultPlatformOf(src expr.Source) (expr.Compiled, bool) {
+	a, err1 := expr.CompileValue(src, `attributes["app.platform"]`, expr.WithPrefix("pa_"))
+	b, err2 := expr.CompileValue(src, `resource.attributes["os.name"]`, expr.WithPrefix("pb_"))
+	if err1 != nil || err2 != nil {
+		return expr.Compiled{}, false
+	}
+	p := expr.Params{}
+	for k, v := range a.Params {
+		p[k] = v
+	}
+	for k, v := range b.Params {
+		p[k] = v
+	}
+	return expr.Compiled{SQL: "if((" + a.SQL + ") != '', " + a.SQL + ", lower(" + b.SQL + "))", Params: p}, true
+}
+
+// ReleaseInfo is one release as flowslo has seen it in the SLOs' events
+// (over their windows).
+type ReleaseInfo struct {
+	Version   string    `json:"version"`
+	FirstSeen time.Time `json:"first_seen"` // the first minute with an event
+	LastSeen  time.Time `json:"last_seen"`  // the last minute with an event
+	Events    uint64    `json:"events"`     // summed over its SLOs
+	Services  []Seen    `json:"services"`
+	SLOs      []string  `json:"slos"`
+	Flows     []string  `json:"flows"`
+}
+
+// Seen is when a release was first and last seen in one service's SLOs.
+type Seen struct {
+	Service   string    `json:"service"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
+
+// ReleaseFilter narrows Releases: seen since Since (zero: within the
+// SLO windows), in one SLO or one flow.
+type ReleaseFilter struct {
+	Since     time.Time
+	SLO, Flow string
+}
+
+// sight is one release in one SLO.
+type sight struct {
+	slo, version string
+	first, last  time.Time
+	total        uint64
+}
+
+// Releases lists the releases seen, newest version first.
+func (e *Engine) Releases(ctx context.Context, f ReleaseFilter) ([]ReleaseInfo, error) {
+	rs := e.releaseSLOs(e.opts.Clock(), f.Flow)
+	if f.SLO != "" {
+		rs = slices.DeleteFunc(rs, func(r relSLO) bool { return r.s.Name != f.SLO })
+	}
+	sights, err := e.sights(ctx, rs, f.Since)
+	if err != nil {
+		return nil, err
+	}
+	return catalog(rs, sights), nil
+}
+
+// sights reads, per SLO and release, the first and last minute seen and
+// the events within its window (from Since when later): hours first, then
+// the first hour's minutes for the first minute.
+func (e *Engine) sights(ctx context.Context, rs []relSLO, since time.Time) ([]sight, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	b := newParams("r")
+	var conds []string
+	for _, r := range rs {
+		from := r.start
+		if since.After(from) {
+			from = since
+		}
+		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s AND minute >= %s",
+			b.str(r.s.Name), b.str(r.s.Hash), b.str(r.key), b.minute(from.Truncate(time.Hour))))
+	}
+	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), sum(total) FROM slo_rollup
+WHERE res = 1 AND slice_value != '' AND (` + strings.Join(conds, " OR ") + `)
+GROUP BY slo, slice_value`
+	out, err := e.scanSights(ctx, q, b)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	return e.refineFirst(ctx, rs, out)
+}
+
+func (e *Engine) scanSights(ctx context.Context, q string, b *params) ([]sight, error) {
+	rows, err := e.q.Query(ctx, q, b.p)
+	if err != nil {
+		return nil, fmt.Errorf("releases: %w", err)
+	}
+	defer rows.Close()
+	var out []sight
+	for rows.Next() {
+		var x sight
+		var first, last int64
+		if err := rows.Scan(&x.slo, &x.version, &first, &last, &x.total); err != nil {
+			return nil, fmt.Errorf("releases: %w", err)
+		}
+		x.first, x.last = time.Unix(first, 0).UTC(), time.Unix(last, 0).UTC()
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// refineFirst replaces each sight's first and last hour by its first and
+// last minute, read from the minutes of those two hours only.
+func (e *Engine) refineFirst(ctx context.Context, rs []relSLO, ss []sight) ([]sight, error) {
+	b := newParams("m")
+	bySLO := map[string]relSLO{}
+	for _, r := range rs {
+		bySLO[r.s.Name] = r
+	}
+	var conds []string
+	for _, x := range ss {
+		r := bySLO[x.slo]
+		conds = append(conds, fmt.Sprintf("slo = %[1]s AND hash = %[2]s AND slice_key = %[3]s AND slice_value = %[4]s AND (minute >= %[5]s AND minute < %[6]s OR minute >= %[7]s AND minute < %[8]s)",
+			b.str(x.slo), b.str(r.s.Hash), b.str(r.key), b.str(x.version),
+			b.minute(x.first), b.minute(x.first.Add(time.Hour)), b.minute(x.last), b.minute(x.last.Add(time.Hour))))
+	}
+	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), toUInt64(0) FROM slo_rollup
+WHERE res = 0 AND (` + strings.Join(conds, " OR ") + `) GROUP BY slo, slice_value`
+	fine, err := e.scanSights(ctx, q, b)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fine {
+		for i := range ss {
+			if ss[i].slo == f.slo && ss[i].version == f.version {
+				ss[i].first, ss[i].last = f.first, f.last
+			}
+		}
+	}
+	return ss, nil
+}
+
+// catalog gathers sights into releases, newest version first.
+func catalog(rs []relSLO, ss []sight) []ReleaseInfo {
+	bySLO := map[string]*slo.SLO{}
+	for _, r := range rs {
+		bySLO[r.s.Name] = r.s
+	}
+	byVersion := map[string]*ReleaseInfo{}
+	for _, x := range ss {
+		ri := byVersion[x.version]
+		if ri == nil {
+			ri = &ReleaseInfo{Version: x.version, FirstSeen: x.first, LastSeen: x.last}
+			byVersion[x.version] = ri
+		}
+		s := bySLO[x.slo]
+		ri.FirstSeen, ri.LastSeen = earlier(ri.FirstSeen, x.first), later(ri.LastSeen, x.last)
+		ri.Events += x.total
+		ri.SLOs = appendNew(ri.SLOs, x.slo)
+		ri.Flows = appendNew(ri.Flows, s.Flow)
+		ri.Services = seenIn(ri.Services, s.Service, x)
+	}
+	out := make([]ReleaseInfo, 0, len(byVersion))
+	for _, ri := range byVersion {
+		sort.Strings(ri.SLOs)
+		sort.Strings(ri.Flows)
+		sort.Slice(ri.Services, func(i, j int) bool { return ri.Services[i].Service < ri.Services[j].Service })
+		out = append(out, *ri)
+	}
+	sort.Slice(out, func(i, j int) bool { return NewerVersion(out[i].Version, out[j].Version) })
+	return out
+}
+
+func appendNew(ss []string, s string) []string {
+	if slices.Contains(ss, s) {
+		return ss
+	}
+	return append(ss, s)
+}
+
+func seenIn(seen []Seen, service string, x sight) []Seen {
+	for i := range seen {
+		if seen[i].Service == service {
+			seen[i].FirstSeen, seen[i].LastSeen = earlier(seen[i].FirstSeen, x.first), later(seen[i].LastSeen, x.last)
+			return seen
+		}
+	}
+	return append(seen, Seen{Service: service, FirstSeen: x.first, LastSeen: x.last})
+}
+
+// NewerVersion orders versions by their numeric parts ("4.10.0" after
+// "4.9.2"), then as text.
+func NewerVersion(a, b string) bool {
+	pa, pb := versionParts(a), versionParts(b)
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		if pa[i] != pb[i] {
+			return pa[i] > pb[i]
+		}
+	}
+	if len(pa) != len(pb) {
+		return len(pa) > len(pb)
+	}
+	return a > b
+}
+
+func versionParts(v string) []int {
+	var out []int
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r < '0' || r > '9' }) {
+		n, _ := strconv.Atoi(f)
+		out = append(out, n)
+	}
+	return out
+}
