@@ -80,8 +80,8 @@ type Indicator struct {
 // then off). MinBadEvents is how many bad events the short window needs
 // before an alert fires; 0 means the alerting default.
 type Alerting struct {
-	Page         string // Slack channel for pages
-	Ticket       string // Slack channel for tickets
+	Page         []Route // where pages go
+	Ticket       []Route // where tickets go
 	Windows      []AlertWindow
 	MinBadEvents int
 }
