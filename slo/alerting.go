@@ -10,6 +10,10 @@ import (
 func checkAlerting(d *draft) {
 	d.slo.Alerting.Page = checkRoutes(d, "alerting.page")
 	d.slo.Alerting.Ticket = checkRoutes(d, "alerting.ticket")
+	d.slo.Alerting.Runbook = d.text("alerting.runbook")
+	if r := d.slo.Alerting.Runbook; r != "" && !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "http://") {
+		d.errorf("alerting.runbook", "runbook %q is not a link: write the runbook's URL, e.g. https://wiki.example.com/runbooks/login", r)
+	}
 	checkMinBad(d)
 	n := d.node("alerting.windows")
 	if n == nil {

@@ -46,7 +46,7 @@ var sloShape = mapping(map[string]*shape{
 	}),
 	"slices": sequence(scalar),
 	"alerting": mapping(map[string]*shape{
-		"page": routeShape, "ticket": routeShape, "min_bad_events": scalar,
+		"page": routeShape, "ticket": routeShape, "min_bad_events": scalar, "runbook": scalar,
 		"windows": sequence(mapping(map[string]*shape{
 			"severity": scalar, "long": scalar, "short": scalar, "factor": scalar,
 		})),

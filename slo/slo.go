@@ -82,6 +82,7 @@ type Indicator struct {
 type Alerting struct {
 	Page         []Route // where pages go
 	Ticket       []Route // where tickets go
+	Runbook      string  // URL on-call opens first; in every message
 	Windows      []AlertWindow
 	MinBadEvents int
 }
