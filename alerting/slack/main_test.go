@@ -26,7 +26,7 @@ type call struct {
 // message is one message the fake Slack holds, as history returns it.
 type message struct {
 	channel, ts, threadTS string
-	metadata             json.RawMessage
+	metadata              json.RawMessage
 }
 
 // fakeSlack is slacktest's server with handlers for what the receiver

@@ -3,9 +3,9 @@ package slack_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"io"
 	"slices"
 	"strings"
 	"sync"
