@@ -81,6 +81,9 @@ type App struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
+	// closers stop the alert receivers that run in the background.
+	closers []func()
+
 	stopOnce    sync.Once
 	shutdownErr error
 }
@@ -229,6 +232,9 @@ func (a *App) shutdown(ctx context.Context) error {
 		a.wg.Wait()
 	}
 	var errs []error
+	for _, c := range a.closers {
+		c()
+	}
 	if a.ingest != nil {
 		errs = append(errs, wrap("flush ingest", a.ingest.Shutdown(ctx)))
 	}

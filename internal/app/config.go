@@ -21,7 +21,7 @@ const maxConfigBytes = 1 << 20
 // default, so the file is optional.
 type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
-	Alerting  alerting.Config `yaml:"alerting"`
+	Alerting  AlertingConfig  `yaml:"alerting"`
 	Readiness ReadinessConfig `yaml:"readiness"`
 }
 
@@ -82,7 +82,7 @@ type StorageConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Storage:  StorageConfig{Retention: Duration(30 * 24 * time.Hour)},
-		Alerting: alerting.Config{}.WithDefaults(),
+		Alerting: AlertingConfig{Config: alerting.Config{}.WithDefaults()},
 	}
 }
 
@@ -102,7 +102,7 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
-	cfg.Alerting = cfg.Alerting.WithDefaults()
+	cfg.Alerting.Config = cfg.Alerting.Config.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -115,7 +115,9 @@ func (c Config) Validate() error {
 	if r := time.Duration(c.Storage.Retention); r < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("storage.retention %s is too short: write at least 1d, e.g. 30d", r))
 	}
-	errs = append(errs, c.Alerting.WithDefaults().Validate(), c.Readiness.validate())
+	al := c.Alerting
+	al.Config = al.Config.WithDefaults()
+	errs = append(errs, al.Validate(), c.Readiness.validate())
 	return errors.Join(errs...)
 }
 
