@@ -202,3 +202,22 @@ func (m *Manager) ExpireSilence(ctx context.Context, id string) error {
 	}
 	return fmt.Errorf("silence %q: %w", id, ErrNotFound)
 }
+
+// Firing lists the SLO severities firing now, for /metrics.
+func (m *Manager) Firing() []FiringAlert {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []FiringAlert
+	for k, e := range m.alerts {
+		if e.t.State == Firing {
+			out = append(out, FiringAlert{SLO: k.slo, Severity: k.sev})
+		}
+	}
+	return out
+}
+
+// FiringAlert names one firing alert.
+type FiringAlert struct {
+	SLO      string
+	Severity Severity
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -145,11 +146,38 @@ func TestOutagePagesSlack(t *testing.T) {
 	if !strings.Contains(page, `<td class="why"><strong class="st-bad">met</strong></td>`) {
 		t.Errorf("the SLO page shows no met tier while it pages:\n%s", page)
 	}
+	// /metrics carries the SLO's state for a Prometheus that scrapes it.
+	_, metrics := get(t, "http://"+a.HTTPAddr()+"/metrics")
+	for _, want := range []string{
+		`flowslo_alert_firing{severity="page",slo="login-success"} 1`,
+		`flowslo_slo_sli{flow="login",service="auth-api",slo="login-success",window="28d"} 0`,
+		`flowslo_slo_error_budget_remaining{flow="login",service="auth-api",slo="login-success",window="28d"}`,
+		`flowslo_slo_burn_rate{flow="login",service="auth-api",slo="login-success",window="5m"} 1000`,
+		`flowslo_slo_events_total{flow="login",result="good",service="auth-api",slo="login-success"} 0`,
+		`flowslo_slo_objective{flow="login",service="auth-api",slo="login-success",window="28d"} 0.999`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if !regexp.MustCompile(`flowslo_slo_events_total\{flow="login",result="bad",service="auth-api",slo="login-success"\} [1-9]`).MatchString(metrics) {
+		t.Errorf("/metrics counts no bad events:\n%s", grepLines(metrics, "flowslo_slo_events"))
+	}
 	select {
 	case again := <-posts:
 		t.Errorf("a second message while the same alert fires: %+v", again)
 	case <-time.After(2 * time.Second):
 	}
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // BenchmarkAlertLatency measures, end to end with default settings, the

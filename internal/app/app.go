@@ -154,6 +154,7 @@ func (a *App) build() error {
 	if a.alerts, err = newAlerting(a); err != nil {
 		return fmt.Errorf("alerting: %w", err)
 	}
+	a.registry.MustRegister(&sloCollector{engine: a.engine, alerts: a.alerts.Firing, log: a.log, since: time.Now().Truncate(time.Minute)})
 	access, err := a.access()
 	if err != nil {
 		return err
