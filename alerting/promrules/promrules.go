@@ -28,7 +28,9 @@ import (
 const AlertName = "FlowsloErrorBudgetBurn"
 
 // record is the recording rule of the error ratio over w.
-func record(w time.Duration) string { return "flowslo:slo_error_ratio:rate" + model.Duration(w).String() }
+func record(w time.Duration) string {
+	return "flowslo:slo_error_ratio:rate" + model.Duration(w).String()
+}
 
 // Groups are the rule groups for slos at `at` (calendar windows scale the
 // default factors to the period's real length then).

@@ -25,12 +25,12 @@ func newAlerting(a *App) (*alerting.Manager, error) {
 	opts := alerting.Options{
 		Config:    cfg.Config,
 		Receivers: receivers,
-		SLOs:   a.engine.SLOs,
-		Counts: engineCounts(a.engine),
-		Detail: engineDetail(a.engine),
-		Frozen: a.engine.Backfilling,
-		Store:  a.store,
-		Logger: a.log,
+		SLOs:      a.engine.SLOs,
+		Counts:    engineCounts(a.engine),
+		Detail:    engineDetail(a.engine),
+		Frozen:    a.engine.Backfilling,
+		Store:     a.store,
+		Logger:    a.log,
 	}
 	if len(receivers) == 0 {
 		a.log.Warn("no alert receiver configured (alerting.slack or alerting.receivers): alerts are evaluated and shown in the UI, not sent")
