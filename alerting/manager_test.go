@@ -363,8 +363,8 @@ func TestOneMessagePerSecondPerChannel(t *testing.T) {
 			t.Errorf("messages %d and %d to #oncall %v apart", i-1, i, gap)
 		}
 	}
-	if d := at["#feed"][0].Sub(start); d > 150*time.Millisecond {
-		t.Errorf("#feed waited %v behind #oncall", d)
+	if feed := at["#feed"][0]; !feed.Before(oncall[2]) { // #oncall's third slot is 400ms after its first
+		t.Errorf("#feed waited behind #oncall: sent %v after the start, #oncall's third at %v", feed.Sub(start), oncall[2].Sub(start))
 	}
 }
 
