@@ -19,10 +19,14 @@ type Alert struct {
 	State      State      `json:"state"`
 	StartedAt  time.Time  `json:"started_at"`
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-	Channel    string     `json:"channel,omitempty"`
-	Silenced   bool       `json:"silenced"`
+	// Routes are the receivers the alert goes to: "#oncall, am".
+	Routes   string `json:"routes,omitempty"`
+	Silenced bool   `json:"silenced"`
+	// NotifiedAt is when the last firing or repeat was recorded as due.
 	NotifiedAt *time.Time `json:"notified_at,omitempty"`
 	Summary    string     `json:"summary,omitempty"`
+	// Deliveries are each notification's state per receiver, in order.
+	Deliveries []DeliveryStatus `json:"deliveries"`
 	// BurnRates of the last evaluation, keyed "5m", "1h" …, while firing.
 	BurnRates     map[string]float64   `json:"burn_rates,omitempty"`
 	Notifications []NotificationRecord `json:"notifications"`
@@ -41,7 +45,8 @@ func (m *Manager) Alerts(ctx context.Context) ([]Alert, error) {
 	if err != nil {
 		return nil, err
 	}
-	notes, err := loadNotifications(ctx, m.o.Store, "alert_id IN (SELECT id FROM alerting_alerts FINAL WHERE "+where+")", p)
+	ids := "alert_id IN (SELECT id FROM alerting_alerts FINAL WHERE " + where + ")"
+	notes, err := loadNotifications(ctx, m.o.Store, ids, p)
 	if err != nil {
 		return nil, err
 	}
@@ -49,13 +54,24 @@ func (m *Manager) Alerts(ctx context.Context) ([]Alert, error) {
 	for _, n := range notes {
 		byAlert[n.AlertID] = append(byAlert[n.AlertID], n)
 	}
+	out0, err := loadOutbox(ctx, m.o.Store, ids, p)
+	if err != nil {
+		return nil, err
+	}
+	deliveries := map[string][]DeliveryStatus{}
+	for _, r := range out0 {
+		deliveries[r.alertID] = append(deliveries[r.alertID], r.status())
+	}
 	out := make([]Alert, 0, len(rows))
 	for _, r := range rows {
 		a := Alert{ID: r.id, SLO: r.slo, Flow: r.flow, Service: r.service, Severity: r.sev, State: r.state,
-			StartedAt: r.started, Channel: r.channel, Silenced: r.silenced, Summary: r.summary,
-			Notifications: byAlert[r.id]}
+			StartedAt: r.started, Routes: r.channel, Silenced: r.silenced, Summary: r.summary,
+			Notifications: byAlert[r.id], Deliveries: deliveries[r.id]}
 		if a.Notifications == nil {
 			a.Notifications = []NotificationRecord{}
+		}
+		if a.Deliveries == nil {
+			a.Deliveries = []DeliveryStatus{}
 		}
 		a.ResolvedAt, a.NotifiedAt = timePtr(r.resolved), timePtr(r.notified)
 		a.BurnRates = m.burnRates(r.id, key{r.slo, r.sev})
@@ -93,6 +109,24 @@ func windowKey(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// DeliveryStatus is one notification's state at one receiver.
+type DeliveryStatus struct {
+	Kind     Kind          `json:"kind"`
+	Receiver string        `json:"receiver"`
+	Target   string        `json:"target,omitempty"`
+	State    DeliveryState `json:"state"`
+	Attempts int           `json:"attempts"`
+	// Error is the last try's error, or why it was not sent.
+	Error       string     `json:"error,omitempty"`
+	DueAt       time.Time  `json:"due_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+}
+
+func (r outboxRow) status() DeliveryStatus {
+	return DeliveryStatus{Kind: r.kind, Receiver: r.receiver, Target: r.target, State: r.state, Attempts: r.attempts,
+		Error: r.err, DueAt: r.created, DeliveredAt: timePtr(r.delivered)}
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -167,4 +201,23 @@ func (m *Manager) ExpireSilence(ctx context.Context, id string) error {
 		return nil
 	}
 	return fmt.Errorf("silence %q: %w", id, ErrNotFound)
+}
+
+// Firing lists the SLO severities firing now, for /metrics.
+func (m *Manager) Firing() []FiringAlert {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []FiringAlert
+	for k, e := range m.alerts {
+		if e.t.State == Firing {
+			out = append(out, FiringAlert{SLO: k.slo, Severity: k.sev})
+		}
+	}
+	return out
+}
+
+// FiringAlert names one firing alert.
+type FiringAlert struct {
+	SLO      string
+	Severity Severity
 }

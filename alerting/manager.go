@@ -27,15 +27,18 @@ type Options struct {
 	// a new incident when the backfill ends.
 	Frozen func(slo string) bool
 	Store  Store
-	// Notifier sends messages; nil records alerts without sending.
-	Notifier Notifier
+	// Receivers by name, as SLOs route to them ("slack" for a bare
+	// channel). Without any, alerts are recorded and shown, not sent; a
+	// route to a name missing here is recorded as failed.
+	Receivers map[string]Notifier
 	// Clock is the evaluation time; default time.Now.
 	Clock func() time.Time
-	// SendTimeout bounds one notification, retries included; default 1m.
-	// A send that runs out of time is tried again at the next evaluation.
+	// SendTimeout bounds one delivery try, retries included; default 1m.
+	// A delivery that runs out of time is tried again at the next
+	// evaluation.
 	SendTimeout time.Duration
-	// PerChannel is the least time between two messages to one channel;
-	// default 1s (Slack's limit).
+	// PerChannel is the least time between two messages to one receiver
+	// target; default 1s (Slack's limit).
 	PerChannel time.Duration
 	Backoff    Backoff
 	// Location formats times in messages; default UTC.
@@ -50,19 +53,19 @@ type key struct {
 
 // entry is one SLO severity's alert as the manager holds it.
 type entry struct {
-	id                                    string
-	slo                                   *slo.SLO
-	sev                                   Severity
-	t                                     tracker
-	channel                               string
-	ref                                   Ref
-	notifiedAt, resolveNotifiedAt, failed time.Time
-	silenced, silenceLogged, inFlight     bool
-	summary                               string
+	id                            string
+	slo                           *slo.SLO
+	sev                           Severity
+	t                             tracker
+	routes                        []Route
+	notifiedAt, resolveNotifiedAt time.Time // recorded as due in the outbox
+	repeats                       int
+	silenced, silenceLogged       bool
+	summary                       string
 }
 
 // Manager evaluates every SLO's burn-rate rules, keeps alert state in the
-// store and sends notifications.
+// store, records notifications in the outbox and delivers them.
 type Manager struct {
 	o        Options
 	send     sender
@@ -75,6 +78,7 @@ type Manager struct {
 	mu       sync.Mutex
 	loaded   bool
 	alerts   map[key]*entry
+	lanes    map[laneKey]*lane
 	silences []Silence
 }
 
@@ -99,17 +103,16 @@ func New(o Options) (*Manager, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	m := &Manager{o: o, limiter: newChannelLimiter(o.PerChannel), kick: make(chan struct{}, 1), alerts: map[key]*entry{}}
+	m := &Manager{o: o, limiter: newChannelLimiter(o.PerChannel), kick: make(chan struct{}, 1),
+		alerts: map[key]*entry{}, lanes: map[laneKey]*lane{}}
 	m.base, m.stop = context.WithCancel(context.Background())
-	if o.Notifier != nil {
-		m.send = chain(sendStage(o.Notifier), recordStage(m), retryStage(o.Backoff), rateStage(m.limiter))
-	}
+	m.send = chain(sendStage(o.Receivers), retryStage(o.Backoff), rateStage(m.limiter))
 	return m, nil
 }
 
 // Run evaluates every evaluation_interval, and at once after Trigger, until
-// ctx ends; then it cancels sends under way (unrecorded, so they are sent
-// after a restart) and waits for them.
+// ctx ends; then it cancels deliveries under way (they stay due in the
+// outbox and go out after a restart) and waits for them.
 func (m *Manager) Run(ctx context.Context) error {
 	t := time.NewTicker(m.o.Config.EvaluationInterval)
 	defer t.Stop()
@@ -136,17 +139,17 @@ func (m *Manager) Trigger() {
 	}
 }
 
-// Wait blocks until the notifications under way are done.
+// Wait blocks until the deliveries under way are done.
 func (m *Manager) Wait() { m.inflight.Wait() }
 
-// Close cancels notifications under way and waits for them.
+// Close cancels deliveries under way and waits for them.
 func (m *Manager) Close() {
 	m.stop()
 	m.inflight.Wait()
 }
 
 // Evaluate runs one evaluation at the clock's time: counts, rules, state,
-// and notifications (sent in the background).
+// notifications recorded as due, then delivered in the background.
 func (m *Manager) Evaluate(ctx context.Context) error {
 	if err := m.load(ctx); err != nil {
 		return err
@@ -169,8 +172,10 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 		errs = append(errs, logNotification(ctx, m.o.Store, l))
 	}
 	for _, j := range jobs {
-		m.start(j)
+		errs = append(errs, m.enqueue(ctx, j, at))
 	}
+	m.dispatch()
+	m.refresh(ctx)
 	return errors.Join(errs...)
 }
 
@@ -213,10 +218,14 @@ func rulesOf(slos []*slo.SLO, at time.Time) (map[string]Rules, []time.Duration) 
 	return rules, windows
 }
 
-// pending is a notification decided under the lock and sent outside it.
+// pending is a notification decided under the lock and recorded outside it.
 type pending struct {
-	j  *job
-	in msgInput
+	k      key
+	id     string
+	reason Reason
+	seq    int
+	routes []Route
+	in     msgInput
 }
 
 // step advances every alert; m.mu is held.
@@ -260,33 +269,29 @@ func (m *Manager) advance(k key, s *slo.SLO, v Verdict, counts map[time.Duration
 	e.slo = s
 	switch e.t.step(v) {
 	case Fired:
-		*e = entry{id: alertID(s.Name, k.sev, v.At), slo: s, sev: k.sev, t: e.t, channel: channelOf(s, k.sev)}
+		*e = entry{id: alertID(s.Name, k.sev, v.At), slo: s, sev: k.sev, t: e.t, routes: routesOf(s, k.sev)}
 		writes = append(writes, e.row())
 	case ResolvedNow:
 		writes = append(writes, e.row())
+	}
+	if e.t.State == Firing {
+		e.routes = routesOf(s, k.sev) // a reload may have changed them
 	}
 	e.silenced = m.silencedAt(s, v.At)
 	reason := dedup(e.dedupInput(), v.At, m.o.Config.RepeatInterval)
 	if reason == SilencedNow && !e.silenceLogged {
 		e.silenceLogged = true
 		writes = append(writes, e.row())
-		logs = append(logs, e.record(v.At, KindFiring, reason, "silenced", nil))
+		logs = append(logs, e.record(v.At, KindFiring, reason, "silenced"))
 	}
-	if reason.Send() && m.send != nil {
-		e.inFlight = true
+	sending := reason.Send() && len(m.o.Receivers) > 0
+	if sending {
 		jobs = append(jobs, m.pending(e, reason, counts))
 	}
-	if e.t.State == Resolved && !e.inFlight {
+	if e.t.State == Resolved && !sending {
 		delete(m.alerts, k)
 	}
 	return
-}
-
-func channelOf(s *slo.SLO, sev Severity) string {
-	if sev == Page {
-		return s.Alerting.Page
-	}
-	return s.Alerting.Ticket
 }
 
 func (m *Manager) silencedAt(s *slo.SLO, t time.Time) bool {
@@ -299,54 +304,86 @@ func (m *Manager) silencedAt(s *slo.SLO, t time.Time) bool {
 }
 
 func (e *entry) dedupInput() dedupInput {
-	return dedupInput{State: e.t.State, Channel: e.channel, Silenced: e.silenced, InFlight: e.inFlight,
-		NotifiedAt: e.notifiedAt, ResolveNotifiedAt: e.resolveNotifiedAt, FailedAt: e.failed}
+	return dedupInput{State: e.t.State, Routed: len(e.routes) > 0, Silenced: e.silenced,
+		NotifiedAt: e.notifiedAt, ResolveNotifiedAt: e.resolveNotifiedAt}
 }
 
 func (e *entry) row() alertRow {
 	return alertRow{id: e.id, slo: e.slo.Name, flow: e.slo.Flow, service: e.slo.Service, sev: e.sev, state: e.t.State,
-		started: e.t.StartedAt, resolved: e.t.ResolvedAt, hold: e.t.Hold, channel: e.channel, ref: e.ref,
-		notified: e.notifiedAt, resolveNotified: e.resolveNotifiedAt, failed: e.failed, silenced: e.silenced, summary: e.summary}
+		started: e.t.StartedAt, resolved: e.t.ResolvedAt, hold: e.t.Hold, channel: routesText(e.routes),
+		notified: e.notifiedAt, resolveNotified: e.resolveNotifiedAt, silenced: e.silenced, summary: e.summary}
 }
 
-func (e *entry) record(at time.Time, kind Kind, reason Reason, status string, err error) NotificationRecord {
-	n := NotificationRecord{At: at, AlertID: e.id, SLO: e.slo.Name, Severity: e.sev, Kind: kind, Reason: reason.String(),
-		Channel: e.channel, Status: status, MessageTS: e.ref.TS}
-	if err != nil {
-		n.Error = err.Error()
-	}
-	return n
+func (e *entry) record(at time.Time, kind Kind, reason Reason, status string) NotificationRecord {
+	return NotificationRecord{At: at, AlertID: e.id, SLO: e.slo.Name, Severity: e.sev, Kind: kind, Reason: reason.String(),
+		Channel: routesText(e.routes), Status: status}
 }
 
 func (m *Manager) pending(e *entry, reason Reason, counts map[time.Duration]Counts) pending {
-	in := msgInput{slo: e.slo, sev: e.sev, t: e.t, baseURL: m.o.Config.Links.BaseURL, channel: e.channel,
-		ref: e.ref, location: m.o.Location}
+	in := msgInput{slo: e.slo, sev: e.sev, t: e.t, baseURL: m.o.Config.Links.BaseURL, location: m.o.Location}
 	if c, ok := counts[e.slo.Window.Rolling]; ok && c.Total > 0 && e.slo.Window.Rolling > 0 {
 		b, _ := c.BurnRate(e.slo.ErrorBudget())
 		left := 1 - b
 		in.budget = &left
 	}
-	return pending{j: &job{alertID: e.id, key: key{e.slo.Name, e.sev}, reason: reason}, in: in}
+	p := pending{k: key{e.slo.Name, e.sev}, id: e.id, reason: reason, routes: slices.Clone(e.routes), in: in}
+	switch reason.kind() {
+	case KindRepeat:
+		p.seq = e.repeats + 1
+	case KindResolved:
+		p.seq = resolveSeq
+	}
+	return p
 }
 
-// start sends one notification in the background.
-func (m *Manager) start(p pending) {
-	m.inflight.Add(1)
-	go func() {
-		defer m.inflight.Done()
-		ctx, cancel := context.WithTimeout(m.base, m.o.SendTimeout)
-		defer cancel()
-		p.in.detail = m.detail(ctx, p.in.slo.Name, p.in.t.LastVerdict.At)
-		if p.j.reason.kind() == KindResolved {
-			p.j.msg = resolvedMessage(p.in)
-		} else {
-			p.j.msg = firingMessage(p.in, p.j.reason.kind())
-		}
-		if err := m.send(ctx, p.j); err != nil {
-			m.o.Logger.Error("alerting: notification not sent", "alert", p.j.alertID, "channel", p.j.msg.Channel,
-				"kind", p.j.msg.Kind, "tries", p.j.tries, "permanent", IsPermanent(err), "err", err)
-		}
-	}()
+// enqueue builds the message and records it as due for every route, in
+// one write; only then does the alert count as notified. A failed write
+// leaves the alert as it was, so the next evaluation tries again.
+func (m *Manager) enqueue(ctx context.Context, p pending, at time.Time) error {
+	p.in.detail = m.detail(ctx, p.in.slo.Name, p.in.t.LastVerdict.At)
+	kind := p.reason.kind()
+	msg := resolvedMessage(p.in)
+	if kind != KindResolved {
+		msg = firingMessage(p.in, kind)
+	}
+	msg.AlertID = p.id
+	rows := make([]outboxRow, 0, len(p.routes))
+	for _, r := range p.routes {
+		rows = append(rows, outboxRow{id: outboxID(p.id, kind, p.seq, r), alertID: p.id, slo: p.k.slo, sev: p.k.sev,
+			kind: kind, seq: p.seq, receiver: r.Receiver, target: r.Target, state: Due, created: at, msg: msg})
+	}
+	if err := saveOutbox(ctx, m.o.Store, rows...); err != nil {
+		return fmt.Errorf("record %s notification of %s: %w", kind, p.id, err)
+	}
+	m.mu.Lock()
+	for i := range rows {
+		m.laneOf(rows[i]).items = append(m.laneOf(rows[i]).items, &rows[i])
+	}
+	row, ok := m.notified(p, kind, msg, at)
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return saveAlert(ctx, m.o.Store, row)
+}
+
+// notified moves the alert on after its notification was recorded; m.mu
+// is held.
+func (m *Manager) notified(p pending, kind Kind, msg *Message, at time.Time) (alertRow, bool) {
+	e := m.alerts[p.k]
+	if e == nil || e.id != p.id {
+		return alertRow{}, false
+	}
+	switch kind {
+	case KindFiring:
+		e.notifiedAt, e.summary = at, msg.Headline()
+	case KindRepeat:
+		e.notifiedAt, e.repeats = at, p.seq
+	case KindResolved:
+		e.resolveNotifiedAt = at
+		delete(m.alerts, p.k)
+	}
+	return e.row(), true
 }
 
 func (m *Manager) detail(ctx context.Context, name string, at time.Time) *Detail {
@@ -361,69 +398,8 @@ func (m *Manager) detail(ctx context.Context, name string, at time.Time) *Detail
 	return d
 }
 
-// recordOutcome is the record stage's work: update the alert after the
-// send's outcome and write both to the store.
-func (m *Manager) recordOutcome(j *job, sendErr error) {
-	now := m.o.Clock()
-	m.mu.Lock()
-	e := m.alerts[j.key]
-	if e == nil || e.id != j.alertID {
-		e = nil // the alert moved on meanwhile; only the log entry is written
-	}
-	status := "sent"
-	switch {
-	case sendErr != nil && IsPermanent(sendErr):
-		status = "failed"
-	case sendErr != nil:
-		status = "error"
-	}
-	var row *alertRow
-	var rec NotificationRecord
-	if e != nil {
-		e.inFlight = false
-		m.applyOutcome(e, j, status, now)
-		r := e.row()
-		row = &r
-		rec = e.record(now, j.msg.Kind, j.reason, status, sendErr)
-		if e.t.State == Resolved && status != "error" {
-			delete(m.alerts, j.key)
-		}
-	} else {
-		rec = NotificationRecord{At: now, AlertID: j.alertID, SLO: j.key.slo, Severity: j.key.sev, Kind: j.msg.Kind,
-			Reason: j.reason.String(), Channel: j.msg.Channel, Status: status}
-	}
-	m.mu.Unlock()
-	rec.Text = j.msg.Text()
-	if sendErr != nil {
-		rec.Error = sendErr.Error()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if row != nil && status != "error" {
-		if err := saveAlert(ctx, m.o.Store, *row); err != nil {
-			m.o.Logger.Error("alerting: sent but not recorded: a restart may repeat this message", "alert", j.alertID, "err", err)
-		}
-	}
-	if err := logNotification(ctx, m.o.Store, rec); err != nil {
-		m.o.Logger.Error("alerting: notification log", "err", err)
-	}
-}
-
-func (m *Manager) applyOutcome(e *entry, j *job, status string, now time.Time) {
-	switch {
-	case status == "failed":
-		e.failed = now
-	case status != "sent":
-	case j.msg.Kind == KindFiring:
-		e.ref, e.notifiedAt, e.summary = j.ref, now, j.msg.Headline
-	case j.msg.Kind == KindRepeat:
-		e.notifiedAt = now
-	case j.msg.Kind == KindResolved:
-		e.resolveNotifiedAt = now
-	}
-}
-
-// load reads open alerts and silences once, before the first evaluation.
+// load reads open alerts, the outbox and silences once, before the first
+// evaluation.
 func (m *Manager) load(ctx context.Context) error {
 	m.mu.Lock()
 	loaded := m.loaded
@@ -436,16 +412,34 @@ func (m *Manager) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.id)
+	}
+	out, err := loadOutbox(ctx, m.o.Store, "alert_id IN {ids:Array(String)} OR alert_id IN (SELECT alert_id FROM alerting_outbox FINAL WHERE state IN ('due', 'sending'))",
+		map[string]string{"ids": strArray(ids)})
+	if err != nil {
+		return err
+	}
 	sil, err := loadSilences(ctx, m.o.Store, now, now)
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.restore(rows)
+	m.restoreOutbox(out)
+	m.silences = sil
+	m.loaded = true
+	return nil
+}
+
+// restore puts the open alerts back; m.mu is held.
+func (m *Manager) restore(rows []alertRow) {
 	defs := map[string]*slo.SLO{}
 	for _, s := range m.o.SLOs() {
 		defs[s.Name] = s
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, r := range rows {
 		k := key{r.slo, r.sev}
 		if m.alerts[k] != nil {
@@ -455,12 +449,54 @@ func (m *Manager) load(ctx context.Context) error {
 		if s == nil {
 			s = &slo.SLO{Name: r.slo, Flow: r.flow, Service: r.service}
 		}
-		m.alerts[k] = &entry{id: r.id, slo: s, sev: r.sev, channel: r.channel, ref: r.ref,
+		m.alerts[k] = &entry{id: r.id, slo: s, sev: r.sev, routes: routesOf(s, r.sev),
 			t:          tracker{State: r.state, StartedAt: r.started, ResolvedAt: r.resolved, Hold: r.hold},
-			notifiedAt: r.notified, resolveNotifiedAt: r.resolveNotified, failed: r.failed,
+			notifiedAt: r.notified, resolveNotifiedAt: r.resolveNotified,
 			silenced: r.silenced, silenceLogged: r.silenced, summary: r.summary}
 	}
-	m.silences = sil
-	m.loaded = true
-	return nil
+}
+
+// restoreOutbox rebuilds the lanes and what each alert has recorded: the
+// outbox, not the alert row, says what was recorded as due (the row is
+// written after it). m.mu is held.
+func (m *Manager) restoreOutbox(rows []outboxRow) {
+	byID := map[string]*entry{}
+	for _, e := range m.alerts {
+		byID[e.id] = e
+	}
+	for i := range rows {
+		r := &rows[i]
+		l := m.laneOf(*r)
+		if r.state == Sending { // the process stopped during a try
+			r.state, r.maybeSent = Due, true
+		}
+		if r.state.done() {
+			l.settle(r)
+		} else {
+			l.items = append(l.items, r)
+		}
+		if e := byID[r.alertID]; e != nil {
+			e.recorded(r)
+		}
+	}
+}
+
+// recorded notes a notification of e found in the outbox.
+func (e *entry) recorded(r *outboxRow) {
+	switch r.kind {
+	case KindResolved:
+		e.resolveNotifiedAt = later(e.resolveNotifiedAt, r.created)
+	default:
+		e.notifiedAt = later(e.notifiedAt, r.created)
+		if r.kind == KindRepeat {
+			e.repeats = max(e.repeats, r.seq)
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -34,40 +34,135 @@ type SliceShare struct {
 // error leave those parts out of the message.
 type DetailFunc func(ctx context.Context, sloName string, at time.Time) (*Detail, error)
 
-// Message is one notification, rendered by the notifier (Block Kit for
-// Slack). Texts use Slack mrkdwn.
+// Message is one notification as structured data: each receiver renders
+// it its own way (Block Kit, Alertmanager labels and annotations, a
+// PagerDuty event, JSON). Texts are plain, without markup.
 type Message struct {
+	AlertID  string   `json:"alert_id"` // one incident of one SLO's severity
 	Kind     Kind     `json:"kind"`
-	Channel  string   `json:"channel"`
-	Ref      Ref      `json:"ref"` // the firing message, for repeats and resolves
 	Severity Severity `json:"severity"`
 	SLO      string   `json:"slo"`
 	Flow     string   `json:"flow"`
-	// Headline is the first line: what is burning and how fast.
-	Headline string  `json:"headline"`
-	Fields   []Field `json:"fields,omitempty"`
+	Service  string   `json:"service,omitempty"`
+	// Title names the alert: "PAGE · checkout-success".
+	Title string `json:"title"`
+	// Summary says what is burning and how fast, after the title.
+	Summary string `json:"summary"`
+	// Lead comes before the title on repeats: "Still firing after 4h."
+	Lead   string  `json:"lead,omitempty"`
+	Fields []Field `json:"fields,omitempty"`
+	// Burn is every rule of the severity with its burn rates.
+	Burn []Burn `json:"burn,omitempty"`
 	// Notes are small print: low traffic, since when.
-	Notes    []string `json:"notes,omitempty"`
-	TraceIDs []string `json:"trace_ids,omitempty"`
-	Link     string   `json:"link,omitempty"` // the SLO's page
+	Notes []string `json:"notes,omitempty"`
+	// Examples are a few trace IDs of bad events.
+	Examples []string `json:"examples,omitempty"`
+	// Links: the SLO page first, then the dashboard and the runbook.
+	Links []Link `json:"links,omitempty"`
 	// Reply is the short thread reply that goes with a resolve.
-	Reply string `json:"reply,omitempty"`
+	Reply      string      `json:"reply,omitempty"`
+	BudgetLeft *float64    `json:"budget_left,omitempty"`
+	TopSlice   *SliceShare `json:"top_slice,omitempty"`
+	Objective  float64     `json:"objective"`
+	Window     string      `json:"window"`
+	StartedAt  time.Time   `json:"started_at"`
+	ResolvedAt time.Time   `json:"resolved_at,omitzero"`
+	LowTraffic bool        `json:"low_traffic,omitempty"`
 }
 
-// Field is one labelled value.
+// Field is one labelled value; Code, when set, is a literal shown before
+// the value (a slice value, an attribute).
 type Field struct {
 	Label string `json:"label"`
 	Value string `json:"value"`
+	Code  string `json:"code,omitempty"`
 }
 
-// Text is the message as plain lines, for notification previews and logs.
+// Link is a labelled URL. Kind says which it is: slo, dashboard, runbook.
+type Link struct {
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	URL   string `json:"url"`
+}
+
+// Burn is one rule's burn rates at the last evaluation.
+type Burn struct {
+	Long        time.Duration `json:"long"`
+	Short       time.Duration `json:"short"`
+	LongBurn    float64       `json:"long_burn"`
+	ShortBurn   float64       `json:"short_burn"`
+	LongEvents  uint64        `json:"long_events"`
+	ShortEvents uint64        `json:"short_events"`
+	Factor      float64       `json:"factor"`
+	Met         bool          `json:"met"`
+	// Why is set when the rates were met but too few bad events were.
+	Why string `json:"why,omitempty"`
+}
+
+// Line is the rule as one line of text: "1h: 167× · 5m: 1000× (alerts at 14.4×)".
+func (b Burn) Line() string {
+	return fmt.Sprintf("%s: %s · %s: %s (alerts at %s)", dur(b.Long), rateOfN(b.LongEvents, b.LongBurn),
+		dur(b.Short), rateOfN(b.ShortEvents, b.ShortBurn), burn(b.Factor))
+}
+
+// Headline is the title and summary on one line, after the lead.
+func (m *Message) Headline() string {
+	h := m.Title + " " + m.Summary
+	if m.Lead != "" {
+		h = m.Lead + " " + h
+	}
+	return h
+}
+
+// Link returns the URL of the link of kind k, "" when there is none.
+func (m *Message) Link(k string) string {
+	for _, l := range m.Links {
+		if l.Kind == k {
+			return l.URL
+		}
+	}
+	return ""
+}
+
+// Text is the message as plain lines, for previews, logs and receivers
+// without formatting.
 func (m *Message) Text() string {
 	var b strings.Builder
-	b.WriteString(m.Headline)
+	b.WriteString(m.Headline())
+	if len(m.Burn) > 0 {
+		b.WriteString("\nBurn rate:")
+		for _, r := range m.Burn {
+			b.WriteString("\n  " + r.Line() + burnMark(r))
+		}
+	}
 	for _, f := range m.Fields {
-		fmt.Fprintf(&b, "\n%s: %s", f.Label, f.Value)
+		fmt.Fprintf(&b, "\n%s: %s", f.Label, f.Plain())
+	}
+	if len(m.Examples) > 0 {
+		b.WriteString("\nExample traces: " + strings.Join(m.Examples, " "))
+	}
+	for _, l := range m.Links {
+		fmt.Fprintf(&b, "\n%s: %s", l.Label, l.URL)
 	}
 	return b.String()
+}
+
+// Plain is the field's value with its code, without markup.
+func (f Field) Plain() string {
+	if f.Code == "" {
+		return f.Value
+	}
+	return f.Code + ": " + f.Value
+}
+
+func burnMark(b Burn) string {
+	switch {
+	case b.Met:
+		return " (met)"
+	case b.Why != "":
+		return " (" + b.Why + ")"
+	}
+	return ""
 }
 
 // lowTraffic is the short-window event count under which a message warns
@@ -82,8 +177,6 @@ type msgInput struct {
 	detail   *Detail
 	budget   *float64 // from counts when the engine gave no detail
 	baseURL  string
-	channel  string
-	ref      Ref
 	location *time.Location
 }
 
@@ -111,32 +204,32 @@ func firingMessage(in msgInput, kind Kind) *Message {
 	m := in.base(kind)
 	r, _ := lead(in.t.LastVerdict)
 	window := in.slo.Window.Length(in.t.LastVerdict.At)
-	failing := ratio(r.ShortCounts)
-	icon, tier := ":rotating_light:", "PAGE"
+	m.Title = "PAGE · " + in.slo.Name
 	if in.sev == Ticket {
-		icon, tier = ":warning:", "TICKET"
+		m.Title = "TICKET · " + in.slo.Name
 	}
-	m.Headline = fmt.Sprintf("%s *%s · %s* (flow %s) is failing %s of requests over the last %s: %s the rate its %s%% objective allows. %s",
-		icon, tier, in.slo.Name, in.slo.Flow, pct(failing), dur(r.Short), burn(r.ShortBurn),
-		num(in.slo.Objective), exhaustion(in.remaining(), window, r.ShortBurn))
+	m.Summary = fmt.Sprintf("(flow %s) is failing %s of requests over the last %s: %s the rate its %s%% objective allows. %s",
+		in.slo.Flow, pct(ratio(r.ShortCounts)), dur(r.Short), burn(r.ShortBurn), num(in.slo.Objective),
+		exhaustion(in.remaining(), window, r.ShortBurn))
+	m.Summary = strings.TrimSpace(m.Summary)
 	if kind == KindRepeat {
-		m.Headline = fmt.Sprintf(":repeat: Still firing after %s. ", dur(in.t.LastVerdict.At.Sub(in.t.StartedAt))) + m.Headline
+		m.Lead = fmt.Sprintf("Still firing after %s.", dur(in.t.LastVerdict.At.Sub(in.t.StartedAt)))
 	}
-	m.Fields = append(m.Fields, Field{"Burn rate", burnLines(in.t.LastVerdict)})
-	m.Fields = append(m.Fields, Field{"Bad events", fmt.Sprintf("%s of %s in the last %s; %s of %s in the last %s",
+	m.Fields = append(m.Fields, Field{Label: "Bad events", Value: fmt.Sprintf("%s of %s in the last %s; %s of %s in the last %s",
 		count(r.ShortCounts.Bad()), count(r.ShortCounts.Total), dur(r.Short),
 		count(r.LongCounts.Bad()), count(r.LongCounts.Total), dur(r.Long))})
-	m.Fields = append(m.Fields, Field{"Error budget left", budgetText(in.remaining(), in.slo.Window)})
+	m.Fields = append(m.Fields, Field{Label: "Error budget left", Value: budgetText(in.remaining(), in.slo.Window)})
 	if in.detail != nil && in.detail.TopSlice != nil {
 		s := in.detail.TopSlice
-		m.Fields = append(m.Fields, Field{"Most responsible", fmt.Sprintf("`%s=%s`: %s of bad events", s.Key, s.Value, pct(s.Share))})
+		m.TopSlice = s
+		m.Fields = append(m.Fields, Field{Label: "Most responsible", Code: s.Key + "=" + s.Value, Value: pct(s.Share) + " of bad events"})
 	}
 	if in.detail != nil && len(in.detail.TraceIDs) > 0 {
-		m.TraceIDs = in.detail.TraceIDs[:min(3, len(in.detail.TraceIDs))]
-		m.Fields = append(m.Fields, Field{"Example traces", "`" + strings.Join(m.TraceIDs, "` `") + "`"})
+		m.Examples = in.detail.TraceIDs[:min(3, len(in.detail.TraceIDs))]
 	}
 	if r.ShortCounts.Total < lowTraffic {
-		m.Notes = append(m.Notes, fmt.Sprintf(":information_source: Low traffic: only %s events in the last %s, so each failure moves these numbers a lot.",
+		m.LowTraffic = true
+		m.Notes = append(m.Notes, fmt.Sprintf("Low traffic: only %s events in the last %s, so each failure moves these numbers a lot.",
 			count(r.ShortCounts.Total), dur(r.Short)))
 	}
 	m.Notes = append(m.Notes, fmt.Sprintf("Firing since %s · %s · objective %s%% over %s",
@@ -147,19 +240,35 @@ func firingMessage(in msgInput, kind Kind) *Message {
 func resolvedMessage(in msgInput) *Message {
 	m := in.base(KindResolved)
 	lasted := dur(in.t.ResolvedAt.Sub(in.t.StartedAt))
-	m.Headline = fmt.Sprintf(":white_check_mark: *RESOLVED · %s* (flow %s): the %s that started %s ended %s, after %s.",
-		in.slo.Name, in.slo.Flow, in.sev, in.clock(in.t.StartedAt), in.clock(in.t.ResolvedAt), lasted)
-	m.Fields = append(m.Fields, Field{"Burn rate now", burnLines(in.t.LastVerdict)})
-	m.Fields = append(m.Fields, Field{"Error budget left", budgetText(in.remaining(), in.slo.Window)})
-	m.Reply = fmt.Sprintf(":white_check_mark: Resolved at %s after %s. Burn rate now %s; error budget left %s.",
+	m.Title = "RESOLVED · " + in.slo.Name
+	m.Summary = fmt.Sprintf("(flow %s): the %s that started %s ended %s, after %s.",
+		in.slo.Flow, in.sev, in.clock(in.t.StartedAt), in.clock(in.t.ResolvedAt), lasted)
+	m.Fields = append(m.Fields, Field{Label: "Error budget left", Value: budgetText(in.remaining(), in.slo.Window)})
+	m.Reply = fmt.Sprintf("Resolved at %s after %s. Burn rate now %s; error budget left %s.",
 		in.clock(in.t.ResolvedAt), lasted, oneLine(in.t.LastVerdict), budgetText(in.remaining(), in.slo.Window))
 	return m
 }
 
 func (in msgInput) base(kind Kind) *Message {
-	m := &Message{Kind: kind, Channel: in.channel, Ref: in.ref, Severity: in.sev, SLO: in.slo.Name, Flow: in.slo.Flow}
+	v := in.t.LastVerdict
+	m := &Message{Kind: kind, Severity: in.sev, SLO: in.slo.Name, Flow: in.slo.Flow, Service: in.slo.Service,
+		Objective: in.slo.Objective, Window: in.slo.Window.String(), StartedAt: in.t.StartedAt, ResolvedAt: in.t.ResolvedAt,
+		BudgetLeft: in.remaining()}
+	for _, r := range v.Results {
+		b := Burn{Long: r.Long, Short: r.Short, LongBurn: r.LongBurn, ShortBurn: r.ShortBurn, Factor: r.Factor,
+			LongEvents: r.LongCounts.Total, ShortEvents: r.ShortCounts.Total, Met: r.Met}
+		if r.TooFewBad {
+			b.Why = r.Why()
+		}
+		m.Burn = append(m.Burn, b)
+	}
 	if in.baseURL != "" {
-		m.Link = strings.TrimSuffix(in.baseURL, "/") + "/slos/" + url.PathEscape(in.slo.Name)
+		base := strings.TrimSuffix(in.baseURL, "/")
+		m.Links = append(m.Links, Link{Kind: "slo", Label: "Open " + in.slo.Name + " in flowslo", URL: base + "/slos/" + url.PathEscape(in.slo.Name)},
+			Link{Kind: "dashboard", Label: "Flows dashboard", URL: base + "/"})
+	}
+	if in.slo.Alerting.Runbook != "" {
+		m.Links = append(m.Links, Link{Kind: "runbook", Label: "Runbook", URL: in.slo.Alerting.Runbook})
 	}
 	return m
 }
@@ -172,22 +281,6 @@ func (in msgInput) clock(t time.Time) string {
 	return t.In(loc).Format("15:04 MST")
 }
 
-// burnLines lists each rule's burn rates against its threshold.
-func burnLines(v Verdict) string {
-	lines := make([]string, 0, len(v.Results))
-	for _, r := range v.Results {
-		mark := ""
-		if r.Met {
-			mark = " :red_circle:"
-		} else if r.TooFewBad {
-			mark = " (" + r.Why() + ")"
-		}
-		lines = append(lines, fmt.Sprintf("%s: %s · %s: %s (alerts at %s)%s",
-			dur(r.Long), rateOf(r.LongCounts, r.LongBurn), dur(r.Short), rateOf(r.ShortCounts, r.ShortBurn), burn(r.Factor), mark))
-	}
-	return strings.Join(lines, "\n")
-}
-
 func oneLine(v Verdict) string {
 	r, ok := lead(v)
 	if !ok {
@@ -196,8 +289,10 @@ func oneLine(v Verdict) string {
 	return fmt.Sprintf("%s over %s, %s over %s", rateOf(r.ShortCounts, r.ShortBurn), dur(r.Short), rateOf(r.LongCounts, r.LongBurn), dur(r.Long))
 }
 
-func rateOf(c Counts, b float64) string {
-	if c.Total == 0 {
+func rateOf(c Counts, b float64) string { return rateOfN(c.Total, b) }
+
+func rateOfN(events uint64, b float64) string {
+	if events == 0 {
 		return "no events"
 	}
 	return burn(b)

@@ -15,19 +15,15 @@ func TestDedup(t *testing.T) {
 		in   dedupInput
 		want Reason
 	}{
-		{"new alert", dedupInput{State: Firing, Channel: "#oncall"}, FirstNotification},
-		{"sent a minute ago", dedupInput{State: Firing, Channel: "#oncall", NotifiedAt: ago(time.Minute)}, AlreadyNotified},
-		{"sent 4h ago", dedupInput{State: Firing, Channel: "#oncall", NotifiedAt: ago(repeat)}, RepeatIntervalElapsed},
-		{"resolved after a send", dedupInput{State: Resolved, Channel: "#oncall", NotifiedAt: ago(time.Hour)}, ResolvedNotification},
-		{"resolved, silenced", dedupInput{State: Resolved, Channel: "#oncall", NotifiedAt: ago(time.Hour), Silenced: true}, ResolvedNotification},
-		{"resolved, never sent", dedupInput{State: Resolved, Channel: "#oncall"}, ResolvedUnnotified},
-		{"resolve sent", dedupInput{State: Resolved, Channel: "#oncall", NotifiedAt: ago(time.Hour), ResolveNotifiedAt: ago(time.Minute)}, ResolvedAlreadySent},
-		{"silenced", dedupInput{State: Firing, Channel: "#oncall", Silenced: true}, SilencedNow},
-		{"no channel", dedupInput{State: Firing}, NoChannel},
-		{"failed for good a minute ago", dedupInput{State: Firing, Channel: "#x", FailedAt: ago(time.Minute)}, RetryAfterPermanent},
-		{"failed for good 4h ago", dedupInput{State: Firing, Channel: "#x", FailedAt: ago(repeat)}, FirstNotification},
-		{"repeat failed for good", dedupInput{State: Firing, Channel: "#x", NotifiedAt: ago(5 * time.Hour), FailedAt: ago(time.Hour)}, RetryAfterPermanent},
-		{"in flight", dedupInput{State: Firing, Channel: "#oncall", InFlight: true}, InFlight},
+		{"new alert", dedupInput{State: Firing, Routed: true}, FirstNotification},
+		{"recorded a minute ago", dedupInput{State: Firing, Routed: true, NotifiedAt: ago(time.Minute)}, AlreadyNotified},
+		{"recorded 4h ago", dedupInput{State: Firing, Routed: true, NotifiedAt: ago(repeat)}, RepeatIntervalElapsed},
+		{"resolved after a send", dedupInput{State: Resolved, Routed: true, NotifiedAt: ago(time.Hour)}, ResolvedNotification},
+		{"resolved, silenced", dedupInput{State: Resolved, Routed: true, NotifiedAt: ago(time.Hour), Silenced: true}, ResolvedNotification},
+		{"resolved, never sent", dedupInput{State: Resolved, Routed: true}, ResolvedUnnotified},
+		{"resolve recorded", dedupInput{State: Resolved, Routed: true, NotifiedAt: ago(time.Hour), ResolveNotifiedAt: ago(time.Minute)}, ResolvedAlreadySent},
+		{"silenced", dedupInput{State: Firing, Routed: true, Silenced: true}, SilencedNow},
+		{"no route", dedupInput{State: Firing}, NoRoute},
 	} {
 		if got := dedup(c.in, now, repeat); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
@@ -38,9 +34,38 @@ func TestDedup(t *testing.T) {
 	}
 }
 
+// TestLimiterReleasesOnGiveUp: a waiter that gives up holds no slot, so a
+// channel whose sends time out while waiting still gets one message a
+// second once a sender waits long enough (before, every waiter that gave
+// up had reserved a slot and pushed the next one a second further out:
+// with a short send timeout nothing was sent for 44 evaluations).
+func TestLimiterReleasesOnGiveUp(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	l := newChannelLimiter(time.Second)
+	l.now = func() time.Time { return now }
+	if d := l.take("#oncall"); d != 0 {
+		t.Fatalf("first take waits %v", d)
+	}
+	for range 40 { // senders that ask, are told to wait, and give up
+		if d := l.take("#oncall"); d != time.Second {
+			t.Fatalf("busy channel: wait %v, want 1s", d)
+		}
+	}
+	if d := l.take("#feed"); d != 0 {
+		t.Errorf("another channel waits %v", d)
+	}
+	now = now.Add(time.Second)
+	if d := l.take("#oncall"); d != 0 {
+		t.Errorf("a second later the channel is still closed for %v: given-up waits kept their slots", d)
+	}
+	l.hold("#oncall", 30*time.Second) // a 429 with Retry-After: 30
+	if d := l.take("#oncall"); d != 30*time.Second {
+		t.Errorf("after a 429: wait %v, want 30s", d)
+	}
+}
+
 func TestConfigValidateReportsEverything(t *testing.T) {
-	c := Config{EvaluationInterval: time.Millisecond, RepeatInterval: time.Second,
-		Slack: SlackConfig{Token: "abc", TokenFile: "/nope", WebhookURL: "ftp://x", APIURL: "::"},
+	c := Config{EvaluationInterval: time.Millisecond, RepeatInterval: time.Second, UndeliverableAfter: time.Minute,
 		Links: Links{BaseURL: "flowslo.example.com"}}
 	err := c.WithDefaults().Validate()
 	if err == nil {
@@ -49,24 +74,17 @@ func TestConfigValidateReportsEverything(t *testing.T) {
 	for _, want := range []string{
 		"alerting.evaluation_interval 1ms is out of range",
 		"alerting.repeat_interval 1s is too short",
-		"token and token_file are both set",
-		"webhook_url and a token are both set",
-		"alerting.slack.token_file: stat /nope",
-		"does not look like a Slack token",
-		"alerting.slack.webhook_url",
-		"alerting.slack.api_url",
+		"alerting.undeliverable_after 1m0s is too short",
 		"alerting.links.base_url",
 	} {
-		if !strings.Contains(err.Error(), want) {
+		if !contains(err.Error(), want) {
 			t.Errorf("missing %q in\n%v", want, err)
 		}
 	}
-	good := Config{Slack: SlackConfig{Token: "xoxb-1"}, Links: Links{BaseURL: "https://flowslo.example.com"}}.WithDefaults()
-	if err := good.Validate(); err != nil || good.EvaluationInterval != 15*time.Second || good.RepeatInterval != 4*time.Hour {
+	good := Config{Links: Links{BaseURL: "https://flowslo.example.com"}}.WithDefaults()
+	if err := good.Validate(); err != nil || good.EvaluationInterval != 15*time.Second || good.RepeatInterval != 4*time.Hour || good.UndeliverableAfter != 24*time.Hour {
 		t.Errorf("defaults %+v: %v", good, err)
 	}
-	tok, err := SlackConfig{}.ResolveToken(func(k string) string { return map[string]string{TokenEnv: " xoxb-env\n"}[k] })
-	if err != nil || tok != "xoxb-env" {
-		t.Errorf("token from env: %q %v", tok, err)
-	}
 }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -3,25 +3,16 @@ package alerting
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
 
-// job is one notification going through the pipeline.
-type job struct {
-	alertID string
-	key     key
-	reason  Reason
-	msg     *Message
-	ref     Ref // set by the send stage
-	tries   int
-}
-
-// sender runs a job; stage wraps a sender with one concern, Alertmanager
-// style. The manager composes dedup (before a job exists) → record → retry →
-// rate limit → send.
+// sender runs one delivery try; stage wraps a sender with one concern,
+// Alertmanager style. The manager composes (dedup and the outbox before a
+// delivery exists) → retry → rate limit → send.
 type (
-	sender func(ctx context.Context, j *job) error
+	sender func(ctx context.Context, d *Delivery) (Ref, error)
 	stage  func(next sender) sender
 )
 
@@ -32,32 +23,37 @@ func chain(last sender, stages ...stage) sender {
 	return last
 }
 
-// sendStage hands the message to the notifier.
-func sendStage(n Notifier) sender {
-	return func(ctx context.Context, j *job) error {
-		j.tries++
-		ref, err := n.Notify(ctx, j.msg)
-		if err == nil {
-			j.ref = ref
+// sendStage hands the delivery to its receiver. After an answer that
+// leaves open whether it arrived, later tries are told to look it up.
+func sendStage(receivers map[string]Notifier) sender {
+	return func(ctx context.Context, d *Delivery) (Ref, error) {
+		n := receivers[d.Receiver]
+		if n == nil {
+			return "", Permanent(fmt.Errorf("receiver %q is not configured", d.Receiver))
 		}
-		return err
+		ref, err := n.Notify(ctx, d)
+		if ambiguous(err) {
+			d.MaybeSent = true
+		}
+		return ref, err
 	}
 }
 
-// rateStage lets at most one message a second into each channel; every
-// attempt, retries included, takes a slot.
+// rateStage lets at most one message a second into each receiver target;
+// every try, retries included, takes a slot.
 func rateStage(l *channelLimiter) stage {
 	return func(next sender) sender {
-		return func(ctx context.Context, j *job) error {
-			if err := l.wait(ctx, j.msg.Channel); err != nil {
-				return err
+		return func(ctx context.Context, d *Delivery) (Ref, error) {
+			lane := d.Receiver + " " + d.Target
+			if err := l.wait(ctx, lane); err != nil {
+				return "", err
 			}
-			err := next(ctx, j)
+			ref, err := next(ctx, d)
 			var t *ThrottledError
 			if errors.As(err, &t) {
-				l.hold(j.msg.Channel, t.After) // the whole channel waits, not just this job
+				l.hold(lane, t.After) // the whole channel waits, not just this delivery
 			}
-			return err
+			return ref, err
 		}
 	}
 }
@@ -80,13 +76,18 @@ func retryStage(b Backoff) stage {
 		b.Max = 30 * time.Second
 	}
 	return func(next sender) sender {
-		return func(ctx context.Context, j *job) error {
+		return func(ctx context.Context, d *Delivery) (Ref, error) {
 			delay := b.Initial
+			var last error // the receiver's answer outlives a deadline hit while waiting
 			for {
-				err := next(ctx, j)
+				ref, err := next(ctx, d)
 				if err == nil || IsPermanent(err) {
-					return err
+					return ref, err
 				}
+				if ctx.Err() != nil && last != nil {
+					err = last
+				}
+				last = err
 				wait := delay
 				var t *ThrottledError
 				if errors.As(err, &t) {
@@ -95,25 +96,12 @@ func retryStage(b Backoff) stage {
 					delay = min(2*delay, b.Max)
 				}
 				if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-					return err // no time left to wait: the next evaluation tries again
+					return "", err // no time left to wait: the next evaluation tries again
 				}
 				if sleep(ctx, wait) != nil {
-					return err
+					return "", err
 				}
 			}
-		}
-	}
-}
-
-// recordStage writes the outcome after the send: the alert's notified time
-// and message reference only once Slack confirmed, so a restart neither
-// loses nor repeats a message.
-func recordStage(m *Manager) stage {
-	return func(next sender) sender {
-		return func(ctx context.Context, j *job) error {
-			err := next(ctx, j)
-			m.recordOutcome(j, err)
-			return err
 		}
 	}
 }
@@ -132,35 +120,51 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// channelLimiter hands out send slots per channel, every apart, first come
-// first served.
+// channelLimiter hands out send slots per channel, every apart. A waiter
+// holds no slot while it waits: it takes one only when one is free, so a
+// send that gives up (its deadline passed) leaves nothing behind, and
+// waiters that give up never push the next slot further out.
 type channelLimiter struct {
 	every time.Duration
+	now   func() time.Time
 	mu    sync.Mutex
 	next  map[string]time.Time
 }
 
 func newChannelLimiter(every time.Duration) *channelLimiter {
-	return &channelLimiter{every: every, next: map[string]time.Time{}}
+	return &channelLimiter{every: every, now: time.Now, next: map[string]time.Time{}}
+}
+
+// take claims the channel's slot if it is free and says how long to wait
+// otherwise.
+func (l *channelLimiter) take(channel string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if free := l.next[channel]; now.Before(free) {
+		return free.Sub(now)
+	}
+	l.next[channel] = now.Add(l.every)
+	return 0
 }
 
 func (l *channelLimiter) wait(ctx context.Context, channel string) error {
-	l.mu.Lock()
-	now := time.Now()
-	slot := l.next[channel]
-	if slot.Before(now) {
-		slot = now
+	for {
+		d := l.take(channel)
+		if d == 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
 	}
-	l.next[channel] = slot.Add(l.every)
-	l.mu.Unlock()
-	return sleep(ctx, time.Until(slot))
 }
 
 // hold keeps channel closed for d from now.
 func (l *channelLimiter) hold(channel string, d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if until := time.Now().Add(d); l.next[channel].Before(until) {
+	if until := l.now().Add(d); l.next[channel].Before(until) {
 		l.next[channel] = until
 	}
 }

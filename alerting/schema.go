@@ -1,6 +1,7 @@
 package alerting
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/flowslo/flowslo/store"
@@ -13,7 +14,62 @@ func Migrations() []store.Migration {
 		{Version: 180, Name: "create alerting_alerts", Statements: func(o store.MigrateOptions) []string { return []string{alertsDDL(o)} }},
 		{Version: 181, Name: "create alerting_notifications", Statements: func(o store.MigrateOptions) []string { return []string{notificationsDDL(o)} }},
 		{Version: 182, Name: "create alerting_silences", Statements: func(o store.MigrateOptions) []string { return []string{silencesDDL(o)} }},
+		{Version: 183, Name: "create alerting_outbox", Statements: func(o store.MigrateOptions) []string { return []string{outboxDDL(o)} }},
+		{Version: 184, Name: "alerting_notifications: receiver", Statements: func(o store.MigrateOptions) []string {
+			return []string{alertingDDL(o, "ALTER TABLE alerting_notifications{on_cluster} ADD COLUMN IF NOT EXISTS receiver String AFTER kind")}
+		}},
+		{Version: 185, Name: "alerting retention", Statements: retentionDDL},
 	}
+}
+
+// RetentionDays is how long the alerting tables keep resolved alerts,
+// notifications, deliveries and ended silences.
+const RetentionDays = 90
+
+// retentionDDL: every version of a row shares the column its TTL reads
+// (an alert's start, a delivery's due time, a silence's end), so no older
+// version outlives the newest one and comes back through FINAL. A firing
+// alert older than the retention is kept in memory and rewritten.
+func retentionDDL(o store.MigrateOptions) []string {
+	ttl := func(table, expr string) string {
+		return alertingDDL(o, fmt.Sprintf("ALTER TABLE %s{on_cluster} MODIFY TTL toDateTime(%s) + INTERVAL %d DAY", table, expr, RetentionDays))
+	}
+	return []string{
+		ttl("alerting_alerts", "started_at"),
+		ttl("alerting_notifications", "at"),
+		ttl("alerting_silences", "ends_at"),
+		ttl("alerting_outbox", "created_at"),
+	}
+}
+
+// outboxDDL: one row per notification per receiver and target, recorded
+// as due before it is sent and rewritten as it goes: sending (an attempt is
+// under way), then delivered, failed (permanently), undeliverable (too old
+// to send) or skipped (a resolve of a page the receiver never got). ref is
+// what the receiver returned, for the repeats and resolves of the lane;
+// maybe_sent says an attempt may have reached the receiver (the next one
+// looks it up first).
+func outboxDDL(o store.MigrateOptions) string {
+	return alertingDDL(o, `CREATE TABLE IF NOT EXISTS alerting_outbox{on_cluster} (
+	id String,
+	alert_id String,
+	slo String,
+	severity LowCardinality(String),
+	kind LowCardinality(String),
+	seq UInt32,
+	receiver String,
+	target String,
+	state LowCardinality(String),
+	attempts UInt32,
+	maybe_sent UInt8,
+	error String,
+	ref String,
+	created_at DateTime64(3, 'UTC'),
+	delivered_at DateTime64(3, 'UTC'),
+	message String,
+	updated_at DateTime64(6, 'UTC')
+) ENGINE = {replacing}
+ORDER BY id`)
 }
 
 // alertingDDL fills in the engines: rows of {replacing} tables are

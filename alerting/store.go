@@ -10,7 +10,7 @@ import (
 )
 
 // Store is what alerting needs from ClickHouse; store.Store satisfies it.
-// The tables come from store's migrations 180–182.
+// The tables are alerting's own (Migrations).
 type Store interface {
 	Exec(ctx context.Context, query string, params store.Params) error
 	Query(ctx context.Context, query string, params store.Params) (store.Rows, error)
@@ -23,7 +23,6 @@ type alertRow struct {
 	state                                    State
 	started, resolved                        time.Time
 	hold                                     time.Duration
-	ref                                      Ref
 	notified, resolveNotified, failed        time.Time
 	silenced                                 bool
 }
@@ -32,6 +31,10 @@ var version atomic.Int64
 
 // nextVersion orders rewrites of a row even within one microsecond.
 func nextVersion() string {
+	return fmt.Sprint(nextVersionInt())
+}
+
+func nextVersionInt() int64 {
 	now := time.Now().UnixMicro()
 	for {
 		v := version.Load()
@@ -39,7 +42,7 @@ func nextVersion() string {
 			now = v + 1
 		}
 		if version.CompareAndSwap(v, now) {
-			return fmt.Sprint(now)
+			return now
 		}
 	}
 }
@@ -76,7 +79,7 @@ SELECT {id:String}, {slo:String}, {flow:String}, {service:String}, {sev:String},
 	fromUnixTimestamp64Micro({v:Int64}, 'UTC')`, store.Params{
 		"id": r.id, "slo": r.slo, "flow": r.flow, "service": r.service, "sev": string(r.sev), "state": string(r.state),
 		"started": ms(r.started), "resolved": ms(r.resolved), "hold": fmt.Sprint(r.hold.Milliseconds()),
-		"channel": r.channel, "channel_id": r.ref.ChannelID, "ts": r.ref.TS,
+		"channel": r.channel, "channel_id": "", "ts": "",
 		"notified": ms(r.notified), "resolve_notified": ms(r.resolveNotified), "failed": ms(r.failed),
 		"silenced": b2s(r.silenced), "summary": r.summary, "v": nextVersion(),
 	})
@@ -109,8 +112,9 @@ func loadAlerts(ctx context.Context, s Store, where string, params store.Params)
 		var sev, state string
 		var started, resolved, hold, notified, resolveNotified, failed int64
 		var silenced uint8
+		var channelID, ts string // Slack's, before receivers: unused
 		if err := rows.Scan(&r.id, &r.slo, &r.flow, &r.service, &sev, &state, &started, &resolved, &hold,
-			&r.channel, &r.ref.ChannelID, &r.ref.TS, &notified, &resolveNotified, &failed, &silenced, &r.summary); err != nil {
+			&r.channel, &channelID, &ts, &notified, &resolveNotified, &failed, &silenced, &r.summary); err != nil {
 			return nil, fmt.Errorf("load alerts: %w", err)
 		}
 		r.sev, r.state, r.silenced = Severity(sev), State(state), silenced == 1
@@ -129,9 +133,10 @@ type NotificationRecord struct {
 	Severity Severity  `json:"severity"`
 	Kind     Kind      `json:"kind"`
 	Reason   string    `json:"reason"`
-	Channel  string    `json:"channel"`
-	// Status is sent, silenced, failed (permanent: not retried until
-	// repeat_interval) or error (retried at the next evaluation).
+	Receiver string    `json:"receiver,omitempty"`
+	Channel  string    `json:"channel,omitempty"` // the receiver's target
+	// Status is sent, silenced, failed (permanent), undeliverable (too
+	// late), skipped, or error (a try failed; tried again).
 	Status    string `json:"status"`
 	Error     string `json:"error,omitempty"`
 	MessageTS string `json:"message_ts,omitempty"`
@@ -139,11 +144,11 @@ type NotificationRecord struct {
 }
 
 func logNotification(ctx context.Context, s Store, n NotificationRecord) error {
-	err := s.Exec(ctx, `INSERT INTO alerting_notifications (at, alert_id, slo, severity, kind, reason, channel,
+	err := s.Exec(ctx, `INSERT INTO alerting_notifications (at, alert_id, slo, severity, kind, receiver, reason, channel,
 	status, error, message_ts, text)
 SELECT fromUnixTimestamp64Milli({at:Int64}, 'UTC'), {alert:String}, {slo:String}, {sev:String}, {kind:String},
-	{reason:String}, {channel:String}, {status:String}, {error:String}, {ts:String}, {text:String}`, store.Params{
-		"at": ms(n.At), "alert": n.AlertID, "slo": n.SLO, "sev": string(n.Severity), "kind": string(n.Kind),
+	{receiver:String}, {reason:String}, {channel:String}, {status:String}, {error:String}, {ts:String}, {text:String}`, store.Params{
+		"at": ms(n.At), "alert": n.AlertID, "slo": n.SLO, "sev": string(n.Severity), "kind": string(n.Kind), "receiver": n.Receiver,
 		"reason": n.Reason, "channel": n.Channel, "status": n.Status, "error": n.Error, "ts": n.MessageTS, "text": n.Text,
 	})
 	if err != nil {
@@ -153,7 +158,7 @@ SELECT fromUnixTimestamp64Milli({at:Int64}, 'UTC'), {alert:String}, {slo:String}
 }
 
 func loadNotifications(ctx context.Context, s Store, where string, params store.Params) ([]NotificationRecord, error) {
-	rows, err := s.Query(ctx, `SELECT toUnixTimestamp64Milli(at), alert_id, slo, severity, kind, reason, channel,
+	rows, err := s.Query(ctx, `SELECT toUnixTimestamp64Milli(at), alert_id, slo, severity, kind, receiver, reason, channel,
 	status, error, message_ts, text FROM alerting_notifications WHERE `+where+` ORDER BY at DESC, alert_id LIMIT 1000`, params)
 	if err != nil {
 		return nil, fmt.Errorf("load notifications: %w", err)
@@ -164,7 +169,7 @@ func loadNotifications(ctx context.Context, s Store, where string, params store.
 		var n NotificationRecord
 		var at int64
 		var sev, kind string
-		if err := rows.Scan(&at, &n.AlertID, &n.SLO, &sev, &kind, &n.Reason, &n.Channel, &n.Status, &n.Error, &n.MessageTS, &n.Text); err != nil {
+		if err := rows.Scan(&at, &n.AlertID, &n.SLO, &sev, &kind, &n.Receiver, &n.Reason, &n.Channel, &n.Status, &n.Error, &n.MessageTS, &n.Text); err != nil {
 			return nil, fmt.Errorf("load notifications: %w", err)
 		}
 		n.At, n.Severity, n.Kind = fromMS(at), Severity(sev), Kind(kind)

@@ -8,10 +8,12 @@ import (
 )
 
 func checkAlerting(d *draft) {
-	d.slo.Alerting.Page = d.text("alerting.page")
-	d.slo.Alerting.Ticket = d.text("alerting.ticket")
-	checkChannel(d, "alerting.page")
-	checkChannel(d, "alerting.ticket")
+	d.slo.Alerting.Page = checkRoutes(d, "alerting.page")
+	d.slo.Alerting.Ticket = checkRoutes(d, "alerting.ticket")
+	d.slo.Alerting.Runbook = d.text("alerting.runbook")
+	if r := d.slo.Alerting.Runbook; r != "" && !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "http://") {
+		d.errorf("alerting.runbook", "runbook %q is not a link: write the runbook's URL, e.g. https://wiki.example.com/runbooks/login", r)
+	}
 	checkMinBad(d)
 	n := d.node("alerting.windows")
 	if n == nil {
@@ -21,15 +23,6 @@ func checkAlerting(d *draft) {
 		if w, ok := checkAlertWindow(d, fmt.Sprintf("alerting.windows[%d]", i)); ok {
 			d.slo.Alerting.Windows = append(d.slo.Alerting.Windows, w)
 		}
-	}
-}
-
-// checkChannel catches a channel name YAML read as a comment: an unquoted
-// #oncall is no value at all, so a quoted one is what users mean.
-func checkChannel(d *draft, key string) {
-	v := d.text(key)
-	if v != "" && strings.ContainsAny(v, " \t") {
-		d.errorf(key, "channel %q has spaces: write a Slack channel, e.g. \"#oncall-auth\" (quoted)", v)
 	}
 }
 

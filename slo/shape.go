@@ -15,12 +15,27 @@ type shape struct {
 	kind   yaml.Kind
 	fields map[string]*shape // mappings
 	items  *shape            // sequences
+	// alts, when set, are the shapes a node may take, told apart by kind
+	// (a route is a channel, {receiver: …} or a list of them).
+	alts []*shape
+	hint string // how to write a node of alts
 }
 
 var scalar = &shape{kind: yaml.ScalarNode}
 
 func mapping(fields map[string]*shape) *shape { return &shape{kind: yaml.MappingNode, fields: fields} }
 func sequence(items *shape) *shape            { return &shape{kind: yaml.SequenceNode, items: items} }
+
+// oneOf is a node that may take any of alts' kinds.
+func oneOf(hint string, alts ...*shape) *shape { return &shape{alts: alts, hint: hint} }
+
+// routeShape: where an alert severity goes: "#channel" (the Slack
+// receiver), {receiver: name, channel: …}, or a list of those.
+var routeShape = func() *shape {
+	const hint = `write a Slack channel ("#oncall"), {receiver: name} or a list of them`
+	one := mapping(map[string]*shape{"receiver": scalar, "channel": scalar})
+	return oneOf(hint, scalar, one, sequence(oneOf(hint, scalar, one)))
+}()
 
 var sloShape = mapping(map[string]*shape{
 	"name": scalar, "flow": scalar, "service": scalar, "description": scalar,
@@ -31,7 +46,7 @@ var sloShape = mapping(map[string]*shape{
 	}),
 	"slices": sequence(scalar),
 	"alerting": mapping(map[string]*shape{
-		"page": scalar, "ticket": scalar, "min_bad_events": scalar,
+		"page": routeShape, "ticket": routeShape, "min_bad_events": scalar, "runbook": scalar,
 		"windows": sequence(mapping(map[string]*shape{
 			"severity": scalar, "long": scalar, "short": scalar, "factor": scalar,
 		})),
@@ -65,6 +80,14 @@ func (w *walker) walk(n *yaml.Node, s *shape, path string) {
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return // an empty value counts as absent
+	}
+	if s.alts != nil {
+		alt := s.pick(n.Kind)
+		if alt == nil {
+			w.p.add(w.file, n.Line, "%s must not be %s: %s", where(path), kindNames[n.Kind], s.hint)
+			return
+		}
+		s = alt
 	}
 	if n.Kind != s.kind {
 		hint := kindHints[s.kind]
@@ -101,6 +124,16 @@ func (w *walker) walkMapping(n *yaml.Node, s *shape, path string) {
 		}
 		w.walk(v, fs, join(path, k.Value))
 	}
+}
+
+// pick is the alternative of kind k, nil when none is.
+func (s *shape) pick(k yaml.Kind) *shape {
+	for _, a := range s.alts {
+		if a.kind == k {
+			return a
+		}
+	}
+	return nil
 }
 
 func join(path, key string) string {

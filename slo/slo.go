@@ -80,8 +80,9 @@ type Indicator struct {
 // then off). MinBadEvents is how many bad events the short window needs
 // before an alert fires; 0 means the alerting default.
 type Alerting struct {
-	Page         string // Slack channel for pages
-	Ticket       string // Slack channel for tickets
+	Page         []Route // where pages go
+	Ticket       []Route // where tickets go
+	Runbook      string  // URL on-call opens first; in every message
 	Windows      []AlertWindow
 	MinBadEvents int
 }

@@ -328,11 +328,14 @@ func (d *demo) alerting() *fakeAlerting {
 	}
 	f.alerts = []alerting.Alert{
 		{ID: "login-success/page/1", SLO: "login-success", Flow: "login", Service: "auth-api", Severity: alerting.Page, State: alerting.Firing,
-			StartedAt: now.Add(-23 * time.Minute), Channel: "#oncall-auth", NotifiedAt: &now,
+			StartedAt: now.Add(-23 * time.Minute), Routes: "#oncall-auth, pd-auth", NotifiedAt: &now,
+			Deliveries: []alerting.DeliveryStatus{
+				{Kind: "firing", Receiver: "slack", Target: "#oncall-auth", State: alerting.Delivered, Attempts: 1, DueAt: now.Add(-22 * time.Minute), DeliveredAt: &now},
+				{Kind: "firing", Receiver: "pd-auth", State: alerting.Due, Attempts: 4, DueAt: now.Add(-22 * time.Minute), Error: "HTTP 503: upstream unavailable"}},
 			Summary: "burning 16.1x over 1h; service.version=4.2.0: 83% of bad events", BurnRates: map[string]float64{"1h": 16.1, "5m": 19.2},
-			Notifications: []alerting.NotificationRecord{{At: now.Add(-22 * time.Minute), Kind: "firing", Reason: "first notification", Channel: "#oncall-auth", Status: "sent"}}},
+			Notifications: []alerting.NotificationRecord{{At: now.Add(-22 * time.Minute), Kind: "firing", Reason: "first notification", Receiver: "slack", Channel: "#oncall-auth", Status: "sent"}}},
 		{ID: "checkout-success/ticket/1", SLO: "checkout-success", Flow: "checkout", Service: "payments", Severity: alerting.Ticket, State: alerting.Resolved,
-			StartedAt: now.Add(-9 * time.Hour), ResolvedAt: &resolved, Channel: "#payments", Notifications: []alerting.NotificationRecord{}},
+			StartedAt: now.Add(-9 * time.Hour), ResolvedAt: &resolved, Routes: "#payments", Deliveries: []alerting.DeliveryStatus{}, Notifications: []alerting.NotificationRecord{}},
 	}
 	return f
 }

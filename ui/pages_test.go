@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowslo/flowslo/alerting"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -352,9 +353,17 @@ func TestSilenceAPI(t *testing.T) {
 	if w := do("POST", "/api/v1/silences/nope/expire", ""); w.Code != 404 {
 		t.Errorf("expire unknown: %d", w.Code)
 	}
-	a := decode[struct{ Alerts []json.RawMessage }](t, get(t, h, "/api/v1/alerts"))
-	if len(a.Alerts) != 2 {
-		t.Errorf("alerts: %d", len(a.Alerts))
+	a := decode[struct{ Alerts []alerting.Alert }](t, get(t, h, "/api/v1/alerts"))
+	if len(a.Alerts) != 2 || len(a.Alerts[0].Deliveries) != 2 || a.Alerts[0].Deliveries[1].State != alerting.Due {
+		t.Errorf("alerts: %+v", a.Alerts)
+	}
+	// The page shows each notification's state per receiver.
+	body := get(t, h, "/alerts").Body.String()
+	for _, want := range []string{`data-delivery="firing slack"`, `pill-d-delivered">delivered`, `data-delivery="firing pd-auth"`,
+		`pill-d-due">due`, "HTTP 503: upstream unavailable", "to #oncall-auth, pd-auth"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("alerts page lacks %q", want)
+		}
 	}
 }
 

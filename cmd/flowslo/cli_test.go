@@ -68,3 +68,19 @@ func TestDashboardsExportGrafana(t *testing.T) {
 		t.Errorf("%s does not use the ClickHouse data source: %v", files[0], err)
 	}
 }
+
+func TestRulesExportPrometheus(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "flowslo.rules.yml")
+	var stdout, stderr strings.Builder
+	if code := run([]string{"rules", "export", "prometheus", "--slo", "../../examples", "--out", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(data), "alert: FlowsloErrorBudgetBurn") || !strings.Contains(stdout.String(), "wrote") {
+		t.Fatalf("%s: %v\n%s", out, err, data)
+	}
+	stderr.Reset()
+	if code := run([]string{"rules", "export", "prometheus"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--slo is missing") {
+		t.Errorf("without --slo: exit %d %q", code, stderr.String())
+	}
+}

@@ -30,6 +30,9 @@ Usage:
                              1 not ready or at risk, 2 no data, unknown or unreachable
   flowslo dashboards export grafana [--out DIR]
                              write the built-in views as Grafana dashboards
+  flowslo rules export prometheus --slo FILE_OR_FOLDER [--out FILE]
+                             write Prometheus recording and burn-rate alerting
+                             rules over flowslo's /metrics SLO series
   flowslo version            print the version
 
 Run 'flowslo serve -h' for its flags.
@@ -51,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return dashboardsCmd(args[1:], stdout, stderr)
 	case "import":
 		return importCmd(args[1:], stdout, stderr)
+	case "rules":
+		return rulesCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "flowslo", app.Version)
 		return 0

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -71,11 +73,22 @@ func startOutage(t testing.TB) (first time.Time, posts <-chan slackPost) {
 }
 
 func startOutageApp(t testing.TB) (time.Time, <-chan slackPost, *App) {
+	return startOutageAppAM(t, "")
+}
+
+// startOutageAppAM also pages the Alertmanager at amURL, when given.
+func startOutageAppAM(t testing.TB, amURL string) (time.Time, <-chan slackPost, *App) {
 	srv, posts := startSlack(t)
 	dir := t.TempDir()
 	sloFile, cfgFile := filepath.Join(dir, "slos.yaml"), filepath.Join(dir, "flowslo.yaml")
-	writeFile(t, sloFile, outageSLO)
-	writeFile(t, cfgFile, fmt.Sprintf("alerting:\n  slack:\n    token: xoxb-test\n    api_url: %s\n  links:\n    base_url: https://flowslo.example.com\n", srv.GetAPIURL()))
+	cfg := fmt.Sprintf("alerting:\n  slack:\n    token: xoxb-test\n    api_url: %s\n  links:\n    base_url: https://flowslo.example.com\n", srv.GetAPIURL())
+	slos := outageSLO
+	if amURL != "" {
+		cfg += fmt.Sprintf("  receivers:\n    - {name: am, alertmanager: {urls: [%q]}}\n", amURL)
+		slos = strings.Replace(slos, `page: "#oncall-auth"`, `page: [{receiver: am}, "#oncall-auth"]`, 1)
+	}
+	writeFile(t, sloFile, slos)
+	writeFile(t, cfgFile, cfg)
 	a := startAppWith(t, func(o *Options) { o.SLOPath, o.ConfigFile = sloFile, cfgFile })
 
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(a.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
@@ -145,11 +158,38 @@ func TestOutagePagesSlack(t *testing.T) {
 	if !strings.Contains(page, `<td class="why"><strong class="st-bad">met</strong></td>`) {
 		t.Errorf("the SLO page shows no met tier while it pages:\n%s", page)
 	}
+	// /metrics carries the SLO's state for a Prometheus that scrapes it.
+	_, metrics := get(t, "http://"+a.HTTPAddr()+"/metrics")
+	for _, want := range []string{
+		`flowslo_alert_firing{severity="page",slo="login-success"} 1`,
+		`flowslo_slo_sli{flow="login",service="auth-api",slo="login-success",window="28d"} 0`,
+		`flowslo_slo_error_budget_remaining{flow="login",service="auth-api",slo="login-success",window="28d"}`,
+		`flowslo_slo_burn_rate{flow="login",service="auth-api",slo="login-success",window="5m"} 1000`,
+		`flowslo_slo_events_total{flow="login",result="good",service="auth-api",slo="login-success"} 0`,
+		`flowslo_slo_objective{flow="login",service="auth-api",slo="login-success",window="28d"} 0.999`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if !regexp.MustCompile(`flowslo_slo_events_total\{flow="login",result="bad",service="auth-api",slo="login-success"\} [1-9]`).MatchString(metrics) {
+		t.Errorf("/metrics counts no bad events:\n%s", grepLines(metrics, "flowslo_slo_events"))
+	}
 	select {
 	case again := <-posts:
 		t.Errorf("a second message while the same alert fires: %+v", again)
 	case <-time.After(2 * time.Second):
 	}
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // BenchmarkAlertLatency measures, end to end with default settings, the
@@ -169,6 +209,35 @@ func BenchmarkAlertLatency(b *testing.B) {
 		case <-time.After(60 * time.Second):
 			b.Fatal("no page within 60s")
 		}
+	}
+	b.ReportMetric(sum.Seconds()/float64(b.N), "s/alert")
+	b.ReportMetric(worst.Seconds(), "worst-s")
+}
+
+// BenchmarkAlertLatencyAlertmanager is BenchmarkAlertLatency for a page
+// routed to Alertmanager and Slack: the time to the alert at an
+// Alertmanager API v2 endpoint.
+//
+//	go test ./internal/app -run '^$' -bench AlertLatencyAlertmanager -benchtime 3x
+func BenchmarkAlertLatencyAlertmanager(b *testing.B) {
+	var worst, sum time.Duration
+	for i := 0; i < b.N; i++ {
+		got := make(chan time.Time, 16)
+		am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/api/v2/alerts" {
+				got <- time.Now()
+			}
+		}))
+		first, _, _ := startOutageAppAM(b, am.URL)
+		select {
+		case at := <-got:
+			lat := at.Sub(first)
+			sum += lat
+			worst = max(worst, lat)
+		case <-time.After(60 * time.Second):
+			b.Fatal("no alert at Alertmanager within 60s")
+		}
+		am.Close()
 	}
 	b.ReportMetric(sum.Seconds()/float64(b.N), "s/alert")
 	b.ReportMetric(worst.Seconds(), "worst-s")

@@ -2,12 +2,9 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/flowslo/flowslo/alerting"
-	"github.com/flowslo/flowslo/alerting/slack"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -16,27 +13,27 @@ import (
 const detailRange = time.Hour
 
 // newAlerting builds the burn-rate alert manager over the SLO engine, with
-// Slack when a token or webhook is configured (else alerts are recorded
-// and shown, not sent).
+// the configured receivers (without any, alerts are recorded and shown,
+// not sent).
 func newAlerting(a *App) (*alerting.Manager, error) {
 	cfg := a.cfg.Alerting
-	notifier, err := slack.New(cfg.Slack, os.Getenv)
+	receivers, closers, err := cfg.receivers(a.log)
 	if err != nil {
-		return nil, fmt.Errorf("slack: %w", err)
+		return nil, err
 	}
+	a.closers = append(a.closers, closers...)
 	opts := alerting.Options{
-		Config: cfg,
-		SLOs:   a.engine.SLOs,
-		Counts: engineCounts(a.engine),
-		Detail: engineDetail(a.engine),
-		Frozen: a.engine.Backfilling,
-		Store:  a.store,
-		Logger: a.log,
+		Config:    cfg.Config,
+		Receivers: receivers,
+		SLOs:      a.engine.SLOs,
+		Counts:    engineCounts(a.engine),
+		Detail:    engineDetail(a.engine),
+		Frozen:    a.engine.Backfilling,
+		Store:     a.store,
+		Logger:    a.log,
 	}
-	if notifier != nil { // a typed nil would look like a notifier
-		opts.Notifier = notifier
-	} else {
-		a.log.Warn("no Slack token or webhook configured: alerts are evaluated and shown in the UI, not sent")
+	if len(receivers) == 0 {
+		a.log.Warn("no alert receiver configured (alerting.slack or alerting.receivers): alerts are evaluated and shown in the UI, not sent")
 	}
 	return alerting.New(opts)
 }

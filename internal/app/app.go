@@ -111,6 +111,9 @@ type App struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
+	// closers stop the alert receivers that run in the background.
+	closers []func()
+
 	stopOnce    sync.Once
 	shutdownErr error
 }
@@ -218,6 +221,7 @@ func (a *App) build() error {
 	if a.alerts, err = newAlerting(a); err != nil {
 		return fmt.Errorf("alerting: %w", err)
 	}
+	a.registry.MustRegister(&sloCollector{engine: a.engine, alerts: a.alerts.Firing, log: a.log, since: time.Now().Truncate(time.Minute)})
 	access, err := a.access()
 	if err != nil {
 		return err
@@ -309,6 +313,9 @@ func (a *App) shutdown(ctx context.Context) error {
 		a.wg.Wait()
 	}
 	var errs []error
+	for _, c := range a.closers {
+		c()
+	}
 	if a.ingest != nil {
 		errs = append(errs, wrap("flush ingest", a.ingest.Shutdown(ctx)))
 	}

@@ -21,7 +21,7 @@ const maxConfigBytes = 1 << 20
 // default, so the file is optional.
 type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
-	Alerting  alerting.Config `yaml:"alerting"`
+	Alerting  AlertingConfig  `yaml:"alerting"`
 	Readiness ReadinessConfig `yaml:"readiness"`
 }
 
@@ -100,7 +100,7 @@ type StorageConfig struct {
 func DefaultConfig() Config {
 	return Config{
 		Storage:  StorageConfig{Retention: Duration(30 * 24 * time.Hour)},
-		Alerting: alerting.Config{}.WithDefaults(),
+		Alerting: AlertingConfig{Config: alerting.Config{}.WithDefaults()},
 	}
 }
 
@@ -120,7 +120,7 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
-	cfg.Alerting = cfg.Alerting.WithDefaults()
+	cfg.Alerting.Config = cfg.Alerting.Config.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -136,7 +136,9 @@ func (c Config) Validate() error {
 	if m := time.Duration(c.Storage.RollMargin); m < 0 || m > time.Hour {
 		errs = append(errs, fmt.Errorf("storage.roll_margin %s is out of range: write 0s to 1h, e.g. 10s", m))
 	}
-	errs = append(errs, c.Alerting.WithDefaults().Validate(), c.Readiness.validate())
+	al := c.Alerting
+	al.Config = al.Config.WithDefaults()
+	errs = append(errs, al.Validate(), c.Readiness.validate())
 	return errors.Join(errs...)
 }
 

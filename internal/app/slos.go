@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowslo/flowslo/alerting"
 	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
@@ -55,7 +56,7 @@ func (s *sloSource) load() error {
 	if s.path == "" {
 		return nil
 	}
-	slos, err := slo.Load(s.path)
+	slos, err := s.read()
 	if err != nil {
 		return fmt.Errorf("SLO files in %s are invalid; fix them or check with `flowslo validate %s`:\n%w", s.path, s.path, err)
 	}
@@ -71,7 +72,7 @@ func (s *sloSource) reload(why string) {
 		return
 	}
 	s.print = fingerprint(s.path)
-	slos, err := slo.Load(s.path)
+	slos, err := s.read()
 	if err != nil {
 		s.reloads.WithLabelValues("error").Inc()
 		s.app.log.Error("SLO reload refused; keeping the last good set", "trigger", why, "path", s.path,
@@ -81,6 +82,24 @@ func (s *sloSource) reload(why string) {
 	s.reloads.WithLabelValues("ok").Inc()
 	s.apply(slos)
 	s.app.log.Info("SLOs reloaded", "trigger", why, "count", len(slos))
+}
+
+// read loads the files and checks that every receiver they route alerts
+// to is in the service config ("slack" always is: without a token its
+// alerts are shown, not sent).
+func (s *sloSource) read() ([]*slo.SLO, error) {
+	slos, err := slo.Load(s.path)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{slo.SlackReceiver: true}
+	for _, r := range s.app.cfg.Alerting.Receivers {
+		known[r.Name] = true
+	}
+	if bad := alerting.UnknownReceivers(slos, func(n string) bool { return known[n] }); len(bad) > 0 {
+		return nil, fmt.Errorf("%s\nadd these receivers to alerting.receivers of the service config (--config), or route to one it has", strings.Join(bad, "\n"))
+	}
+	return slos, nil
 }
 
 func (s *sloSource) apply(slos []*slo.SLO) {
