@@ -30,6 +30,8 @@ Usage:
                              1 not ready or at risk, 2 no data, unknown or unreachable
   flowslo dashboards export grafana [--out DIR]
                              write the built-in views as Grafana dashboards
+  flowslo demo [--scenario NAME] [--speed N] [--backfill 7d] [--duration D] [--seed N]
+                             simulate a mobile app and its backend sending to flowslo
   flowslo version            print the version
 
 Run 'flowslo serve -h' for its flags.
@@ -51,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return dashboardsCmd(args[1:], stdout, stderr)
 	case "import":
 		return importCmd(args[1:], stdout, stderr)
+	case "demo":
+		return demoCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "flowslo", app.Version)
 		return 0
