@@ -21,7 +21,12 @@ import (
 	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
 
-func TestMain(m *testing.M) { chdbtest.Main(m) }
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(sinkEnv); addr != "" {
+		runNopSink(addr)
+	}
+	chdbtest.Main(m)
+}
 
 // The scenario tests run the demo at this speed and rate: the warm-up is
 // a fraction of a second, and each flow has events every tick.
