@@ -139,7 +139,7 @@ func (s *sim) live(ctx context.Context, opts Options, p *printer) {
 	defer timer.Stop()
 	for k := 0; ticks < 0 || k < ticks; k++ {
 		from := t0.Add(time.Duration(k) * tick)
-		p.announce(tl.at(from), tl.story(from))
+		p.announce(tl, from)
 		s.tick(tl, from, tick, opts.Rate)
 		timer.Reset(time.Until(from.Add(tick)))
 		select {
@@ -171,10 +171,16 @@ func (p *printer) line(format string, args ...any) {
 
 // announce prints what changes at a moment: a scenario starting or ending,
 // a campaign, the login rush.
-func (p *printer) announce(m moment, story time.Duration) {
+func (p *printer) announce(tl liveTimeline, at time.Time) {
+	m := tl.at(at)
 	if !p.started {
 		p.started = true
-		p.line("story starts %s; healthy until the first scenario begins", storyOrigin.Add(story).Format("Mon 15:04"))
+		if tl.plan.weekly {
+			p.line("the story clock starts on %s at %gx: daily curve, Monday login rush, campaigns at 12:00 and 19:00; each scenario gets %s of it after %s healthy",
+				storyOrigin.Format("Monday 15:04"), tl.speed, slot-slotHealthy, slotHealthy)
+		} else {
+			p.line("healthy warm-up of %s, then the scenario until the end", time.Duration(float64(tl.plan.phases[0].from)/tl.speed).Round(100*time.Millisecond))
+		}
 	}
 	if m.phase != p.phase {
 		if p.phase != "" {
