@@ -192,7 +192,7 @@ func (p *printer) announce(tl liveTimeline, at time.Time) {
 		p.phase = m.phase
 	}
 	if m.campaign != p.campaign && m.campaign > 0 {
-		p.line("%s", campaignLine(m.campaign))
+		p.line("%s", campaignLine())
 	}
 	p.campaign = m.campaign
 	if rush := m.login > 1; rush != p.rush {

@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -121,6 +122,6 @@ func campaignOn(sincePhase time.Duration) (int, bool) {
 
 func (s scenario) String() string { return s.name }
 
-func campaignLine(n int) string {
-	return fmt.Sprintf("push campaign %d: %dx for %s", n, campaignFactor, campaignLength)
+func campaignLine() string {
+	return fmt.Sprintf("push campaign: %dx for %s", campaignFactor, strings.TrimSuffix(campaignLength.String(), "0s"))
 }

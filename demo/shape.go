@@ -113,7 +113,7 @@ func weekly(m *moment, t time.Time) {
 	m.load = daily(t)
 	m.login = mondayRush(t)
 	if weeklyCampaign(t) {
-		m.campaign = t.Hour()
+		m.campaign = t.YearDay()*24 + t.Hour() // tells one campaign from the next
 	}
 }
 
