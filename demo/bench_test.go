@@ -97,12 +97,14 @@ func cpuTime() time.Duration {
 //   - sdk-baseline: the OTel SDK alone, one tracer, one batch span processor,
 //     spans of 8 attributes made in a loop as fast as they go: what the SDK
 //     and exporter can do on one core with no simulation at all.
+//
 //   - demo-max: the demo's backfill (no waiting for the clock), so the
 //     figure is the most the simulation makes on one core.
+//
 //   - demo-live: the demo live at --rate 15000 (about 50,000 spans/s), for
 //     10 s: kept up if it took 10 s.
 //
-//	go test ./demo -run '^$' -bench OneCore -benchtime 1x -count 3
+//     go test ./demo -run '^$' -bench OneCore -benchtime 1x -count 3
 func BenchmarkOneCore(b *testing.B) {
 	addr := startSinkProcess(b)
 	prev := runtime.GOMAXPROCS(1)
