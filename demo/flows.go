@@ -264,6 +264,18 @@ func (s *sim) processPush(producer trace.SpanContext, id attribute.KeyValue, que
 			semconv.MessagingSystemKafka, semconv.MessagingDestinationName(pushQueue), semconv.MessagingOperationTypeProcess,
 			semconv.MessagingOperationName("process"), id, attribute.String("push.provider", provider)))
 	t := queued.Add(s.exp(time.Duration(float64(80*time.Millisecond) / (1 - m.pushUtil()))))
+	result := "timeout"
+	for attempt := 0; attempt < 2 && result == "timeout"; attempt++ { // a timed-out delivery is tried once more
+		t, result = s.deliver(ctx, tr, provider, host, id, t, attempt)
+	}
+	if result != "delivered" {
+		span.SetStatus(codes.Error, "push "+result)
+	}
+	span.End(trace.WithTimestamp(t.Add(s.lognormal(300*time.Microsecond, 0.3))))
+}
+
+// deliver is one delivery attempt at APNs or FCM and its push.delivery log.
+func (s *sim) deliver(ctx context.Context, tr trace.Tracer, provider, host string, id attribute.KeyValue, t time.Time, attempt int) (time.Time, string) {
 	result, code, d := "delivered", 200, s.lognormal(45*time.Millisecond, 0.35)
 	switch r := s.rng.Float64(); {
 	case r < 0.00002:
@@ -271,20 +283,23 @@ func (s *sim) processPush(producer trace.SpanContext, id attribute.KeyValue, que
 	case r < 0.00004:
 		result, code, d = "timeout", 0, 5*time.Second
 	}
-	dctx, deliver := tr.Start(ctx, "POST", trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(t), trace.WithAttributes(
-		semconv.HTTPRequestMethodKey.String("POST"), semconv.URLFull("https://"+host+"/send"), semconv.ServerAddress(host), semconv.ServerPort(443)))
+	attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String("POST"), semconv.URLFull("https://" + host + "/send"),
+		semconv.ServerAddress(host), semconv.ServerPort(443)}
 	if code != 0 {
-		deliver.SetAttributes(semconv.HTTPResponseStatusCode(code))
+		attrs = append(attrs, semconv.HTTPResponseStatusCode(code))
 	}
+	if attempt > 0 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(attempt))
+	}
+	dctx, span := tr.Start(ctx, "POST", trace.WithSpanKind(trace.SpanKindClient), trace.WithTimestamp(t), trace.WithAttributes(attrs...))
 	if result != "delivered" {
-		deliver.SetAttributes(semconv.ErrorTypeKey.String(result))
-		deliver.SetStatus(codes.Error, "")
-		span.SetStatus(codes.Error, "push "+result)
+		span.SetAttributes(semconv.ErrorTypeKey.String(result))
+		span.SetStatus(codes.Error, "")
 	}
 	t = t.Add(d)
 	s.deliveryLog(dctx, t, provider, result, id)
-	deliver.End(trace.WithTimestamp(t))
-	span.End(trace.WithTimestamp(t.Add(s.lognormal(300*time.Microsecond, 0.3))))
+	span.End(trace.WithTimestamp(t))
+	return t, result
 }
 
 func (s *sim) deliveryLog(ctx context.Context, t time.Time, provider, result string, id attribute.KeyValue) {

@@ -66,7 +66,8 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Endpoint accepts what people paste: a URL or host:port.
+// normalizeEndpoint accepts what people paste: a URL or host:port (the
+// demo always speaks plain gRPC).
 func normalizeEndpoint(s string) string {
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "http://"), "https://")
 	return strings.TrimSuffix(s, "/")
