@@ -69,6 +69,7 @@ func startSinkProcess(b *testing.B) string {
 	ln.Close()
 	cmd := exec.Command(os.Args[0], "-test.run", "^$")
 	cmd.Env = append(os.Environ(), sinkEnv+"="+addr)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive a killed benchmark
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
