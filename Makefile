@@ -11,7 +11,7 @@ FUZZTIME  ?= 2s
 # (testdata/fuzz and f.Add), which plain `go test` already replays.
 FUZZ_TARGETS := ./ingest:FuzzOTLPHTTPProtobuf ./ingest:FuzzOTLPHTTPJSON ./ui:FuzzAPIQueryParams
 
-.PHONY: all build setup test-deps run test lint fuzz bench vet clean
+.PHONY: all build setup test-deps run demo test lint fuzz bench vet clean
 
 all: build
 
@@ -33,6 +33,21 @@ test-deps:
 run: setup build
 	$(BIN) serve --data-dir $(DATA_DIR) --slo examples/
 
+# demo serves the example SLOs on a fresh embedded ClickHouse and runs
+# `flowslo demo` against it: a week of history first, then the scenarios in
+# a cycle at 10x. flowslo's own log goes to $(DEMO_DATA_DIR)/flowslo.log.
+DEMO_DATA_DIR ?= ./demo-data
+DEMO_FLAGS    ?= --backfill 7d --speed 10
+
+demo: setup build
+	@rm -rf $(DEMO_DATA_DIR) && mkdir -p $(DEMO_DATA_DIR)
+	@$(BIN) serve --data-dir $(DEMO_DATA_DIR) --slo examples/ >$(DEMO_DATA_DIR)/flowslo.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT INT TERM; \
+	for i in $$(seq 120); do curl -sf localhost:8080/readyz >/dev/null 2>&1 && break; \
+		kill -0 $$pid 2>/dev/null || { cat $(DEMO_DATA_DIR)/flowslo.log; exit 1; }; sleep 0.5; done; \
+	echo "flowslo demo: open http://localhost:8080 (Flows, SLOs, Alerts, Readiness); Ctrl-C stops both"; \
+	$(BIN) demo $(DEMO_FLAGS)
+
 test: setup test-deps lint
 	$(GO) test $(GOFLAGS_TEST) ./...
 	$(MAKE) fuzz
@@ -52,4 +67,4 @@ bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
 
 clean:
-	rm -rf bin
+	rm -rf bin demo-data

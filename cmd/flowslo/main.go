@@ -33,6 +33,8 @@ Usage:
   flowslo rules export prometheus --slo FILE_OR_FOLDER [--out FILE]
                              write Prometheus recording and burn-rate alerting
                              rules over flowslo's /metrics SLO series
+  flowslo demo [--scenario NAME] [--speed N] [--backfill 7d] [--duration D] [--seed N]
+                             simulate a mobile app and its backend sending to flowslo
   flowslo version            print the version
 
 Run 'flowslo serve -h' for its flags.
@@ -56,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return importCmd(args[1:], stdout, stderr)
 	case "rules":
 		return rulesCmd(args[1:], stdout, stderr)
+	case "demo":
+		return demoCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "flowslo", app.Version)
 		return 0
