@@ -337,8 +337,12 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 	if len(slos) == 0 {
 		return out, nil
 	}
+	sets, err := e.withRows(ctx, rawSets(slos, since, 0, false))
+	if err != nil || len(sets) == 0 {
+		return out, err
+	}
 	b := newParams("o")
-	rows, err := e.q.Query(ctx, liveSQL(b, slos, since, p.end, kinds), b.p)
+	rows, err := e.q.Query(ctx, liveSQL(b, sets, p.end, kinds), b.p)
 	if err != nil {
 		return nil, fmt.Errorf("read open minutes: %w", err)
 	}
@@ -360,11 +364,11 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 	return out, rows.Err()
 }
 
-// liveSQL aggregates the raw rows slos[i] inserted from since[i] on, dated
-// before end.
-func liveSQL(b *params, slos []*slo.SLO, since []int64, end time.Time, kinds int) string {
+// liveSQL aggregates the raw rows of sets (each SLO's inserted since its
+// watermark), dated before end.
+func liveSQL(b *params, sets []*rawSet, end time.Time, kinds int) string {
 	var parts []string
-	for _, r := range rawSets(slos, since, 0, false) {
+	for _, r := range sets {
 		r.to = end
 		parts = append(parts, "SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total FROM (\n"+r.rows(b, kinds)+"\n)")
 	}

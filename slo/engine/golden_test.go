@@ -76,11 +76,11 @@ func TestGoldenSQL(t *testing.T) {
 	p := e.plan(now)
 	open := []string{"('login-success','',hex(''),1773146040,9,10)"}
 	cases := map[string]func(b *params) string{
-		"roll": func(b *params) string { return rollSQL(b, slos, since, rolled+5000) },
+		"roll": func(b *params) string { return rollSQL(b, slos, rawSets(slos, since, rolled+5000, true), rolled+5000) },
 		"backfill": func(b *params) string {
 			return backfillSQL(b, slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000)
 		},
-		"live":   func(b *params) string { return liveSQL(b, slos, since, p.end, wholeRows|sliceRows) },
+		"live":   func(b *params) string { return liveSQL(b, rawSets(slos, since, 0, false), p.end, wholeRows|sliceRows) },
 		"whole":  func(b *params) string { return wholeSQL(b, p, open) },
 		"slices": func(b *params) string { return slicesSQL(b, p, nil) },
 	}

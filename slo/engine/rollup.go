@@ -133,19 +133,61 @@ func (e *Engine) behind(to int64) (slos []*slo.SLO, since []int64, end int64) {
 // roll writes, in one INSERT, the counts of the rows slos[i] has not
 // counted yet (inserted in [since[i], to)) and each one's new watermark.
 func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64) error {
+	sets, err := e.withRows(ctx, rawSets(slos, since, to, true))
+	if err != nil {
+		return err
+	}
 	b := newParams("r")
-	if err := e.q.Exec(ctx, rollSQL(b, slos, since, to), b.p); err != nil {
+	if err := e.q.Exec(ctx, rollSQL(b, slos, sets, to), b.p); err != nil {
 		return fmt.Errorf("roll up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
 	}
 	return nil
 }
 
-func rollSQL(b *params, slos []*slo.SLO, since []int64, to int64) string {
-	parts := []string{withHours(rawRows(b, rawSets(slos, since, to, true)))}
+// rollSQL counts the rows of sets (the raw sets of slos that hold any)
+// and moves every SLO of slos to to.
+func rollSQL(b *params, slos []*slo.SLO, sets []*rawSet, to int64) string {
+	var parts []string
+	if len(sets) > 0 {
+		parts = append(parts, withHours(rawRows(b, sets)))
+	}
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, to, math.MaxInt64, noBackfill))
 	}
 	return insertRollup(parts)
+}
+
+// withRows keeps the sets that have rows inserted in their range: one
+// small query, served by the insertion time's index, spares a table with
+// nothing new the cost of a raw aggregation (mostly ClickHouse analysing
+// every SLO's filters, however few rows there are).
+func (e *Engine) withRows(ctx context.Context, sets []*rawSet) ([]*rawSet, error) {
+	b := newParams("w")
+	var parts []string
+	for i, r := range sets {
+		cond := inserted + " >= " + b.msTime(r.minSince())
+		if r.until > 0 {
+			cond += " AND " + inserted + " < " + b.msTime(r.until)
+		}
+		parts = append(parts, fmt.Sprintf("SELECT toUInt32(%d) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1)", i, r.table, cond))
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	rows, err := e.q.Query(ctx, strings.Join(parts, " UNION ALL "), b.p)
+	if err != nil {
+		return nil, fmt.Errorf("look for new rows: %w", err)
+	}
+	defer rows.Close()
+	var keep []*rawSet
+	for rows.Next() {
+		var i uint32
+		if err := rows.Scan(&i); err != nil {
+			return nil, fmt.Errorf("look for new rows: %w", err)
+		}
+		keep = append(keep, sets[i])
+	}
+	return keep, rows.Err()
 }
 
 // rawRows is the UNION of the per-minute rows of sets (rawCols).
