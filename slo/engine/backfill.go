@@ -156,16 +156,31 @@ func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi tim
 // backfillChunk writes the counts of the rows inserted before cutoff with
 // Timestamp in [lo, hi), and each SLO's backfilled mark, in one INSERT.
 func (e *Engine) backfillChunk(ctx context.Context, slos []*slo.SLO, lo, hi time.Time, cutoff int64) error {
+	sets, err := e.withRows(ctx, chunkSets(slos, lo, hi, cutoff))
+	if err != nil {
+		return err
+	}
 	b := newParams("r")
-	return e.q.Exec(ctx, backfillSQL(b, slos, lo, hi, cutoff), b.p)
+	return e.q.Exec(ctx, backfillSQL(b, slos, sets, lo), b.p)
 }
 
-func backfillSQL(b *params, slos []*slo.SLO, lo, hi time.Time, cutoff int64) string {
+// chunkSets are the raw sets of a backfill chunk: rows inserted before
+// cutoff with Timestamp in [lo, hi).
+func chunkSets(slos []*slo.SLO, lo, hi time.Time, cutoff int64) []*rawSet {
 	sets := rawSets(slos, make([]int64, len(slos)), cutoff, true)
 	for _, r := range sets {
 		r.from, r.to = lo, hi
 	}
-	parts := []string{withHours(rawRows(b, sets))}
+	return sets
+}
+
+// backfillSQL counts the rows of sets (the chunk's sets that hold any) and
+// moves every SLO of slos's backfilled mark to lo.
+func backfillSQL(b *params, slos []*slo.SLO, sets []*rawSet, lo time.Time) string {
+	var parts []string
+	if len(sets) > 0 {
+		parts = append(parts, withHours(rawRows(b, sets)))
+	}
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, 0, math.MaxInt64, lo.Unix()))
 	}

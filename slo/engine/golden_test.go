@@ -78,7 +78,7 @@ func TestGoldenSQL(t *testing.T) {
 	cases := map[string]func(b *params) string{
 		"roll": func(b *params) string { return rollSQL(b, slos, rawSets(slos, since, rolled+5000, true), rolled+5000) },
 		"backfill": func(b *params) string {
-			return backfillSQL(b, slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000)
+			return backfillSQL(b, slos, chunkSets(slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000), now.Add(-48*time.Hour))
 		},
 		"live":   func(b *params) string { return liveSQL(b, rawSets(slos, since, 0, false), p.end, wholeRows|sliceRows) },
 		"whole":  func(b *params) string { return wholeSQL(b, p, open) },

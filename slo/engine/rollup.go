@@ -157,19 +157,16 @@ func rollSQL(b *params, slos []*slo.SLO, sets []*rawSet, to int64) string {
 	return insertRollup(parts)
 }
 
-// withRows keeps the sets that have rows inserted in their range: one
-// small query, served by the insertion time's index, spares a table with
-// nothing new the cost of a raw aggregation (mostly ClickHouse analysing
-// every SLO's filters, however few rows there are).
+// withRows keeps the sets that have rows in their range: one small query,
+// served by the insertion time's index and the partitions, spares a table
+// with nothing new (or a backfill chunk of empty history) the cost of a raw
+// aggregation, which is mostly ClickHouse analysing every SLO's filters,
+// however few rows there are.
 func (e *Engine) withRows(ctx context.Context, sets []*rawSet) ([]*rawSet, error) {
 	b := newParams("w")
 	var parts []string
 	for i, r := range sets {
-		cond := inserted + " >= " + b.msTime(r.minSince())
-		if r.until > 0 {
-			cond += " AND " + inserted + " < " + b.msTime(r.until)
-		}
-		parts = append(parts, fmt.Sprintf("SELECT toUInt32(%d) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1)", i, r.table, cond))
+		parts = append(parts, fmt.Sprintf("SELECT toUInt32(%d) FROM (SELECT 1 FROM %s WHERE %s LIMIT 1)", i, r.table, r.where(b)))
 	}
 	if len(parts) == 0 {
 		return nil, nil
