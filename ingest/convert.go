@@ -38,6 +38,11 @@ func spansToRows(rows []store.Span, td ptrace.Traces, c *conversion) []store.Spa
 					c.rejected++
 					continue
 				}
+				if !c.validEnd(s.StartTimestamp(), s.EndTimestamp()) {
+					c.rejected++
+					c.badEnd++
+					continue
+				}
 				row := c.spanRow(s, res)
 				row.ScopeName, row.ScopeVersion = scopeName, scopeVersion
 				rows = append(rows, row)
@@ -59,7 +64,7 @@ func (c *conversion) resourceRow(r pcommon.Resource) resourceRow {
 	if v, ok := attrs.Get(serviceNameKey); ok {
 		name = c.str(v.AsString())
 	}
-	return resourceRow{serviceName: name, attrs: c.attrs(attrs, 0, false)}
+	return resourceRow{serviceName: name, attrs: c.attrs(attrs, 0, true)}
 }
 
 func (c *conversion) spanRow(s ptrace.Span, res resourceRow) store.Span {
@@ -158,7 +163,7 @@ func logsToRows(rows []store.LogRecord, ld plog.Logs, c *conversion) []store.Log
 				schemaURL: sl.SchemaUrl(),
 				name:      c.str(sl.Scope().Name()),
 				version:   c.str(sl.Scope().Version()),
-				attrs:     c.attrs(sl.Scope().Attributes(), 0, false),
+				attrs:     c.attrs(sl.Scope().Attributes(), 0, true),
 			}
 			lrs := sl.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {

@@ -14,7 +14,8 @@ import (
 // counted), longer values are truncated.
 type Limits struct {
 	// AttributeCount is the most attributes kept per span, span event,
-	// span link and log record; default 128, as the SDKs.
+	// span link, log record, resource and scope; default 128, as the SDKs.
+	// (Resource and scope attributes are copied into every row.)
 	AttributeCount int
 	// ValueLength is the most bytes kept of an attribute value (values
 	// are stored as strings); default 8 KiB. Truncation keeps whole
@@ -36,7 +37,8 @@ const lookahead = time.Hour
 type conversion struct {
 	lim              Limits
 	minTime, maxTime pcommon.Timestamp
-	rejected         int64 // items outside the window
+	rejected         int64 // items refused: outside the window, or badEnd
+	badEnd           int64 // spans ending before they start or beyond the window
 	droppedAttrs     int64 // attributes over the count limit
 }
 
@@ -55,10 +57,25 @@ func (c *conversion) inWindow(ts pcommon.Timestamp) bool {
 	return ts >= c.minTime && ts <= c.maxTime
 }
 
+// validEnd says whether a span's end is a time it can have ended at: not
+// before its start (a zero or garbled end would count as a 0 ms, fast
+// event) and not beyond the window's future bound.
+func (c *conversion) validEnd(start, end pcommon.Timestamp) bool {
+	return end >= start && end <= c.maxTime
+}
+
 // rangeMessage is the partial-success message for rejected items.
 func (c *conversion) rangeMessage(what string) string {
 	if c.rejected == 0 {
 		return ""
+	}
+	if c.badEnd > 0 {
+		msg := fmt.Sprintf("%d %s refused: end time before the start time or more than %v ahead of the server's clock (send the span's real end)", c.badEnd, what, lookahead)
+		if c.badEnd == c.rejected {
+			return msg
+		}
+		return msg + "; " + fmt.Sprintf("%d %s refused: timestamp outside the accepted range [%s, %s] (retention, and at most %v ahead of the server's clock)",
+			c.rejected-c.badEnd, what, c.minTime.AsTime().UTC().Format(time.RFC3339), c.maxTime.AsTime().UTC().Format(time.RFC3339), lookahead)
 	}
 	return fmt.Sprintf("%d %s refused: timestamp outside the accepted range [%s, %s] (retention, and at most %v ahead of the server's clock)",
 		c.rejected, what, c.minTime.AsTime().UTC().Format(time.RFC3339), c.maxTime.AsTime().UTC().Format(time.RFC3339), lookahead)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -112,5 +114,40 @@ func TestReadinessNamesStoreFailure(t *testing.T) {
 	}
 	if err := p.Problem(); err != nil {
 		t.Errorf("problem after a good insert: %v", err)
+	}
+}
+
+// TestResourceLimitsAndBadEnds: resource and scope attributes, copied into
+// every row, are limited like a span's (a few requests with 5,000 of them
+// took 3.6 GiB); spans that end before they start, or ever so far in the
+// future, are refused with a message saying why instead of counting as
+// 0 ms, fast events.
+func TestResourceLimitsAndBadEnds(t *testing.T) {
+	now := time.Now()
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	for i := range 5000 {
+		rs.Resource().Attributes().PutStr(fmt.Sprintf("r%04d", i), "v")
+	}
+	ss := rs.ScopeSpans().AppendEmpty()
+	for i := range 3000 {
+		ss.Scope().Attributes().PutStr(fmt.Sprintf("s%04d", i), "v")
+	}
+	start := pcommon.NewTimestampFromTime(now.Add(-time.Minute))
+	for _, end := range []pcommon.Timestamp{start + 5e6, start - 1, 0, pcommon.Timestamp(1<<64 - 1)} {
+		s := ss.Spans().AppendEmpty()
+		s.SetStartTimestamp(start)
+		s.SetEndTimestamp(end)
+	}
+	c := newConversion(Limits{AttributeCount: 128, ValueLength: 8192}, 24*time.Hour, now)
+	rows := spansToRows(nil, td, c)
+	if len(rows) != 1 || rows[0].Duration != 5*time.Millisecond {
+		t.Fatalf("%d rows stored, want only the span with a real end", len(rows))
+	}
+	if n := len(rows[0].ResourceAttributes); n != 129 || rows[0].ResourceAttributes[droppedKey] != "4872" {
+		t.Errorf("resource attributes: %d kept, dropped %q; want 128 and 4872", n, rows[0].ResourceAttributes[droppedKey])
+	}
+	if msg := c.rangeMessage("spans"); c.rejected != 3 || !strings.Contains(msg, "3 spans refused: end time before the start time") {
+		t.Errorf("rejected %d, message %q", c.rejected, msg)
 	}
 }

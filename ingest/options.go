@@ -54,9 +54,9 @@ type Options struct {
 	RetryFor time.Duration
 	// RetryAfter is the hint given with retryable errors. Default 1 s.
 	RetryAfter time.Duration
-	// MemoryLimitMiB refuses new requests while the resident memory of the
-	// whole process (Go and the embedded ClickHouse) exceeds it. Default
-	// 1024.
+	// MemoryLimitMiB refuses new requests while the memory in use in the
+	// process (the Go heap, and the embedded ClickHouse's own when the store
+	// is embedded, see EngineMemory) exceeds it. Default 1024.
 	MemoryLimitMiB uint32
 	// DedupWindow is how long a stored request's fingerprint is kept, so
 	// that a byte-identical retry is acknowledged without a second copy.

@@ -66,7 +66,7 @@ func New(opts Options) (*Pipeline, error) {
 		endpoints: &endpoints{},
 		m:         m,
 		health:    newHealth(),
-		mem:       newMemGuard(opts.MemoryLimitMiB),
+		mem:       newMemGuard(opts.MemoryLimitMiB, engineMemory(opts.Store)),
 		memStop:   make(chan struct{}),
 		host:      &host{extensions: opts.extensions()},
 	}
@@ -279,3 +279,11 @@ func (p *Pipeline) GRPCAddr() string { g, _ := p.endpoints.get(); return g }
 
 // HTTPAddr is the bound OTLP/HTTP address, as GRPCAddr.
 func (p *Pipeline) HTTPAddr() string { _, h := p.endpoints.get(); return h }
+
+// engineMemory is the store's engine memory probe, when it has one.
+func engineMemory(st any) func(context.Context) (uint64, error) {
+	if m, ok := st.(EngineMemory); ok {
+		return m.MemoryInUse
+	}
+	return nil
+}

@@ -93,15 +93,15 @@ func (e *Engine) needsBackfill(s *slo.SLO, st *state, now time.Time) bool {
 
 // backfillTarget is how far back s's history must reach at now: its
 // window and the longest burn-rate window (or Options.BackfillHistory),
-// on an hour boundary, but not before raw retention begins. Raw tables
-// are partitioned by day and drop a day only when all of it has expired,
-// so the whole day that now − retention falls in is still there.
+// on an hour boundary, but not before raw retention begins: ClickHouse
+// drops a part as soon as all its rows have expired (ttl_only_drop_parts),
+// so only rows from now − retention on are sure to be there.
 func (e *Engine) backfillTarget(s *slo.SLO, now time.Time) time.Time {
 	start := earlier(sloWindowStart(s.Window, now), windowStart(now, BurnWindows[len(BurnWindows)-1].D))
 	if d := e.opts.BackfillHistory; d > 0 {
 		start = now.Add(-d)
 	}
-	return later(start.Truncate(time.Hour), now.Add(-e.opts.RawRetention).UTC().Truncate(24*time.Hour))
+	return later(start.Truncate(time.Hour), ceilMinute(now.Add(-e.opts.RawRetention)))
 }
 
 // backfill counts a batch's history chunk by chunk, each chunk with the
@@ -278,4 +278,11 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+func ceilMinute(t time.Time) time.Time {
+	if m := t.UTC().Truncate(time.Minute); !m.Equal(t) {
+		return m.Add(time.Minute)
+	}
+	return t.UTC()
 }

@@ -51,7 +51,7 @@ type result struct {
 }
 
 // query runs one statement. params bind {name:Type} placeholders in the
-// engine; values are escaped here (param.Escape).
+// engine; values are escaped here for their types (param.ForQuery).
 func (c *conn) query(q, format string, params map[string]string) (result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,8 +77,7 @@ func (c *conn) queryParams(h uintptr, q, format string, params map[string]string
 	values := make([]unsafe.Pointer, 0, n)
 	valueLens := make([]uintptr, 0, n)
 	keep := make([]string, 0, 2*n)
-	for k, v := range params {
-		ev := param.Escape(v)
+	for k, ev := range param.ForQuery(q, params) {
 		keep = append(keep, k, ev)
 		names, nameLens = append(names, strPtr(k)), append(nameLens, uintptr(len(k)))
 		values, valueLens = append(values, strPtr(ev)), append(valueLens, uintptr(len(ev)))

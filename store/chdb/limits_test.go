@@ -71,3 +71,14 @@ func TestInsertTimeout(t *testing.T) {
 		t.Fatalf("insert after a cancelled one: %v", err)
 	}
 }
+
+// TestMemoryInUse: the engine reports the memory it holds, which ingest's
+// memory guard adds to the Go heap.
+func TestMemoryInUse(t *testing.T) {
+	s := openTest(t, chdb.Options{})
+	defer s.Close()
+	n, err := s.MemoryInUse(context.Background())
+	if err != nil || n == 0 || n > 64<<30 {
+		t.Fatalf("MemoryInUse = %d, %v", n, err)
+	}
+}

@@ -232,3 +232,21 @@ func (s *Store) Close() error {
 	})
 	return nil
 }
+
+// MemoryInUse is the memory the embedded ClickHouse engine holds (its
+// MemoryTracking metric: queries, inserts, merges and caches), which goes
+// down as it frees memory, unlike the process's resident size.
+func (s *Store) MemoryInUse(ctx context.Context) (uint64, error) {
+	rows, err := s.Query(ctx, "SELECT toUInt64(greatest(value, 0)) FROM system.metrics WHERE metric = 'MemoryTracking'", nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n uint64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}

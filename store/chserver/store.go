@@ -152,20 +152,20 @@ func serverVersion(ctx context.Context, conn driver.Conn) (string, error) {
 // Database is the database the store works in.
 func (s *Store) Database() string { return s.db }
 
-func withParams(ctx context.Context, p store.Params) context.Context {
+func withParams(ctx context.Context, query string, p store.Params) context.Context {
 	if len(p) == 0 {
 		return ctx
 	}
 	cp := make(clickhouse.Parameters, len(p))
-	for k, v := range p {
-		cp[k] = param.Escape(v)
+	for k, v := range param.ForQuery(query, p) {
+		cp[k] = v
 	}
 	return clickhouse.Context(ctx, clickhouse.WithParameters(cp))
 }
 
 // Exec runs a statement that returns no rows.
 func (s *Store) Exec(ctx context.Context, query string, params store.Params) error {
-	if err := s.conn.Exec(withParams(ctx, params), query); err != nil {
+	if err := s.conn.Exec(withParams(ctx, query, params), query); err != nil {
 		return wrapQuery(err, query)
 	}
 	return nil
@@ -173,7 +173,7 @@ func (s *Store) Exec(ctx context.Context, query string, params store.Params) err
 
 // Query runs a SELECT; rows stream from the server as they are read.
 func (s *Store) Query(ctx context.Context, query string, params store.Params) (store.Rows, error) {
-	r, err := s.conn.Query(withParams(ctx, params), query)
+	r, err := s.conn.Query(withParams(ctx, query, params), query)
 	if err != nil {
 		return nil, wrapQuery(err, query)
 	}

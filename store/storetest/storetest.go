@@ -280,6 +280,25 @@ func testHostileParams(t *testing.T, s store.Store) {
 	if n := count(t, s, "SELECT count() FROM otel_traces"); n != uint64(len(hostile)) {
 		t.Fatalf("otel_traces has %d rows after hostile queries, want %d", n, len(hostile))
 	}
+	// The same values inside an Array(String) literal (as the engine and
+	// alerting pass them, each quoted with backslashes doubled), and a JSON
+	// document such as the alert outbox stores.
+	values := append(slices.Clone(hostile), `{"text":"say \"hi\" \u003cb\u003e"}`)
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+	}
+	rows := query(t, s, "SELECT arrayJoin({a:Array(String)})", store.Params{"a": "[" + strings.Join(quoted, ",") + "]"})
+	defer rows.Close()
+	for i := 0; rows.Next(); i++ {
+		var got string
+		if err := rows.Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(values) || got != values[i] {
+			t.Errorf("array element %d: got %q", i, got)
+		}
+	}
 }
 
 func testParamTypes(t *testing.T, s store.Store) {

@@ -12,3 +12,14 @@ func TestEscape(t *testing.T) {
 		}
 	}
 }
+
+func TestForQuery(t *testing.T) {
+	q := "SELECT {s:String}, {a:Array(String)}, {t: Tuple(String, UInt8)}, {n:Int64}"
+	got := ForQuery(q, map[string]string{"s": `a\b` + "\t", "a": `['a\\b` + "\t" + `']`, "t": `('x\\y', 1)`, "n": "1"})
+	want := map[string]string{"s": `a\\b\t`, "a": `['a\\b\t']`, "t": `('x\\y', 1)`, "n": "1"}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+}
