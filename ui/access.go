@@ -164,6 +164,9 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if openPath(r.URL.Path) || s.opts.Access.authorized(r) {
 			return next(c)
 		}
+		if open && forwarded(r) {
+			return &apiError{status: http.StatusForbidden, message: "this request came through a proxy, and flowslo has no login configured: give --auth-token-file or --auth-proxy-header to serve it through a proxy"}
+		}
 		if open || s.localWithoutLogin(r) {
 			if !s.knownHost(r.Host) {
 				return &apiError{status: http.StatusForbidden, message: fmt.Sprintf("Host %q is not this server: open flowslo at %s, or give --public-url", r.Host, s.localURL())}
@@ -181,6 +184,17 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// forwarded says whether r carries a proxy's forwarding headers: it came
+// from wherever the proxy serves, not from this machine.
+func forwarded(r *http.Request) bool {
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // localWithoutLogin lets a client on this machine in when no login is
 // configured, so `flowslo serve` on its default address works at
 // http://localhost:8080 while the network is refused. Once a token or proxy
@@ -192,10 +206,8 @@ func (s *Server) localWithoutLogin(r *http.Request) bool {
 	if a.Token != "" || a.ProxyHeader != "" {
 		return false
 	}
-	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
-		if r.Header.Get(h) != "" {
-			return false
-		}
+	if forwarded(r) {
+		return false
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -235,3 +235,31 @@ func TestServerTimeouts(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestProxiedRequestNeedsLogin: with no login configured, a reverse proxy
+// on the same host (nginx's proxy_pass to 127.0.0.1:8080 sends Host
+// 127.0.0.1:8080 and the client's address in X-Forwarded-For) must not open
+// the API to the world: forwarded requests are refused, on a loopback
+// listener too, and the refusal says what to configure.
+func TestProxiedRequestNeedsLogin(t *testing.T) {
+	loop := newDemoServer(newDemo(3), true).Handler()
+	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip"} {
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			r := newRequest(m, "/api/v1/slos", nil)
+			if m == http.MethodPost {
+				r = newRequest(m, "/api/v1/silences", strings.NewReader(`{"slo":"x","duration":"1h","comment":"c"}`))
+			}
+			r.RemoteAddr, r.Host = "127.0.0.1:50000", "127.0.0.1:8080"
+			r.Header.Set(h, "8.8.8.8")
+			w := send(loop, r)
+			if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "--auth-token-file") {
+				t.Errorf("%s %s via %s: %d %s, want 403 saying to configure a login", m, r.URL.Path, h, w.Code, w.Body.String())
+			}
+		}
+	}
+	r := newRequest(http.MethodGet, "/api/v1/slos", nil)
+	r.RemoteAddr, r.Host = "127.0.0.1:50000", "127.0.0.1:8080"
+	if w := send(loop, r); w.Code != http.StatusOK {
+		t.Errorf("direct local request: %d", w.Code)
+	}
+}
