@@ -150,7 +150,13 @@ func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi tim
 	if end.IsZero() {
 		end = firstChunkEnd(now)
 	}
-	return slos, later(earliest, end.Add(-e.opts.BackfillChunk)), hi, cutoff
+	// Chunks double from an hour up to BackfillChunk: the recent history
+	// the short burn-rate windows read comes first, and progress shows early.
+	span := e.opts.BackfillChunk
+	if done := batch[0].st.anchor.Sub(end); done < span {
+		span = max(time.Hour, done)
+	}
+	return slos, later(earliest, end.Add(-span)), hi, cutoff
 }
 
 // backfillChunk writes the counts of the rows inserted before cutoff with

@@ -60,6 +60,9 @@ FROM slo_rollup WHERE res = 2 GROUP BY slo, hash`, nil)
 		if backfilled != noBackfill {
 			st.backfilled = time.Unix(backfilled, 0).UTC()
 		}
+		// Progress after a restart is measured from now, where the
+		// backfill (newest first) started, near enough.
+		st.anchor = firstChunkEnd(e.opts.Clock())
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read rollup watermarks: %w", err)
