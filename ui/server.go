@@ -54,6 +54,8 @@ type Options struct {
 	Limits Limits
 	// TLSCertFile and TLSKeyFile serve HTTPS instead of HTTP (Start).
 	TLSCertFile, TLSKeyFile string
+	// Usage serves /usage and /api/v1/usage; nil answers 503.
+	Usage Usage
 	// ProbesOnly serves /healthz, /readyz and /metrics and nothing else:
 	// the HTTP port of a collector, which has no engine behind a UI.
 	ProbesOnly bool

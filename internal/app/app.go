@@ -256,6 +256,7 @@ func (a *App) buildServer() error {
 		Telemetry:  ui.NewTelemetry(a.reads),
 		Alerting:   a.alerts,
 		AlertTiers: a.alerts.Tiers,
+		Usage:      newUsage(a),
 		Access:     access,
 		Addr:       a.opts.HTTPAddr,
 		Logger:     a.log,
