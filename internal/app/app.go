@@ -317,7 +317,7 @@ func (a *App) Start(ctx context.Context) error {
 	if a.engine != nil {
 		a.warnOpenAccess()
 	}
-	a.log.Info("flowslo serving", "role", string(a.opts.Role), "http", a.http.Addr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(), "version", Version)
+	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(), "role", string(a.opts.Role), "version", Version)
 	return nil
 }
 

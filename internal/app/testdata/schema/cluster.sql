@@ -127,7 +127,7 @@ ALTER TABLE otel_logs ON CLUSTER `flowslo` ADD COLUMN IF NOT EXISTS FlowsloInser
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv ON CLUSTER `flowslo`;
 DROP TABLE IF EXISTS slo_rollup_hour ON CLUSTER `flowslo`;
-DROP TABLE IF EXISTS slo_rollup ON CLUSTER `flowslo`;
+DROP TABLE IF EXISTS slo_rollup ON CLUSTER `flowslo` SYNC;
 CREATE TABLE IF NOT EXISTS slo_rollup ON CLUSTER `flowslo` (
 	slo LowCardinality(String),
 	hash LowCardinality(String),

@@ -121,7 +121,7 @@ ALTER TABLE otel_logs ADD INDEX IF NOT EXISTS idx_flowslo_inserted FlowsloInsert
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv;
 DROP TABLE IF EXISTS slo_rollup_hour;
-DROP TABLE IF EXISTS slo_rollup;
+DROP TABLE IF EXISTS slo_rollup SYNC;
 CREATE TABLE IF NOT EXISTS slo_rollup (
 	slo LowCardinality(String),
 	hash LowCardinality(String),
