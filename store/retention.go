@@ -20,7 +20,8 @@ var retentionTTL = map[string]string{
 // (materialize_ttl_after_modify=0): ClickHouse drops whole expired parts as
 // it merges, and ttl_only_drop_parts keeps that cheap.
 func applyRetention(ctx context.Context, s Store, o MigrateOptions) error {
-	for table, expr := range retentionTTL {
+	for name, expr := range retentionTTL {
+		table := o.DataTable(name) // a Distributed table has no TTL
 		want := fmt.Sprintf(expr, o.ttlDays())
 		current, err := createQuery(ctx, s, table)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -72,18 +73,76 @@ func (o MigrateOptions) OnCluster() string {
 	return " ON CLUSTER `" + o.Cluster + "`"
 }
 
-// engine names the MergeTree flavour: Replicated on a cluster so every
-// replica holds the data, plain otherwise.
-func (o MigrateOptions) engine() string { return o.Engine("MergeTree") }
-
 // Engine names a MergeTree family engine ("MergeTree",
-// "AggregatingMergeTree", "ReplacingMergeTree(v)"): its Replicated form on
-// a cluster, so every replica holds the data.
+// "AggregatingMergeTree", "ReplacingMergeTree(v)") for a table of
+// flowslo's own state (rollups, alert state, schema_migrations): plain on
+// one server; on a cluster its Replicated form with one replica on every
+// node of the cluster, whatever its shard (the path leaves {shard} out),
+// so every flowslo server reads the same truth from whichever node it
+// asks. Such a table is small and has one writer at a time. The
+// {replica} macro must therefore be unique across the whole cluster, as
+// the Altinity operator's is (the pod's name).
 func (o MigrateOptions) Engine(name string) string {
 	if o.Cluster == "" {
 		return name
 	}
-	return "Replicated" + name
+	base, args, _ := strings.Cut(strings.TrimSuffix(name, ")"), "(")
+	path := "'/clickhouse/flowslo/{database}/{table}', '{replica}'"
+	if args != "" {
+		path += ", " + args
+	}
+	return "Replicated" + base + "(" + path + ")"
+}
+
+// shardedEngine is the engine of the telemetry tables: on a cluster,
+// Replicated with the server's default path (per shard: each shard's
+// replicas hold that shard's rows), behind a Distributed table.
+func (o MigrateOptions) shardedEngine() string {
+	if o.Cluster == "" {
+		return "MergeTree"
+	}
+	return "ReplicatedMergeTree"
+}
+
+// DataTable is the table that holds a telemetry table's rows: the table
+// itself on one server, its local table (name + "_local") on a cluster,
+// where the name is the Distributed table in front. Parts, TTLs and
+// mutations are on the data table; reads and writes go to the name.
+func (o MigrateOptions) DataTable(table string) string {
+	if o.Cluster == "" {
+		return table
+	}
+	return table + LocalSuffix
+}
+
+// LocalSuffix names the local (sharded, replicated) table behind each
+// Distributed telemetry table on a cluster.
+const LocalSuffix = "_local"
+
+// ShardingKeys are the Distributed tables' sharding expressions: a
+// trace's spans on one shard (trace views and span joins stay local),
+// a service's logs on one shard (the log views filter by service).
+var ShardingKeys = map[string]string{
+	"otel_traces": "cityHash64(TraceId)",
+	"otel_logs":   "cityHash64(ServiceName)",
+}
+
+// distributedDDL puts a Distributed table named table in front of its
+// local table on every node. AS copies the columns, FlowsloInserted's
+// MATERIALIZED definition included.
+func distributedDDL(o MigrateOptions, table string) string {
+	return "CREATE TABLE IF NOT EXISTS " + table + o.OnCluster() + " AS " + o.DataTable(table) +
+		"\nENGINE = Distributed('" + o.Cluster + "', currentDatabase(), " + o.DataTable(table) + ", " + ShardingKeys[table] + ")"
+}
+
+// telemetryDDL is a telemetry table's CREATE statements: the table, or on
+// a cluster its local table and the Distributed table in front.
+func telemetryDDL(o MigrateOptions, table string, create func(MigrateOptions) string) []string {
+	stmts := []string{create(o)}
+	if o.Cluster != "" {
+		stmts = append(stmts, distributedDDL(o, table))
+	}
+	return stmts
 }
 
 // Migration is one versioned schema step. Its statements must be idempotent
@@ -101,8 +160,8 @@ type Migration struct {
 // alerting.Migrations) in a version range of its own; the wiring passes
 // them to Migrate.
 var Migrations = []Migration{
-	{1, "create otel_traces", func(o MigrateOptions) []string { return []string{tracesDDL(o)} }},
-	{2, "create otel_logs", func(o MigrateOptions) []string { return []string{logsDDL(o)} }},
+	{1, "create otel_traces", func(o MigrateOptions) []string { return telemetryDDL(o, "otel_traces", tracesDDL) }},
+	{2, "create otel_logs", func(o MigrateOptions) []string { return telemetryDDL(o, "otel_logs", logsDDL) }},
 	{3, "create ingest staging for otel_traces", func(o MigrateOptions) []string {
 		return stagingDDL(o, "otel_traces", spanStagingColumns)
 	}},
@@ -136,13 +195,20 @@ const insertedColumn = `	FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64
 // at read time, as the current time, on every read. On tables created with
 // the column every statement is a no-op.
 func insertedColumnDDL(o MigrateOptions, table string) []string {
-	alter := "ALTER TABLE " + table + o.OnCluster() + " "
-	return []string{
+	data := o.DataTable(table)
+	alter := "ALTER TABLE " + data + o.OnCluster() + " "
+	stmts := []string{
 		alter + "ADD COLUMN IF NOT EXISTS " + InsertedColumn + " DateTime64(3, 'UTC') MATERIALIZED toDateTime64(0, 3, 'UTC') CODEC(Delta, ZSTD(1))",
 		alter + "MATERIALIZE COLUMN " + InsertedColumn + " SETTINGS mutations_sync = 2",
 		alter + "MODIFY COLUMN " + InsertedColumn + " DateTime64(3, 'UTC') MATERIALIZED now64(3) CODEC(Delta, ZSTD(1))",
 		alter + "ADD INDEX IF NOT EXISTS idx_flowslo_inserted " + InsertedColumn + " TYPE minmax GRANULARITY 1",
 	}
+	if data != table {
+		// The Distributed table has no parts to mutate: it only needs the
+		// column, for reads.
+		stmts = append(stmts, "ALTER TABLE "+table+o.OnCluster()+" ADD COLUMN IF NOT EXISTS "+InsertedColumn+" DateTime64(3, 'UTC') MATERIALIZED now64(3)")
+	}
+	return stmts
 }
 
 // Migrate brings the database s works in up to the latest schema version:
@@ -235,12 +301,42 @@ func AppliedMigrations(ctx context.Context, s Store) (map[uint32]bool, error) {
 	return applied, rows.Err()
 }
 
+// WriteDDL writes every statement Migrate runs on an empty database, in
+// order and annotated, for a DBA to review (`flowslo schema print`).
+// It needs no database: the DDL is generated from o alone.
+func WriteDDL(w io.Writer, o MigrateOptions, domains ...[]Migration) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	all := append([][]Migration{Migrations}, domains...)
+	if err := CheckVersions(all...); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "-- flowslo schema (retention %d days, %s)\n\n-- the applied migrations\n%s;\n", o.ttlDays(), o.layout(), migrationsDDL(o))
+	for _, list := range all {
+		for _, m := range list {
+			fmt.Fprintf(w, "\n-- migration %d: %s\n", m.Version, m.Name)
+			for _, stmt := range m.Statements(o) {
+				fmt.Fprintf(w, "%s;\n", stmt)
+			}
+		}
+	}
+	return nil
+}
+
+func (o MigrateOptions) layout() string {
+	if o.Cluster == "" {
+		return "single server"
+	}
+	return "cluster " + o.Cluster + ": telemetry in Replicated local tables behind Distributed ones, flowslo's state replicated to every node"
+}
+
 func migrationsDDL(o MigrateOptions) string {
 	return "CREATE TABLE IF NOT EXISTS schema_migrations" + o.OnCluster() + ` (
 	version UInt32,
 	name String,
 	applied_at DateTime64(3) DEFAULT now64(3)
-) ENGINE = ` + o.engine() + `
+) ENGINE = ` + o.Engine("MergeTree") + `
 ORDER BY version`
 }
 
@@ -248,8 +344,8 @@ ORDER BY version`
 // OpenTelemetry contrib clickhouseexporter's otel_traces, so tools built for
 // that exporter (Grafana's ClickHouse source, HyperDX) read flowslo's data.
 func tracesDDL(o MigrateOptions) string {
-	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
-		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows)).Replace(`CREATE TABLE IF NOT EXISTS otel_traces{on_cluster} (
+	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.shardedEngine(),
+		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows), "{table}", o.DataTable("otel_traces")).Replace(`CREATE TABLE IF NOT EXISTS {table}{on_cluster} (
 	Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
 	TraceId String CODEC(ZSTD(1)),
 	SpanId String CODEC(ZSTD(1)),
@@ -292,8 +388,8 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, min_rows_for_wide_pa
 // logsDDL: the contrib exporter's otel_logs (TimestampTime is derived from
 // Timestamp, so writers never send it).
 func logsDDL(o MigrateOptions) string {
-	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.engine(),
-		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows)).Replace(`CREATE TABLE IF NOT EXISTS otel_logs{on_cluster} (
+	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.shardedEngine(),
+		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows), "{table}", o.DataTable("otel_logs")).Replace(`CREATE TABLE IF NOT EXISTS {table}{on_cluster} (
 	Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
 	TimestampTime DateTime DEFAULT toDateTime(Timestamp),
 	TraceId String CODEC(ZSTD(1)),
@@ -356,6 +452,8 @@ const logStagingColumns = `Timestamp DateTime64(9), TraceId String, SpanId Strin
 
 // stagingDDL: a Null table (stores nothing) and a view feeding target.
 // Columns the view leaves out (otel_logs.TimestampTime) get their DEFAULT.
+// On a cluster every node has both, and target is the Distributed table:
+// rows inserted on any node go to their shard.
 func stagingDDL(o MigrateOptions, target, columns string) []string {
 	stage := target + "_ingest"
 	return []string{

@@ -161,7 +161,9 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	open := isLoopback(s.opts.Addr) && s.opts.Access.Token == "" && s.opts.Access.ProxyHeader == ""
 	return func(c echo.Context) error {
 		r := c.Request()
-		if openPath(r.URL.Path) || s.opts.Access.authorized(r) {
+		// A collector's port holds no telemetry, only its own counters:
+		// Prometheus scrapes them without a token.
+		if openPath(r.URL.Path) || s.opts.ProbesOnly || s.opts.Access.authorized(r) {
 			return next(c)
 		}
 		if open && forwarded(r) {

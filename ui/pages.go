@@ -26,7 +26,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the templates, each rendered inside base.html.
-var pageNames = []string{"flows", "slo", "trace", "readiness", "alerts", "services", "login", "error", "release", "releases"}
+var pageNames = []string{"flows", "slo", "trace", "readiness", "alerts", "services", "login", "error", "release", "releases", "usage"}
 
 var pages = parsePages()
 
@@ -55,7 +55,7 @@ var livePages = map[string]bool{"flows": true, "slo": true, "readiness": true, "
 
 // navOf names the menu entry a page belongs to.
 var navOf = map[string]string{"flows": "flows", "slo": "flows", "trace": "services", "readiness": "readiness",
-	"alerts": "alerts", "services": "services", "release": "readiness", "releases": "readiness"}
+	"alerts": "alerts", "services": "services", "release": "readiness", "releases": "readiness", "usage": "usage"}
 
 func (s *Server) render(c echo.Context, status int, name, title string, view any) error {
 	var buf bytes.Buffer
@@ -75,6 +75,7 @@ func (s *Server) pageRoutes(api *echo.Group) {
 	p.GET("/slos/:name", s.sloPage, s.heavy.middleware)
 	p.GET("/traces/:id", s.tracePage, s.heavy.middleware)
 	p.GET("/readiness", s.readinessPage)
+	s.usageRoutes(api, p)
 	p.GET("/services", s.servicesPage, s.heavy.middleware)
 	p.GET("/alerts", s.alertsPage)
 	p.POST("/alerts/silences", s.silenceForm)
@@ -154,6 +155,8 @@ var funcs = template.FuncMap{
 	"mul100":      func(f float64) float64 { return f * 100 },
 	"below":       func(sli *float64, objective float64) bool { return sli != nil && *sli*100 < objective },
 	"pval":        pValueText,
+	"bytes":       bytesText,
+	"neg":         func(n int64) int64 { return -n },
 }
 
 // errRateText is a share of failing events, or why there is none.

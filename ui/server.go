@@ -54,6 +54,11 @@ type Options struct {
 	Limits Limits
 	// TLSCertFile and TLSKeyFile serve HTTPS instead of HTTP (Start).
 	TLSCertFile, TLSKeyFile string
+	// Usage serves /usage and /api/v1/usage; nil answers 503.
+	Usage Usage
+	// ProbesOnly serves /healthz, /readyz and /metrics and nothing else:
+	// the HTTP port of a collector, which has no engine behind a UI.
+	ProbesOnly bool
 }
 
 // Server serves the API, health endpoints and metrics.
@@ -86,6 +91,9 @@ func (s *Server) routes() {
 	s.echo.GET("/healthz", s.healthz)
 	s.echo.GET("/readyz", s.readyz)
 	s.echo.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{})))
+	if s.opts.ProbesOnly {
+		return
+	}
 	api := s.echo.Group("/api/v1")
 	api.GET("/stats", s.stats)
 	s.sloRoutes(api)

@@ -22,6 +22,11 @@ const usage = `flowslo — SLOs for the business flows of mobile app backends
 
 Usage:
   flowslo serve [flags]      accept OTLP, evaluate SLOs, serve the UI and API
+  flowslo serve --role server [flags]
+                             evaluate SLOs, alert, serve the UI and API; no OTLP receivers
+  flowslo collector [flags]  accept OTLP into ClickHouse; no engine, no UI (many replicas)
+  flowslo schema print [--config FILE]
+                             print the DDL flowslo runs on its database
   flowslo validate PATH      check SLO files without a server
   flowslo import openslo FILE
                              convert OpenSLO v1 SLOs to a flowslo SLO file (stdout)
@@ -37,7 +42,7 @@ Usage:
                              simulate a mobile app and its backend sending to flowslo
   flowslo version            print the version
 
-Run 'flowslo serve -h' for its flags.
+Run 'flowslo serve -h' or 'flowslo collector -h' for their flags.
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -47,7 +52,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "serve":
-		return serve(args[1:], stderr)
+		return serve(args[1:], stderr, parseServeFlags)
+	case "collector":
+		return serve(args[1:], stderr, parseCollectorFlags)
+	case "schema":
+		return schemaCmd(args[1:], stdout, stderr)
 	case "validate":
 		return validate(args[1:], stdout, stderr)
 	case "check":
@@ -71,8 +80,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func serve(args []string, stderr io.Writer) int {
-	opts, err := parseServeFlags(args, stderr)
+// serve runs a long-lived role with the options parse reads from args.
+func serve(args []string, stderr io.Writer, parse func([]string, io.Writer) (app.Options, error)) int {
+	opts, err := parse(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -95,30 +105,63 @@ func parseServeFlags(args []string, stderr io.Writer) (app.Options, error) {
 	opts := app.DefaultOptions()
 	fs := flag.NewFlagSet("flowslo serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&opts.DataDir, "data-dir", opts.DataDir, "where the embedded ClickHouse keeps its data")
-	fs.StringVar(&opts.HTTPAddr, "http-addr", opts.HTTPAddr, "address of the UI, API, /metrics and health endpoints")
-	fs.StringVar(&opts.OTLPGRPCAddr, "otlp-grpc-addr", opts.OTLPGRPCAddr, "address of the OTLP gRPC receiver")
-	fs.StringVar(&opts.OTLPHTTPAddr, "otlp-http-addr", opts.OTLPHTTPAddr, "address of the OTLP HTTP receiver")
-	fs.StringVar(&opts.ClickHouseDSN, "clickhouse-dsn", "", "use a ClickHouse server instead of the embedded engine, e.g. clickhouse://user:pass@host:9000/flowslo")
-	fs.StringVar(&opts.ConfigFile, "config", "", "service config file (YAML, optional)")
+	role := fs.String("role", string(app.RoleAll), "all: receivers, engine and UI in one process; server: engine, alerting, UI and API without receivers (run `flowslo collector` for the receivers)")
+	storeFlags(fs, &opts)
+	otlpFlags(fs, &opts)
 	fs.StringVar(&opts.SLOPath, "slo", "", "SLO definition file or folder of them")
 	fs.StringVar(&opts.AuthTokenFile, "auth-token-file", "", "file holding the token the UI and API require when not on loopback")
 	fs.StringVar(&opts.AuthProxyHeader, "auth-proxy-header", "", "header set by a trusted auth proxy to the signed-in user (e.g. X-Forwarded-User)")
 	fs.StringVar(&opts.TrustedProxies, "trusted-proxies", "127.0.0.0/8,::1", "comma-separated CIDRs of the proxies whose --auth-proxy-header counts")
 	fs.StringVar(&opts.PublicURL, "public-url", "", "URL people open flowslo at (e.g. https://slo.example.com); its host is accepted in the Host header")
-	fs.StringVar(&opts.OTLPTokenFile, "otlp-token-file", "", "file of bearer tokens, one per line, that OTLP clients must send (Authorization: Bearer <token>)")
-	fs.StringVar(&opts.TLSCertFile, "tls-cert-file", "", "PEM certificate: serve OTLP and the UI over TLS (with --tls-key-file)")
-	fs.StringVar(&opts.TLSKeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
 	fs.StringVar(&opts.ClickHouseReadDSN, "clickhouse-read-dsn", "", "DSN of a read-only ClickHouse user for the UI's queries (default: --clickhouse-dsn)")
-	fs.StringVar(&opts.ClickHousePasswordFile, "clickhouse-password-file", "", "file holding the password of --clickhouse-dsn's user (else $FLOWSLO_CLICKHOUSE_PASSWORD)")
 	fs.StringVar(&opts.ClickHouseReadPasswordFile, "clickhouse-read-password-file", "", "file holding the password of --clickhouse-read-dsn's user (else $FLOWSLO_CLICKHOUSE_READ_PASSWORD)")
 	fs.DurationVar(&opts.ReadTimeout, "clickhouse-read-timeout", opts.ReadTimeout, "max_execution_time of each UI query on a ClickHouse server")
+	err := parseArgs(fs, args, stderr)
+	if err == nil {
+		if opts.Role, err = app.ParseRole(*role); err != nil {
+			fmt.Fprintln(stderr, "flowslo serve:", err)
+		}
+	}
+	return opts, err
+}
+
+// parseCollectorFlags reads the flags of `flowslo collector`: the OTLP
+// receivers and the store, nothing of the UI.
+func parseCollectorFlags(args []string, stderr io.Writer) (app.Options, error) {
+	opts := app.DefaultOptions()
+	opts.Role = app.RoleCollector
+	fs := flag.NewFlagSet("flowslo collector", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	storeFlags(fs, &opts)
+	otlpFlags(fs, &opts)
+	return opts, parseArgs(fs, args, stderr)
+}
+
+// storeFlags are where the data lives, shared by every role.
+func storeFlags(fs *flag.FlagSet, opts *app.Options) {
+	fs.StringVar(&opts.DataDir, "data-dir", opts.DataDir, "where the embedded ClickHouse keeps its data")
+	fs.StringVar(&opts.HTTPAddr, "http-addr", opts.HTTPAddr, "address of the UI, API, /metrics and health endpoints (a collector: health and /metrics only)")
+	fs.StringVar(&opts.ClickHouseDSN, "clickhouse-dsn", "", "use a ClickHouse server instead of the embedded engine, e.g. clickhouse://user:pass@host:9000/flowslo")
+	fs.StringVar(&opts.ConfigFile, "config", "", "service config file (YAML, optional)")
+	fs.StringVar(&opts.ClickHousePasswordFile, "clickhouse-password-file", "", "file holding the password of --clickhouse-dsn's user (else $FLOWSLO_CLICKHOUSE_PASSWORD)")
+	fs.StringVar(&opts.TLSCertFile, "tls-cert-file", "", "PEM certificate: serve OTLP and the UI over TLS (with --tls-key-file)")
+	fs.StringVar(&opts.TLSKeyFile, "tls-key-file", "", "PEM private key of --tls-cert-file")
+}
+
+// otlpFlags configure the receivers (unused by a server role).
+func otlpFlags(fs *flag.FlagSet, opts *app.Options) {
+	fs.StringVar(&opts.OTLPGRPCAddr, "otlp-grpc-addr", opts.OTLPGRPCAddr, "address of the OTLP gRPC receiver")
+	fs.StringVar(&opts.OTLPHTTPAddr, "otlp-http-addr", opts.OTLPHTTPAddr, "address of the OTLP HTTP receiver")
+	fs.StringVar(&opts.OTLPTokenFile, "otlp-token-file", "", "file of bearer tokens, one per line, that OTLP clients must send (Authorization: Bearer <token>)")
+}
+
+func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	err := fs.Parse(args)
 	if err == nil && fs.NArg() > 0 {
 		err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-		fmt.Fprintln(stderr, "flowslo serve:", err)
+		fmt.Fprintln(stderr, fs.Name()+":", err)
 	}
-	return opts, err
+	return err
 }
 
 // reloadSignals turns SIGHUP into reload requests until ctx ends.

@@ -29,8 +29,10 @@ var Version = "dev"
 // exit within 10 s, so flushing gets most of it and the rest has a margin.
 const shutdownBudget = 9 * time.Second
 
-// Options are the flags of `flowslo serve`.
+// Options are the flags of `flowslo serve` and `flowslo collector`.
 type Options struct {
+	// Role is what this process runs; empty means RoleAll.
+	Role          Role
 	DataDir       string
 	HTTPAddr      string
 	OTLPGRPCAddr  string
@@ -81,6 +83,7 @@ func DefaultOptions() Options {
 		OTLPGRPCAddr: ":4317",
 		OTLPHTTPAddr: ":4318",
 		Logger:       slog.Default(),
+		Role:         RoleAll,
 		Database:     "flowslo",
 		ReadTimeout:  30 * time.Second,
 	}
@@ -147,6 +150,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	if opts.Role, err = ParseRole(string(opts.Role)); err != nil {
+		return nil, err
+	}
 	a := &App{opts: opts, cfg: cfg, log: opts.Logger, registry: newRegistry()}
 	// Listen first: while the store comes up (a ClickHouse server may take
 	// a while), /healthz answers and /readyz says what flowslo waits for.
@@ -191,7 +197,24 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
+// build makes the parts of the process's role: the ingest pipeline for a
+// collector, the engine, alerting and UI for a server, both for the
+// all-in-one.
 func (a *App) build() error {
+	if a.opts.Role.receives() {
+		if err := a.buildIngest(); err != nil {
+			return err
+		}
+	}
+	if !a.opts.Role.evaluates() {
+		a.httpOptions = ui.Options{ProbesOnly: true, Addr: a.opts.HTTPAddr, Logger: a.log, Gatherer: a.registry, Ready: a.ready}
+		a.http = ui.New(a.httpOptions)
+		return nil
+	}
+	return a.buildServer()
+}
+
+func (a *App) buildIngest() error {
 	tokens, err := a.otlpTokens()
 	if err != nil {
 		return err
@@ -213,6 +236,11 @@ func (a *App) build() error {
 		return fmt.Errorf("build ingest pipeline: %w", err)
 	}
 	a.ingest = p
+	return nil
+}
+
+func (a *App) buildServer() error {
+	var err error
 	a.engine = newEngine(a)
 	a.slos = newSLOSource(a)
 	if err := a.slos.load(); err != nil {
@@ -232,6 +260,7 @@ func (a *App) build() error {
 		Telemetry:  ui.NewTelemetry(a.reads),
 		Alerting:   a.alerts,
 		AlertTiers: a.alerts.Tiers,
+		Usage:      newUsage(a),
 		Access:     access,
 		Addr:       a.opts.HTTPAddr,
 		Logger:     a.log,
@@ -280,13 +309,19 @@ func (a *App) access() (ui.Access, error) {
 // come up), then the OTLP receivers.
 func (a *App) Start(ctx context.Context) error {
 	a.front.Mount(a.http)
-	if err := a.ingest.Start(ctx); err != nil {
-		return fmt.Errorf("start OTLP receivers: %w", err)
+	if a.ingest != nil {
+		if err := a.ingest.Start(ctx); err != nil {
+			return fmt.Errorf("start OTLP receivers: %w", err)
+		}
 	}
-	a.startLoops()
+	if a.engine != nil {
+		a.startLoops()
+	}
 	a.started.Store(true)
-	a.warnOpenAccess()
-	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.ingest.GRPCAddr(), "otlp_http", a.ingest.HTTPAddr(), "version", Version)
+	if a.engine != nil {
+		a.warnOpenAccess()
+	}
+	a.log.Info("flowslo serving", "http", a.http.Addr(), "otlp_grpc", a.OTLPGRPCAddr(), "otlp_http", a.OTLPHTTPAddr(), "role", string(a.opts.Role), "version", Version)
 	return nil
 }
 
@@ -332,20 +367,37 @@ func (a *App) shutdown(ctx context.Context) error {
 }
 
 // HTTPAddr, GRPCAddr and OTLPHTTPAddr are the bound addresses, for tests
-// that listen on port 0.
-func (a *App) HTTPAddr() string     { return a.front.Addr() }
-func (a *App) OTLPGRPCAddr() string { return a.ingest.GRPCAddr() }
-func (a *App) OTLPHTTPAddr() string { return a.ingest.HTTPAddr() }
+// that listen on port 0; the OTLP ones are empty on a server.
+func (a *App) HTTPAddr() string { return a.front.Addr() }
+
+func (a *App) OTLPGRPCAddr() string {
+	if a.ingest == nil {
+		return ""
+	}
+	return a.ingest.GRPCAddr()
+}
+
+func (a *App) OTLPHTTPAddr() string {
+	if a.ingest == nil {
+		return ""
+	}
+	return a.ingest.HTTPAddr()
+}
 
 // Store is the open store, for tests and tools that run in-process.
 func (a *App) Store() store.Store { return a.store }
 
 func (a *App) ready(ctx context.Context) error {
-	if !a.started.Load() || !a.ingest.Ready() {
-		return errors.New("OTLP receivers are not listening yet")
+	if !a.started.Load() {
+		return errors.New("starting")
 	}
-	if err := a.ingest.Problem(); err != nil {
-		return err
+	if a.ingest != nil {
+		if !a.ingest.Ready() {
+			return errors.New("OTLP receivers are not listening yet")
+		}
+		if err := a.ingest.Problem(); err != nil {
+			return err
+		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowslo/flowslo/alerting"
 	"github.com/flowslo/flowslo/slo/engine"
+	"github.com/flowslo/flowslo/store"
 )
 
 // maxConfigBytes bounds the service config file: it is a few lines of YAML.
@@ -136,10 +137,34 @@ func (c Config) Validate() error {
 	if m := time.Duration(c.Storage.RollMargin); m < 0 || m > time.Hour {
 		errs = append(errs, fmt.Errorf("storage.roll_margin %s is out of range: write 0s to 1h, e.g. 10s", m))
 	}
+	if err := (store.MigrateOptions{Cluster: c.Storage.Cluster}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("storage.cluster: %w", err))
+	}
 	al := c.Alerting
 	al.Config = al.Config.WithDefaults()
 	errs = append(errs, al.Validate(), c.Readiness.validate())
 	return errors.Join(errs...)
+}
+
+// clusterRollMargin is the default roll margin on a cluster: a row is
+// visible on the replica a roll reads only once replication brought it
+// there, usually well under a second, so 10 s leaves room.
+const clusterRollMargin = 10 * time.Second
+
+func (c StorageConfig) rollMargin() time.Duration {
+	if c.RollMargin == 0 && c.Cluster != "" {
+		return clusterRollMargin
+	}
+	return time.Duration(c.RollMargin)
+}
+
+// processes is where the engine sees running INSERTs: every node's on a
+// cluster.
+func (c StorageConfig) processes() string {
+	if c.Cluster == "" {
+		return ""
+	}
+	return "clusterAllReplicas('" + c.Cluster + "', system.processes)"
 }
 
 // RetentionDays is the retention rounded down to whole days, as ClickHouse's

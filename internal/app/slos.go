@@ -151,7 +151,8 @@ func newEngine(a *App) *engine.Engine {
 		Logger:       a.log,
 		Readiness:    a.cfg.Readiness.Thresholds(),
 		RawRetention: time.Duration(a.cfg.Storage.Retention),
-		RollMargin:   time.Duration(a.cfg.Storage.RollMargin),
+		RollMargin:   a.cfg.Storage.rollMargin(),
+		Processes:    a.cfg.Storage.processes(),
 		Evaluated: func() {
 			if a.alerts != nil {
 				a.alerts.Trigger()

@@ -26,7 +26,7 @@ import (
 // an optional separate reader.
 func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger, state func(string)) (store.Store, store.Store, error) {
 	if opts.ClickHouseDSN == "" {
-		st, err := openEmbedded(ctx, opts, cfg)
+		st, err := openEmbedded(ctx, opts, cfg, schemaOf(opts.Role))
 		return st, st, err
 	}
 	pw, err := secret(opts.ClickHousePasswordFile, "FLOWSLO_CLICKHOUSE_PASSWORD", opts.Getenv)
@@ -36,7 +36,7 @@ func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger,
 	warnPasswordInDSN(log, "--clickhouse-dsn", opts.ClickHouseDSN)
 	main, err := waitFor(ctx, log, state, "ClickHouse at "+dsnHosts(opts.ClickHouseDSN), func(ctx context.Context) (store.Store, error) {
 		return chserver.Open(ctx, opts.ClickHouseDSN, chserver.Options{
-			TTLDays: cfg.Storage.RetentionDays(), Cluster: cfg.Storage.Cluster, Password: pw, Schema: Schema()})
+			TTLDays: cfg.Storage.RetentionDays(), Cluster: cfg.Storage.Cluster, Password: pw, Schema: schemaOf(opts.Role)})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -49,7 +49,7 @@ func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger,
 	return main, reads, nil
 }
 
-func openEmbedded(ctx context.Context, opts Options, cfg Config) (store.Store, error) {
+func openEmbedded(ctx context.Context, opts Options, cfg Config, schema []store.Migration) (store.Store, error) {
 	if opts.ClickHouseReadDSN != "" {
 		return nil, errors.New("--clickhouse-read-dsn needs --clickhouse-dsn: the embedded engine has no separate reader")
 	}
@@ -60,7 +60,7 @@ func openEmbedded(ctx context.Context, opts Options, cfg Config) (store.Store, e
 		DataDir:  opts.DataDir,
 		Database: opts.Database,
 		TTLDays:  cfg.Storage.RetentionDays(),
-		Schema:   Schema(),
+		Schema:   schema,
 	})
 }
 
@@ -68,6 +68,16 @@ func openEmbedded(ctx context.Context, opts Options, cfg Config) (store.Store, e
 // after the core tables': each domain owns its DDL next to its queries.
 func Schema() []store.Migration {
 	return slices.Concat(engine.Migrations(), alerting.Migrations())
+}
+
+// schemaOf is the domain schema a role migrates: none for a collector,
+// which writes only the core tables. Many collectors starting at once
+// then never race over the domains' steps; the servers own those.
+func schemaOf(r Role) []store.Migration {
+	if r == RoleCollector {
+		return nil
+	}
+	return Schema()
 }
 
 // openReader opens the UI's read connection: on --clickhouse-read-dsn, or
@@ -161,4 +171,15 @@ func unreachable(err error) bool {
 	return errors.As(err, &ne) || errors.As(err, &dns) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// MigrateOptions are the schema options cfg gives a ClickHouse server.
+func MigrateOptions(cfg Config) store.MigrateOptions {
+	return store.MigrateOptions{TTLDays: cfg.Storage.RetentionDays(), Cluster: cfg.Storage.Cluster}
+}
+
+// WriteSchema writes the DDL flowslo runs on an empty ClickHouse server
+// (or cluster) with cfg: the core tables and every domain's.
+func WriteSchema(w io.Writer, cfg Config) error {
+	return store.WriteDDL(w, MigrateOptions(cfg), engine.Migrations(), alerting.Migrations())
 }

@@ -27,6 +27,12 @@ type Options struct {
 	// hold rolls back by themselves (see safePoint). Raise it when writers
 	// use async inserts, whose rows get their time when the server flushes.
 	RollMargin time.Duration
+	// Processes is where safePoint finds the INSERTs still running:
+	// default system.processes; on a cluster
+	// clusterAllReplicas('<cluster>', system.processes), since a row's
+	// insert may run on any node (its FlowsloInserted is set on the node
+	// that took the INSERT, into the Distributed table).
+	Processes string
 	// RawRetention is how long raw rows are kept (the TTL of otel_traces
 	// and otel_logs): backfills stop there. Default 30 days.
 	RawRetention time.Duration
@@ -66,6 +72,9 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.Interval, 5*time.Second)
 	def(&o.RollMargin, 2*time.Second)
+	if o.Processes == "" {
+		o.Processes = "system.processes"
+	}
 	def(&o.RawRetention, store.DefaultTTLDays*24*time.Hour)
 	def(&o.BackfillChunk, 24*time.Hour)
 	def(&o.StaleAfter, 2*o.Interval)

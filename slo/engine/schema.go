@@ -46,7 +46,9 @@ func sloRollupDDL(o store.MigrateOptions) []string {
 	return []string{
 		"DROP VIEW IF EXISTS slo_rollup_hour_mv" + o.OnCluster(),
 		"DROP TABLE IF EXISTS slo_rollup_hour" + o.OnCluster(),
-		"DROP TABLE IF EXISTS slo_rollup" + o.OnCluster(),
+		// SYNC: on a cluster the replica's path must be free again
+		// before the CREATE below claims it.
+		"DROP TABLE IF EXISTS slo_rollup" + o.OnCluster() + " SYNC",
 		strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", engine, "{ttl}", strconv.Itoa(SLORollupTTLDays)).Replace(
 			`CREATE TABLE IF NOT EXISTS slo_rollup{on_cluster} (
 	slo LowCardinality(String),

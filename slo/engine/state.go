@@ -88,7 +88,7 @@ func (e *Engine) stateOf(k string) *state {
 // Options.Clock, which places events in time.
 func (e *Engine) safePoint(ctx context.Context) (int64, error) {
 	rows, err := e.q.Query(ctx, `SELECT toInt64(toUnixTimestamp64Milli(now64(3))), toInt64(max(elapsed) * 1000)
-FROM system.processes WHERE query_kind = 'Insert' AND positionCaseInsensitive(query, 'slo_rollup') = 0`, nil)
+FROM `+e.opts.Processes+` WHERE query_kind = 'Insert' AND positionCaseInsensitive(query, 'slo_rollup') = 0`, nil)
 	if err != nil {
 		return 0, fmt.Errorf("read insert progress: %w", err)
 	}

@@ -43,11 +43,7 @@ func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
 }
 
 func (s *Store) send(ctx context.Context, query string, n int, row func(i int) []any) error {
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		// See store.MaxInsertPartitions: ingest admits only timestamps
-		// within retention, so a block touches at most ttl+2 days.
-		"max_partitions_per_insert_block": store.MaxInsertPartitions(s.ttlDays),
-	}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(s.insertSettings()))
 	batch, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
 		return classify(fmt.Errorf("clickhouse insert: %w", err))
@@ -119,4 +115,20 @@ func attrs(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+// insertSettings apply to every insert of spans and logs.
+func (s *Store) insertSettings() clickhouse.Settings {
+	set := clickhouse.Settings{
+		// See store.MaxInsertPartitions: ingest admits only timestamps
+		// within retention, so a block touches at most ttl+2 days.
+		"max_partitions_per_insert_block": store.MaxInsertPartitions(s.ttlDays),
+	}
+	if s.cluster {
+		// The rows go through a Distributed table: answer only once
+		// every shard has stored its share (an OTLP success means
+		// stored), not once they are queued on this node's disk.
+		set["distributed_foreground_insert"] = 1
+	}
+	return set
 }

@@ -47,6 +47,7 @@ type Store struct {
 	conn    driver.Conn
 	db      string
 	ttlDays int
+	cluster bool // writes go through Distributed tables
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,7 +83,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
-	s := &Store{conn: conn, db: db, ttlDays: opts.TTLDays}
+	s := &Store{conn: conn, db: db, ttlDays: opts.TTLDays, cluster: opts.Cluster != ""}
 	if err := store.Migrate(ctx, s, mo, opts.Schema); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open clickhouse: %w", err)

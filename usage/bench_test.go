@@ -1,0 +1,105 @@
+package usage_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
+	"github.com/flowslo/flowslo/usage"
+)
+
+// BenchmarkUsage/report is what GET /api/v1/usage costs over
+// FLOWSLO_BENCH_SPANS spans (default 2M) spread over 30 days, 20
+// services, 20 SLOs reading half of them:
+//
+//	FLOWSLO_BENCH_SPANS=50000000 go test ./usage -run '^$' -bench Usage -benchtime 10x -timeout 30m
+//
+// BenchmarkUsage/count is the baseline measured in the same run: one
+// count() per service and day by toDate(Timestamp), the plain query a
+// user would write for the same numbers.
+func BenchmarkUsage(b *testing.B) {
+	st, slos := benchStore(b)
+	ctx := context.Background()
+	b.Run("report", func(b *testing.B) {
+		r := usage.New(st, usage.Options{RetentionDays: 30, SLOs: func() []*slo.SLO { return slos }})
+		for b.Loop() {
+			rep, err := r.Report(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if rep.TotalSpans == 0 {
+				b.Fatal("no spans counted")
+			}
+		}
+	})
+	b.Run("count", func(b *testing.B) {
+		for b.Loop() {
+			rows, err := st.Query(ctx, "SELECT ServiceName, toDate(Timestamp), count() FROM otel_traces GROUP BY 1, 2", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+			}
+			rows.Close()
+		}
+	})
+}
+
+func benchStore(b *testing.B) (store.Store, []*slo.SLO) {
+	n := int64(2_000_000)
+	if v := os.Getenv("FLOWSLO_BENCH_SPANS"); v != "" {
+		var err error
+		if n, err = strconv.ParseInt(v, 10, 64); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st := chdbtest.Open(b)
+	now := time.Now().UTC()
+	t0 := time.Now()
+	if err := generate(context.Background(), st, n, now.Add(-30*24*time.Hour), now); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("generated %d spans in %s", n, time.Since(t0).Round(time.Millisecond))
+	var y strings.Builder
+	y.WriteString("slos:\n")
+	for i := range 20 {
+		fmt.Fprintf(&y, "  - name: slo-%d\n    flow: f\n    objective: 99\n    window: 28d\n    indicator:\n      source: traces\n      total: 'service.name == \"svc-%d\" && name == \"op-%d\"'\n      bad: 'status.code == \"Error\"'\n", i, i%10, i%10)
+	}
+	slos, err := slo.Parse("bench.yaml", []byte(y.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, slos
+}
+
+// generate writes n spans evenly over [from, to) inside the engine, as the
+// SLO engine's benchmark does: 20 services × 10 span names.
+func generate(ctx context.Context, st store.Store, n int64, from, to time.Time) error {
+	step := to.Sub(from).Nanoseconds() / n
+	const chunk = 10_000_000
+	for off := int64(0); off < n; off += chunk {
+		q := `INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, SpanKind, ServiceName,
+	ResourceAttributes, SpanAttributes, Duration, StatusCode)
+SELECT fromUnixTimestamp64Nano(toInt64({from:Int64} + i * {step:Int64})),
+	lower(hex(cityHash64(i))), lower(hex(cityHash64(i, 1))),
+	concat('op-', toString(intDiv(i % 200, 20))), 'Server', concat('svc-', toString(i % 20)),
+	map('service.version', concat('4.', toString(intDiv(i, 7) % 5))),
+	map('app.platform', ['ios', 'android', 'web'][1 + intDiv(i, 3) % 3], 'http.response.status_code', '200'),
+	toUInt64(exp2((cityHash64(i, 3) % 1000) / 100.0) * 1000000),
+	if(cityHash64(i, 2) % 1000 < 5, 'Error', 'Ok')
+FROM (SELECT number + {off:Int64} AS i FROM numbers({m:Int64}))`
+		err := st.Exec(ctx, q, store.Params{"from": fmt.Sprint(from.UnixNano()), "step": fmt.Sprint(step),
+			"off": fmt.Sprint(off), "m": fmt.Sprint(min(chunk, n-off))})
+		if err != nil {
+			return fmt.Errorf("generate spans: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package usage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/store/chdb/chdbtest"
+	"github.com/flowslo/flowslo/store/storetest"
+	"github.com/flowslo/flowslo/usage"
+)
+
+func TestMain(m *testing.M) { chdbtest.Main(m) }
+
+const sloFile = `slos:
+  - name: auth-success
+    flow: login
+    objective: 99.5
+    window: 28d
+    indicator:
+      source: traces
+      total: 'service.name == "auth"'
+      bad: 'status.code == "Error"'
+  - name: feed-owned
+    flow: feed
+    service: feed
+    objective: 99
+    window: 28d
+    indicator:
+      source: logs
+      total: 'body == "never matches"'
+      bad: 'severity.text == "ERROR"'
+`
+
+// TestReportMatchesSystemParts: the report's counts and sizes against the
+// same facts computed independently: sizes summed from system.parts per
+// table and per partition, counts with count() per service and per day.
+func TestReportMatchesSystemParts(t *testing.T) {
+	st := chdbtest.Open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	// Spans today and 10 and 20 days ago, logs today: three day partitions.
+	for i, age := range []int{0, 10, 20} {
+		day := now.Truncate(24*time.Hour).AddDate(0, 0, -age).Add(time.Hour)
+		if err := st.InsertSpans(ctx, storetest.Spans(3000+1000*i, day, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.InsertLogs(ctx, storetest.Logs(1500, now.Add(-time.Hour), 9)); err != nil {
+		t.Fatal(err)
+	}
+	slos, err := slo.Parse("usage.yaml", []byte(sloFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := usage.New(st, usage.Options{RetentionDays: 30, SLOs: func() []*slo.SLO { return slos }}).Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if want := one(t, st, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('otel_traces', 'otel_logs')"); rep.TotalBytes != want {
+		t.Errorf("total_bytes %d, system.parts says %d", rep.TotalBytes, want)
+	}
+	if want := one(t, st, "SELECT sum(data_uncompressed_bytes) FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('otel_traces', 'otel_logs')"); rep.TotalRawBytes != want {
+		t.Errorf("total_raw_bytes %d, system.parts says %d", rep.TotalRawBytes, want)
+	}
+	var sumBytes, sumRaw uint64
+	for _, s := range rep.Services {
+		sumBytes, sumRaw = sumBytes+s.Bytes, sumRaw+s.RawBytes
+		p := store.Params{"s": s.Service}
+		if want := oneP(t, st, "SELECT count() FROM otel_traces WHERE ServiceName = {s:String}", p); s.Spans != want {
+			t.Errorf("%s: %d spans, count() says %d", s.Service, s.Spans, want)
+		}
+		if want := oneP(t, st, "SELECT count() FROM otel_logs WHERE ServiceName = {s:String}", p); s.Logs != want {
+			t.Errorf("%s: %d logs, count() says %d", s.Service, s.Logs, want)
+		}
+		var daySpans uint64
+		for _, d := range s.Days {
+			daySpans += d.Spans
+			if want := oneP(t, st, "SELECT count() FROM otel_traces WHERE ServiceName = {s:String} AND toDate(Timestamp) = {d:Date}", store.Params{"s": s.Service, "d": d.Day}); d.Spans != want {
+				t.Errorf("%s on %s: %d spans, count() says %d", s.Service, d.Day, d.Spans, want)
+			}
+		}
+		if daySpans != s.Spans {
+			t.Errorf("%s: days add up to %d spans, not %d", s.Service, daySpans, s.Spans)
+		}
+	}
+	if sumBytes != rep.TotalBytes || sumRaw != rep.TotalRawBytes {
+		t.Errorf("services add up to %d/%d bytes, totals are %d/%d", sumBytes, sumRaw, rep.TotalBytes, rep.TotalRawBytes)
+	}
+	if rep.TotalSpans != 12000 || rep.TotalLogs != 1500 || len(rep.Days) != 3 {
+		t.Errorf("totals %d spans %d logs over %d days, want 12000, 1500, 3", rep.TotalSpans, rep.TotalLogs, len(rep.Days))
+	}
+
+	// A 7-day retention keeps today's partitions only: what system.parts
+	// holds for today is what it keeps.
+	today := now.Format("20060102")
+	keptToday := one(t, st, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('otel_traces', 'otel_logs') AND partition_id = '"+today+"'")
+	for _, c := range rep.Retention.Options {
+		if c.Days == 7 && (c.Bytes != keptToday || c.SavesBytes != int64(rep.TotalBytes-keptToday)) {
+			t.Errorf("7 days keeps %d saves %d, want %d and %d", c.Bytes, c.SavesBytes, keptToday, rep.TotalBytes-keptToday)
+		}
+	}
+	if rep.Retention.KeptBytes != rep.TotalBytes || rep.Retention.TracesDays != 30 {
+		t.Errorf("retention %+v", rep.Retention)
+	}
+
+	readers := map[string][]string{}
+	for _, s := range rep.Services {
+		readers[s.Service] = s.ReadBySLOs
+	}
+	if r := readers["auth"]; len(r) != 1 || r[0] != "auth-success" {
+		t.Errorf("auth read by %v, want [auth-success] (its filter matches)", r)
+	}
+	if r := readers["feed"]; len(r) != 1 || r[0] != "feed-owned" {
+		t.Errorf("feed read by %v, want [feed-owned] (its service field)", r)
+	}
+	for _, c := range rep.SamplingCandidates {
+		if len(readers[c.Service]) > 0 || c.Share < usage.MinCandidateShare {
+			t.Errorf("candidate %+v is read by %v", c, readers[c.Service])
+		}
+	}
+	if len(rep.SamplingCandidates) == 0 {
+		t.Error("no sampling candidates, though most services are read by no SLO")
+	}
+}
+
+func one(t *testing.T, st store.Store, q string) uint64 { return oneP(t, st, q, nil) }
+
+func oneP(t *testing.T, st store.Store, q string, p store.Params) uint64 {
+	t.Helper()
+	rows, err := st.Query(context.Background(), q, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n uint64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
