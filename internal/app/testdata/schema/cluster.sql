@@ -198,3 +198,34 @@ CREATE TABLE IF NOT EXISTS alerting_silences ON CLUSTER `flowslo` (
 	updated_at DateTime64(6, 'UTC')
 ) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/flowslo/{database}/{table}', '{replica}', updated_at)
 ORDER BY id;
+
+-- migration 183: create alerting_outbox
+CREATE TABLE IF NOT EXISTS alerting_outbox ON CLUSTER `flowslo` (
+	id String,
+	alert_id String,
+	slo String,
+	severity LowCardinality(String),
+	kind LowCardinality(String),
+	seq UInt32,
+	receiver String,
+	target String,
+	state LowCardinality(String),
+	attempts UInt32,
+	maybe_sent UInt8,
+	error String,
+	ref String,
+	created_at DateTime64(3, 'UTC'),
+	delivered_at DateTime64(3, 'UTC'),
+	message String,
+	updated_at DateTime64(6, 'UTC')
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/flowslo/{database}/{table}', '{replica}', updated_at)
+ORDER BY id;
+
+-- migration 184: alerting_notifications: receiver
+ALTER TABLE alerting_notifications ON CLUSTER `flowslo` ADD COLUMN IF NOT EXISTS receiver String AFTER kind;
+
+-- migration 185: alerting retention
+ALTER TABLE alerting_alerts ON CLUSTER `flowslo` MODIFY TTL toDateTime(started_at) + INTERVAL 90 DAY;
+ALTER TABLE alerting_notifications ON CLUSTER `flowslo` MODIFY TTL toDateTime(at) + INTERVAL 90 DAY;
+ALTER TABLE alerting_silences ON CLUSTER `flowslo` MODIFY TTL toDateTime(ends_at) + INTERVAL 90 DAY;
+ALTER TABLE alerting_outbox ON CLUSTER `flowslo` MODIFY TTL toDateTime(created_at) + INTERVAL 90 DAY;
