@@ -147,14 +147,26 @@ func parseRange(c echo.Context, span time.Duration) (timeRange, error) {
 	return r, nil
 }
 
+// Times outside [minTime, maxTime] cannot name stored data (and some do
+// not even encode as JSON): refused as a bad request.
+var (
+	minTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 func parseTime(name, v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		secs, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil {
+			return time.Time{}, badRequest("%s %q: write an RFC 3339 time (2026-11-26T09:00:00Z) or Unix seconds", name, v)
+		}
+		t = time.Unix(secs, 0)
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.Unix(secs, 0), nil
+	if t.Before(minTime) || t.After(maxTime) {
+		return time.Time{}, badRequest("%s %q: out of range, give a time between 2000 and 2200", name, v)
 	}
-	return time.Time{}, badRequest("%s %q: write an RFC 3339 time (2026-11-26T09:00:00Z) or Unix seconds", name, v)
+	return t, nil
 }
 
 func parseStep(v string) (time.Duration, error) {

@@ -75,6 +75,8 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			status, msg = http.StatusBadRequest, err.Error()
 		case errors.As(err, &ae):
 			status, msg = ae.status, ae.message // the cause may hold SQL: logged below, never sent
+		case errors.As(err, &he) && he.Code == http.StatusNotFound:
+			status, msg = http.StatusNotFound, "no such API path: "+c.Request().URL.Path+" (the API is described in the README)"
 		case errors.As(err, &he):
 			status, msg = he.Code, fmt.Sprint(he.Message)
 		}

@@ -263,3 +263,26 @@ func TestProxiedRequestNeedsLogin(t *testing.T) {
 		t.Errorf("direct local request: %d", w.Code)
 	}
 }
+
+// TestUnknownPathsAndBadTimes: a path nothing serves is a 404 (JSON under
+// /api, a page elsewhere), not a 500 with an ERROR line in the log, and a
+// time no data can have is a 400 saying the range.
+func TestUnknownPathsAndBadTimes(t *testing.T) {
+	h := newDemoServer(newDemo(3), true).Handler()
+	for path, want := range map[string]struct {
+		code int
+		says string
+	}{
+		"/api/v1/nope":        {404, `"error":"no such API path`},
+		"/api/v1/slos/x/nope": {404, `"error":"no such API path`},
+		"/slos/":              {404, "There is no page here"},
+		"/api/v1/slos/checkout-success/series?from=-99999999999&to=99999999999": {400, "between 2000 and 2200"},
+	} {
+		r := newRequest(http.MethodGet, path, nil)
+		r.RemoteAddr, r.Host = "127.0.0.1:5", "localhost:8080"
+		w := send(h, r)
+		if w.Code != want.code || !strings.Contains(w.Body.String(), want.says) {
+			t.Errorf("GET %s: %d %.200s; want %d saying %q", path, w.Code, w.Body.String(), want.code, want.says)
+		}
+	}
+}

@@ -101,12 +101,17 @@ func pageErrors(s *Server) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			err := next(c)
-			if err == nil || c.Response().Committed {
-				return err
+			if err == nil || c.Response().Committed || strings.HasPrefix(c.Request().URL.Path, "/api/") {
+				return err // the API answers JSON (errorHandler)
 			}
 			status, msg := http.StatusInternalServerError, "Something went wrong on our side; the log has the details."
 			var ae *apiError
+			var he *echo.HTTPError
 			switch {
+			case errors.As(err, &he) && he.Code == http.StatusNotFound:
+				status, msg = http.StatusNotFound, "There is no page here. The Flows page links to every SLO, release and service."
+			case errors.As(err, &he) && he.Code < 500:
+				status, msg = he.Code, fmt.Sprint(he.Message)
 			case errors.Is(err, engine.ErrUnknownSLO):
 				status, msg = http.StatusNotFound, "There is no SLO by that name. The flows page lists every SLO flowslo knows."
 			case errors.Is(err, engine.ErrUnknownRelease):
