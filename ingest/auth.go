@@ -61,7 +61,7 @@ func (a *tokenAuth) Authenticate(ctx context.Context, sources map[string][]strin
 	if len(vals) == 0 {
 		return ctx, errNoToken
 	}
-	tok, ok := strings.CutPrefix(vals[0], "Bearer ")
+	tok, ok := bearerToken(vals[0])
 	if !ok {
 		return ctx, errNoToken
 	}
@@ -143,4 +143,13 @@ func (o Options) extensions() map[component.ID]component.Component {
 		ext[tokenAuthID] = newTokenAuth(o.Tokens)
 	}
 	return ext
+}
+
+// bearerToken is the token of an "Authorization: Bearer <token>" value; the
+// scheme is case-insensitive (RFC 9110), so "bearer" works too.
+func bearerToken(v string) (string, bool) {
+	if len(v) < 7 || !strings.EqualFold(v[:7], "Bearer ") {
+		return "", false
+	}
+	return v[7:], true
 }
