@@ -48,7 +48,8 @@ func startFlowslo(t *testing.T) *flowslo {
 	t.Helper()
 	posts := startSlack(t)
 	cfg := filepath.Join(t.TempDir(), "flowslo.yaml")
-	text := fmt.Sprintf("alerting:\n  slack:\n    token: xoxb-test\n    api_url: %s\n  links:\n    base_url: https://flowslo.example.com\n", posts.url)
+	// min_events: the bounded scenarios send a few hundred events per release
+	text := fmt.Sprintf("alerting:\n  slack:\n    token: xoxb-test\n    api_url: %s\n  links:\n    base_url: https://flowslo.example.com\nreadiness:\n  min_events: 30\n", posts.url)
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,20 @@ func TestBadReleaseSplitsCheckoutByReleaseAndPlatform(t *testing.T) {
 		}
 	}
 	f.posts.waitPost(t, "#oncall-payments", "checkout-success", 45*time.Second)
+
+	// The release verdicts say it in words: 4.2.0 not ready, for Android.
+	var r struct {
+		Verdict string   `json:"verdict"`
+		Reasons []string `json:"reasons"`
+	}
+	f.api(t, "releases/4.2.0", &r)
+	if r.Verdict != "not_ready" || !strings.Contains(strings.ToLower(strings.Join(r.Reasons, " ")), "android") {
+		t.Errorf("release 4.2.0: %s %q; want not_ready, naming Android", r.Verdict, r.Reasons)
+	}
+	f.api(t, "releases/4.1.3", &r)
+	if r.Verdict != "ready" {
+		t.Errorf("release 4.1.3: %s %q; want ready, only 4.2.0 fails", r.Verdict, r.Reasons)
+	}
 }
 
 type sliceNumbers struct {
