@@ -74,19 +74,12 @@ func TestBadReleaseSplitsCheckoutByReleaseAndPlatform(t *testing.T) {
 	}
 	f.posts.waitPost(t, "#oncall-payments", "checkout-success", 45*time.Second)
 
-	// The release verdicts say it in words: 4.2.0 not ready, for Android.
-	var r struct {
-		Verdict string   `json:"verdict"`
-		Reasons []string `json:"reasons"`
-	}
-	f.api(t, "releases/4.2.0", &r)
-	if r.Verdict != "not_ready" || !strings.Contains(strings.ToLower(strings.Join(r.Reasons, " ")), "android") {
-		t.Errorf("release 4.2.0: %s %q; want not_ready, naming Android", r.Verdict, r.Reasons)
-	}
-	f.api(t, "releases/4.1.3", &r)
-	if r.Verdict != "ready" {
-		t.Errorf("release 4.1.3: %s %q; want ready, only 4.2.0 fails", r.Verdict, r.Reasons)
-	}
+	// The release verdicts say it in words: 4.2.0 not ready, for Android;
+	// 4.1.3 ready. Verdicts follow the rollups, so wait for them to settle.
+	f.waitRelease(t, "4.2.0", 30*time.Second, func(verdict, reasons string) bool {
+		return verdict == "not_ready" && strings.Contains(strings.ToLower(reasons), "android")
+	})
+	f.waitRelease(t, "4.1.3", 30*time.Second, func(verdict, _ string) bool { return verdict == "ready" })
 }
 
 type sliceNumbers struct {
@@ -144,4 +137,23 @@ func waitAll(t *testing.T, f *flowslo, ok func([]slo) bool) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("SLOs did not get there in time: %+v", f.slos(t))
+}
+
+// waitRelease polls /api/v1/releases/{version} until ok holds for its
+// verdict and reasons, or fails with the last answer.
+func (f *flowslo) waitRelease(t *testing.T, version string, within time.Duration, ok func(verdict, reasons string) bool) {
+	t.Helper()
+	var r struct {
+		Verdict string   `json:"verdict"`
+		Reasons []string `json:"reasons"`
+	}
+	for deadline := time.Now().Add(within); ; time.Sleep(500 * time.Millisecond) {
+		f.api(t, "releases/"+version, &r)
+		if ok(r.Verdict, strings.Join(r.Reasons, " ")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("release %s after %s: %s %q", version, within, r.Verdict, r.Reasons)
+		}
+	}
 }
