@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -149,5 +151,34 @@ func TestResourceLimitsAndBadEnds(t *testing.T) {
 	}
 	if msg := c.rangeMessage("spans"); c.rejected != 3 || !strings.Contains(msg, "3 spans refused: end time before the start time") {
 		t.Errorf("rejected %d, message %q", c.rejected, msg)
+	}
+}
+
+// TestSlowClientCut: an OTLP HTTP client that sends its headers and then
+// trickles its body is cut at the read timeout instead of holding its
+// connection for as long as it likes.
+func TestSlowClientCut(t *testing.T) {
+	p := startPipeline(t, (&recorder{}).store(), func(o *Options) { o.ReadTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", p.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 1000\r\n\r\n")
+	start := time.Now()
+	closed := false
+	for i := 0; i < 50 && !closed; i++ { // a byte every 100 ms, for up to 5 s
+		if _, err := conn.Write([]byte{0}); err != nil {
+			closed = true
+			break
+		}
+		conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		buf := make([]byte, 512)
+		if n, err := conn.Read(buf); n > 0 || (err != nil && !errors.Is(err, os.ErrDeadlineExceeded)) {
+			closed = true
+		}
+	}
+	if !closed {
+		t.Fatalf("a client trickling its body kept its connection for %s", time.Since(start).Round(time.Millisecond))
 	}
 }

@@ -49,6 +49,10 @@ type Options struct {
 	// 5 s: a healthy insert takes milliseconds, and shutdown must finish
 	// one within its budget.
 	InsertTimeout time.Duration
+	// ReadTimeout bounds reading an OTLP HTTP request, headers and body
+	// (headers alone: a third of it, at most 10 s): a client trickling
+	// bytes must not hold a connection. Default 30 s.
+	ReadTimeout time.Duration
 	// RetryFor bounds retries of a transient insert failure before the
 	// clients of the batch get a retryable error. Default 15 s.
 	RetryFor time.Duration
@@ -80,6 +84,7 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.BatchMaxItems, 50_000)
 	setDefault(&o.QueueBytes, 128*mib)
 	setDefault(&o.InsertTimeout, 5*time.Second)
+	setDefault(&o.ReadTimeout, 30*time.Second)
 	setDefault(&o.RetryFor, 15*time.Second)
 	setDefault(&o.RetryAfter, time.Second)
 	setDefault(&o.MemoryLimitMiB, 1024)

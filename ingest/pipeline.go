@@ -121,6 +121,10 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 		h := confighttp.NewDefaultServerConfig()
 		h.NetAddr = confignet.AddrConfig{Endpoint: p.opts.HTTPAddr, Transport: confignet.TransportTypeTCP}
 		h.MaxRequestBodySize = p.opts.MaxRequestBytes
+		// A client trickling its headers or body holds a connection and a
+		// goroutine: bound both (the collector's defaults bound headers at
+		// a minute and the body not at all).
+		h.ReadHeaderTimeout, h.ReadTimeout = min(10*time.Second, p.opts.ReadTimeout/3), p.opts.ReadTimeout
 		h.Middlewares = []configmiddleware.Config{{ID: inputGuardID}}
 		h.TLS = p.opts.tlsConfig()
 		if a := p.opts.authConfig(); a.HasValue() {
