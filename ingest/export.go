@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/flowslo/flowslo/store"
 )
 
 // decoded is a parsed request: how many items it holds and how to turn
@@ -152,7 +154,12 @@ func (s *signalPath[T]) status(err error) error {
 		return status.Errorf(codes.InvalidArgument,
 			"request refused by the store as bad data, do not retry it unchanged: %s", brief(bad.err))
 	}
-	st := status.New(codes.Unavailable, err.Error())
+	msg := err.Error()
+	if store.KindOf(err) == store.StorageFull {
+		// What the client can act on; the exception is in the server's log.
+		msg = "flowslo's storage is full or not writable (" + brief(err) + "): retry later"
+	}
+	st := status.New(codes.Unavailable, msg)
 	detailed, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(s.retryAfter)})
 	if derr != nil {
 		return st.Err()

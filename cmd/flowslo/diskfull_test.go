@@ -50,7 +50,7 @@ func TestDiskFull(t *testing.T) {
 	if refused == nil {
 		t.Fatalf("400 batches stored on a 64 MiB disk: the test did not fill it")
 	}
-	if st, _ := status.FromError(refused); st.Code() != codes.Unavailable {
+	if st, _ := status.FromError(refused); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "storage is full") {
 		t.Errorf("refusal on a full disk: %v, want Unavailable (retry later)", refused)
 	}
 	deadline := time.Now().Add(10 * time.Second)
