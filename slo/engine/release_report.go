@@ -122,7 +122,11 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	if err := e.releaseCounts(ctx, plans, version, now); err != nil {
 		return rep, err
 	}
-	if err := e.platformCounts(ctx, plans, version, now); err != nil {
+	split := e.platformCounts
+	if e.platformSplit != nil {
+		split = e.platformSplit
+	}
+	if err := split(ctx, plans, version); err != nil {
 		return rep, err
 	}
 	if rep.AdoptionSeries, err = e.adoption(ctx, plans, version, now); err != nil {

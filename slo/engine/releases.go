@@ -10,53 +10,36 @@ import (
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
-	"github.com/flowslo/flowslo/slo/expr"
 )
 
 // Releases are learnt from the SLOs' release slices (a slice on
 // service.version or app.version): slo_rollup keeps, per SLO, per hour
 // and minute, the counts of every value of every slice, so a release's
 // counts, first and last sight and share of events are sums over rollup
-// rows, cheap at any raw volume. The rollups keep each slice apart, so the
-// split of one release by platform is counted from raw rows, over the
-// release's period only (see platformSQL).
+// rows, cheap at any raw volume. The split of one release by platform
+// reads the pair slice (slo.ReleasePair: release and platform counted
+// together as one more slice), so it is a sum over rollup rows too.
 //
 // Numbers are as of the last roll (a few seconds behind the raw tables):
 // the live rows the evaluation adds are not read here.
 
-// releaseWords and platformWords tell a slice expression that names a
-// release or a platform.
-var (
-	releaseWords  = []string{"service.version", "app.version", "app_version", "appversion", "release"}
-	platformWords = []string{"app.platform", "os.name", "os.type", "platform"}
-)
-
 // ReleaseSlice says whether a slice expression names a release.
-func ReleaseSlice(expr string) bool { return containsAny(expr, releaseWords) }
+func ReleaseSlice(expr string) bool { return slo.ReleaseSlice(expr) }
 
 // PlatformSlice says whether a slice expression names a platform.
-func PlatformSlice(expr string) bool { return containsAny(expr, platformWords) }
-
-func containsAny(s string, words []string) bool {
-	s = strings.ToLower(s)
-	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(s, w) })
-}
+func PlatformSlice(expr string) bool { return slo.PlatformSlice(expr) }
 
 // relSLO is an SLO with a release slice.
 type relSLO struct {
 	s     *slo.SLO
 	key   string    // slice_key of its release slice
+	pair  string    // slice_key of its release × platform slice
 	start time.Time // its window's first minute now
-	plat  *expr.Compiled
 	// rolled: the rows inserted before it are in the rollups (ms; 0: none).
 	rolled int64
 	// platSlice names the platform: the slice expression, or the default.
 	platSlice string
 }
-
-// defaultPlatform is the platform of an SLO without a platform slice:
-// the event's app.platform, else its resource's os.name.
-const defaultPlatform = `attributes["app.platform"], else resource.attributes["os.name"]`
 
 // releaseSLOs are the SLOs with a release slice, of flow if set.
 func (e *Engine) releaseSLOs(now time.Time, flow string) []relSLO {
@@ -66,17 +49,11 @@ func (e *Engine) releaseSLOs(now time.Time, flow string) []relSLO {
 		if flow != "" && s.Flow != flow {
 			continue
 		}
-		i := slices.IndexFunc(s.Slices, ReleaseSlice)
-		if i < 0 {
+		if s.Release == nil {
 			continue
 		}
-		r := relSLO{s: s, key: strconv.Itoa(i), start: sloWindowStart(s.Window, now), rolled: rolled[key(s)]}
-		if j := slices.IndexFunc(s.Slices, PlatformSlice); j >= 0 {
-			r.plat, r.platSlice = &s.SLI.Slices[j], s.Slices[j]
-		} else if c, ok := defaultPlatformOf(s.Indicator.Source); ok {
-			r.plat, r.platSlice = &c, defaultPlatform
-		}
-		out = append(out, r)
+		out = append(out, relSLO{s: s, key: strconv.Itoa(s.Release.Release), pair: strconv.Itoa(s.Release.Key),
+			start: sloWindowStart(s.Window, now), rolled: rolled[key(s)], platSlice: s.Release.Platform})
 	}
 	return out
 }
@@ -92,23 +69,6 @@ func (e *Engine) rolledMarks() map[string]int64 {
 		}
 	}
 	return out
-}
-
-// defaultPlatformOf compiles defaultPlatform for a source.
-func defaultPlatformOf(src expr.Source) (expr.Compiled, bool) {
-	a, err1 := expr.CompileValue(src, `attributes["app.platform"]`, expr.WithPrefix("pa_"))
-	b, err2 := expr.CompileValue(src, `resource.attributes["os.name"]`, expr.WithPrefix("pb_"))
-	if err1 != nil || err2 != nil {
-		return expr.Compiled{}, false
-	}
-	p := expr.Params{}
-	for k, v := range a.Params {
-		p[k] = v
-	}
-	for k, v := range b.Params {
-		p[k] = v
-	}
-	return expr.Compiled{SQL: "if((" + a.SQL + ") != '', " + a.SQL + ", lower(" + b.SQL + "))", Params: p}, true
 }
 
 // ReleaseInfo is one release as flowslo has seen it in the SLOs' events
