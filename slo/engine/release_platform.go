@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/flowslo/flowslo/slo"
 )
@@ -55,22 +54,19 @@ func (e *Engine) platformCounts(ctx context.Context, plans []*relPlan, version s
 }
 
 // platformSQL selects per planned SLO and pair value (release, platform)
-// the counts over the SLO's period, for the release and the previous one:
-// hours from the period's first whole hour, minutes before it.
+// the counts over the SLO's period (periodOf), for the release and the
+// previous ones.
 func platformSQL(b *params, plans []*relPlan, version string) string {
-	var conds []string
+	versions := []string{version}
 	for _, p := range plans {
-		var values []string
-		for _, v := range []string{version, p.prev} {
-			if v != "" {
-				values = append(values, "startsWith(slice_value, "+b.str(v+slo.PairSep)+")")
-			}
+		if p.prev != "" && !slices.Contains(versions, p.prev) {
+			versions = append(versions, p.prev)
 		}
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s AND (%s) AND (res = 1 AND minute >= %s OR res = 0 AND minute >= %s AND minute < %s)",
-			b.str(p.s.Name), b.str(p.s.Hash), b.str(p.pair), strings.Join(values, " OR "), b.minute(p.fromHour), b.minute(p.from), b.minute(p.fromHour)))
 	}
+	l := lookupPlans(b, plans, func(p *relPlan) string { return p.pair })
 	return `SELECT slo, slice_value, sum(good), sum(total) FROM slo_rollup
-WHERE res < 2 AND (` + strings.Join(conds, "\n\tOR ") + `)
+WHERE res < 2 AND ` + l.rows + ` AND minute >= ` + b.minute(l.first) + ` AND (` + l.inPeriod + `)
+	AND substringIndex(slice_value, ` + b.str(slo.PairSep) + `, 1) IN ` + b.strs(versions) + `
 GROUP BY slo, slice_value`
 }
 

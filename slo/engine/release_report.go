@@ -105,6 +105,7 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	now := e.opts.Clock().UTC()
 	t := e.opts.Readiness
 	rs := e.releaseSLOs(now, q.Flow)
+	t0 := time.Now()
 	ss, err := e.sights(ctx, rs, time.Time{})
 	if err != nil {
 		return ReleaseReport{}, err
@@ -119,9 +120,11 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 			rep.FirstSeen, rep.LastSeen = earliestOf(rep.FirstSeen, x.first), later(rep.LastSeen, x.last)
 		}
 	}
+	t1 := time.Now()
 	if err := e.releaseCounts(ctx, plans, version, now); err != nil {
 		return rep, err
 	}
+	t2 := time.Now()
 	split := e.platformCounts
 	if e.platformSplit != nil {
 		split = e.platformSplit
@@ -129,9 +132,11 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	if err := split(ctx, plans, version); err != nil {
 		return rep, err
 	}
+	t3 := time.Now()
 	if rep.AdoptionSeries, err = e.adoption(ctx, plans, version, now); err != nil {
 		return rep, err
 	}
+	e.opts.Logger.Debug("release", "version", version, "sights", t1.Sub(t0), "counts", t2.Sub(t1), "platforms", t3.Sub(t2), "adoption", time.Since(t3))
 	e.judgeRelease(&rep, plans, t, now)
 	return rep, nil
 }
@@ -205,22 +210,13 @@ func previousOf(older []sight, from time.Time) string {
 // release's over the last hour and 5 minutes, in one query.
 func (e *Engine) releaseCounts(ctx context.Context, plans []*relPlan, version string, now time.Time) error {
 	b := newParams("c")
-	var conds, names, starts, hours []string
 	h1, m5 := windowStart(now, time.Hour), windowStart(now, 5*time.Minute)
-	for _, p := range plans {
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s AND (res = 1 AND minute >= %s OR res = 0 AND (minute >= %s AND minute < %s OR minute >= %s))",
-			b.str(p.s.Name), b.str(p.s.Hash), b.str(p.key), b.minute(p.fromHour), b.minute(p.from), b.minute(p.fromHour), b.minute(h1)))
-		names = append(names, p.s.Name)
-		starts = append(starts, fmt.Sprint(p.from.Unix()))
-		hours = append(hours, fmt.Sprint(p.fromHour.Unix()))
-	}
-	ix := "indexOf(" + b.strs(names) + ", slo)"
-	inPeriod := fmt.Sprintf("res = 1 OR toUnixTimestamp(minute) >= arrayElement(%s, %s) AND toUnixTimestamp(minute) < arrayElement(%s, %s)",
-		b.add("Array(Int64)", "["+strings.Join(starts, ",")+"]"), ix, b.add("Array(Int64)", "["+strings.Join(hours, ",")+"]"), ix)
+	l := lookupPlans(b, plans, func(p *relPlan) string { return p.key })
 	q := fmt.Sprintf(`SELECT slo, slice_value, sumIf(good, %[1]s), sumIf(total, %[1]s),
 	sumIf(good, res = 0 AND minute >= %[2]s), sumIf(total, res = 0 AND minute >= %[2]s),
 	sumIf(good, res = 0 AND minute >= %[3]s), sumIf(total, res = 0 AND minute >= %[3]s)
-FROM slo_rollup WHERE res < 2 AND (%[4]s) GROUP BY slo, slice_value`, inPeriod, b.minute(h1), b.minute(m5), strings.Join(conds, " OR "))
+FROM slo_rollup WHERE res < 2 AND %[4]s AND minute >= %[5]s AND (%[1]s OR res = 0 AND minute >= %[2]s)
+GROUP BY slo, slice_value`, l.inPeriod, b.minute(h1), b.minute(m5), l.rows, b.minute(l.first))
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return fmt.Errorf("release %s: %w", version, err)
@@ -267,14 +263,9 @@ func plansByName(plans []*relPlan) map[string]*relPlan {
 // earliest period start.
 func (e *Engine) adoption(ctx context.Context, plans []*relPlan, version string, now time.Time) ([]AdoptionPoint, error) {
 	b := newParams("a")
-	var conds []string
-	first := now
-	for _, p := range plans {
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s", b.str(p.s.Name), b.str(p.s.Hash), b.str(p.key)))
-		first = earlier(first, p.from)
-	}
+	l := lookupPlans(b, plans, func(p *relPlan) string { return p.key })
 	q := fmt.Sprintf(`SELECT toInt64(toUnixTimestamp(minute)) AS m, sumIf(total, slice_value = %s), sum(total) FROM slo_rollup
-WHERE res = 1 AND minute >= %s AND (%s) GROUP BY m ORDER BY m`, b.str(version), b.minute(first.Truncate(time.Hour)), strings.Join(conds, " OR "))
+WHERE res = 1 AND minute >= %s AND %s GROUP BY m ORDER BY m`, b.str(version), b.minute(l.first.Truncate(time.Hour)), l.rows)
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return nil, fmt.Errorf("adoption of %s: %w", version, err)

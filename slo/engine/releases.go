@@ -125,17 +125,22 @@ func (e *Engine) sights(ctx context.Context, rs []relSLO, since time.Time) ([]si
 		return nil, nil
 	}
 	b := newParams("r")
-	var conds []string
+	var names, hashes, keys []string
+	var from []time.Time
+	first := time.Time{}
 	for _, r := range rs {
-		from := r.start
-		if since.After(from) {
-			from = since
+		f := r.start
+		if since.After(f) {
+			f = since
 		}
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s AND minute >= %s",
-			b.str(r.s.Name), b.str(r.s.Hash), b.str(r.key), b.minute(from.Truncate(time.Hour))))
+		f = f.Truncate(time.Hour)
+		names, hashes, keys, from = append(names, r.s.Name), append(hashes, r.s.Hash), append(keys, r.key), append(from, f)
+		first = earliestOf(first, f)
 	}
+	t := newBySLO(b, names)
 	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), sum(total) FROM slo_rollup
-WHERE res = 1 AND slice_value != '' AND (` + strings.Join(conds, " OR ") + `)
+WHERE res = 1 AND slice_value != '' AND ` + t.sliceRows(hashes, keys) + ` AND minute >= ` + b.minute(first) + `
+	AND toInt64(toUnixTimestamp(minute)) >= ` + t.minutes(from) + `
 GROUP BY slo, slice_value`
 	out, err := e.scanSights(ctx, q, b)
 	if err != nil || len(out) == 0 {
@@ -171,15 +176,22 @@ func (e *Engine) refineFirst(ctx context.Context, rs []relSLO, ss []sight) ([]si
 	for _, r := range rs {
 		bySLO[r.s.Name] = r
 	}
-	var conds []string
-	for _, x := range ss {
-		r := bySLO[x.slo]
-		conds = append(conds, fmt.Sprintf("slo = %[1]s AND hash = %[2]s AND slice_key = %[3]s AND slice_value = %[4]s AND (minute >= %[5]s AND minute < %[6]s OR minute >= %[7]s AND minute < %[8]s)",
-			b.str(x.slo), b.str(r.s.Hash), b.str(r.key), b.str(x.version),
-			b.minute(x.first), b.minute(x.first.Add(time.Hour)), b.minute(x.last), b.minute(x.last.Add(time.Hour))))
+	var names, hashes, keys, hours []string
+	first := ss[0].first
+	for _, r := range rs {
+		names, hashes, keys = append(names, r.s.Name), append(hashes, r.s.Hash), append(keys, r.key)
 	}
+	for _, x := range ss {
+		for _, h := range []time.Time{x.first, x.last} {
+			hours = append(hours, fmt.Sprintf("(%s,%s,%d)", quote(x.slo), quote(x.version), h.Unix()))
+		}
+		first = earlier(first, x.first)
+	}
+	t := newBySLO(b, names)
 	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), toUInt64(0) FROM slo_rollup
-WHERE res = 0 AND (` + strings.Join(conds, " OR ") + `) GROUP BY slo, slice_value`
+WHERE res = 0 AND ` + t.sliceRows(hashes, keys) + ` AND minute >= ` + b.minute(first) + `
+	AND (slo, slice_value, toInt64(toUnixTimestamp(toStartOfHour(minute)))) IN ` + b.add("Array(Tuple(String, String, Int64))", "["+strings.Join(hours, ",")+"]") + `
+GROUP BY slo, slice_value`
 	fine, err := e.scanSights(ctx, q, b)
 	if err != nil {
 		return nil, err
