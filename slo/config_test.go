@@ -246,3 +246,31 @@ func TestReleasePair(t *testing.T) {
 		t.Errorf("split: %q %q", v, p)
 	}
 }
+
+// TestExpects derives the event an example SLO counts from its total
+// filter, and none from a filter with alternatives.
+func TestExpects(t *testing.T) {
+	slos, err := Load("../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Expectation{}
+	for _, s := range slos {
+		got[s.Name] = s.Expects()
+	}
+	login := got["login-success"]
+	if login.Signal != "span" || login.Service != "auth-api" || login.Name != "POST /v1/login" || login.Kind != "" ||
+		login.Good != `not (status.code == "Error" || attributes["http.response.status_code"] >= 500)` {
+		t.Errorf("login: %+v", login)
+	}
+	if feed := got["feed-latency"]; feed.Kind != "Server" || feed.Good != "duration <= 300ms" {
+		t.Errorf("feed: %+v", feed)
+	}
+	if push := got["push-delivery"]; push.Signal != "log" || push.Service != "push-worker" || push.Event != "push.delivery" {
+		t.Errorf("push: %+v", push)
+	}
+	s := &SLO{Indicator: Indicator{Source: "traces", Total: `name == "a" || name == "b"`, Bad: "false"}}
+	if x := s.Expects(); x.Name != "" || x.Total != `name == "a" || name == "b"` {
+		t.Errorf("alternatives: %+v", x)
+	}
+}

@@ -24,7 +24,7 @@ func (s *Server) flowsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "flows", "Flows", flowsPage{FlowsView: v, Empty: s.empty(c.Request().Context(), v.NoData)})
+	return s.render(c, http.StatusOK, "flows", "Flows", flowsPage{FlowsView: v, Empty: s.empty(c.Request(), v.NoData)})
 }
 
 type flowsPage struct {
@@ -38,28 +38,6 @@ func (s *Server) apiFlows(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, v)
-}
-
-// emptyState says how to get data in, when there is none.
-type emptyState struct {
-	NoSLOs bool
-	Spans  uint64
-}
-
-func (s *Server) empty(ctx context.Context, noData bool) *emptyState {
-	if !noData {
-		return nil
-	}
-	e := &emptyState{}
-	if st, err := s.opts.SLOs.Status(ctx); err == nil && len(st) == 0 {
-		e.NoSLOs = true
-	}
-	if s.opts.Stats != nil {
-		if st, err := s.opts.Stats(ctx); err == nil {
-			e.Spans = st.Spans
-		}
-	}
-	return e
 }
 
 // --- one SLO (/slos/:name) ---
@@ -144,7 +122,7 @@ func (s *Server) sloPage(c echo.Context) error {
 	s.alertsOf(ctx, &v)
 	s.chartsOf(ctx, &v)
 	if st.Total == 0 {
-		v.Empty = s.empty(ctx, true)
+		v.Empty = s.empty(c.Request(), true)
 	}
 	return s.render(c, http.StatusOK, "slo", st.Name, v)
 }
@@ -320,7 +298,7 @@ func (s *Server) readinessPage(c echo.Context) error {
 	for _, x := range st {
 		noData = noData && x.Total == 0
 	}
-	v := ReadinessView{Flows: fr, Empty: s.empty(ctx, noData)}
+	v := ReadinessView{Flows: fr, Empty: s.empty(c.Request(), noData)}
 	if v.Releases, err = s.recentReleases(ctx, time.Now().Add(-recentReleases), maxRecentVerdicts); err != nil {
 		v.ReleaseError = err.Error()
 	}
@@ -337,7 +315,7 @@ func (s *Server) servicesPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "services", "Services", servicesPage{ServicesView: v, Ranges: rangesUpTo(24 * time.Hour),
-		Empty: s.empty(c.Request().Context(), len(v.Endpoints) == 0)})
+		Empty: s.empty(c.Request(), len(v.Endpoints) == 0)})
 }
 
 type servicesPage struct {

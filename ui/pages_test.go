@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -178,12 +180,20 @@ func TestEmptyStates(t *testing.T) {
 		t.Error("no SLOs: missing the empty state")
 	}
 	d.statuses = newDemo(5).statuses[4:] // push-processing: no events
+	d.statuses[0].Expects = slo.Expectation{Signal: "span", Service: "push-worker", Name: "process push", Kind: "Consumer",
+		Attributes: map[string]string{"push.provider": "apns"}, Total: `service.name == "push-worker"`, Good: "duration <= 2s"}
 	srv := newDemoServer(d, false)
 	srv.opts.Stats = func(context.Context) (Stats, error) { return Stats{}, nil }
+	srv.opts.OTLP = func() OTLPInfo { return OTLPInfo{GRPCAddr: "127.0.0.1:14317", HTTPAddr: "[::]:14318"} }
 	for _, p := range []string{"/", "/readiness", "/slos/push-processing"} {
-		body := get(t, srv.Handler(), p).Body.String()
-		if !strings.Contains(body, "No data yet: send traces to :4317") || !strings.Contains(body, "OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318") {
-			t.Errorf("%s: missing the no-data state", p)
+		body := html.UnescapeString(get(t, srv.Handler(), p).Body.String())
+		for _, want := range []string{"No data yet: send traces and logs to 127.0.0.1:14317 or localhost:14318",
+			"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:14318", "http://localhost:14318/v1/traces", "http://localhost:14318/v1/logs",
+			`"name":"process push","kind":5`, `{"key":"push.provider","value":{"stringValue":"apns"}}`,
+			"push.provider=apns", "duration <= 2s"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the no-data state lacks %q", p, want)
+			}
 		}
 	}
 	if body := get(t, h, "/alerts").Body.String(); !strings.Contains(body, "Alerting is not configured") {

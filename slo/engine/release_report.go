@@ -106,7 +106,7 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	t := e.opts.Readiness
 	rs := e.releaseSLOs(now, q.Flow)
 	t0 := time.Now()
-	ss, err := e.sights(ctx, rs, time.Time{})
+	ss, err := e.sights(ctx, rs, time.Time{}, version)
 	if err != nil {
 		return ReleaseReport{}, err
 	}

@@ -110,7 +110,7 @@ func (e *Engine) Releases(ctx context.Context, f ReleaseFilter) ([]ReleaseInfo, 
 	if f.SLO != "" {
 		rs = slices.DeleteFunc(rs, func(r relSLO) bool { return r.s.Name != f.SLO })
 	}
-	sights, err := e.sights(ctx, rs, f.Since)
+	sights, err := e.sights(ctx, rs, f.Since, "")
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +119,9 @@ func (e *Engine) Releases(ctx context.Context, f ReleaseFilter) ([]ReleaseInfo, 
 
 // sights reads, per SLO and release, the first and last minute seen and
 // the events within its window (from Since when later): hours first, then
-// the first hour's minutes for the first minute.
-func (e *Engine) sights(ctx context.Context, rs []relSLO, since time.Time) ([]sight, error) {
+// the minutes of the first and last hours, of release only when set (the
+// others keep whole hours: a report compares releases by hour).
+func (e *Engine) sights(ctx context.Context, rs []relSLO, since time.Time, release string) ([]sight, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -146,7 +147,25 @@ GROUP BY slo, slice_value`
 	if err != nil || len(out) == 0 {
 		return out, err
 	}
-	return e.refineFirst(ctx, rs, out)
+	refine := out
+	if release != "" {
+		refine = slices.DeleteFunc(slices.Clone(out), func(x sight) bool { return x.version != release })
+	}
+	if len(refine) == 0 {
+		return out, nil
+	}
+	fine, err := e.refineFirst(ctx, rs, refine)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fine {
+		for i := range out {
+			if out[i].slo == f.slo && out[i].version == f.version {
+				out[i].first, out[i].last = f.first, f.last
+			}
+		}
+	}
+	return out, nil
 }
 
 func (e *Engine) scanSights(ctx context.Context, q string, b *params) ([]sight, error) {
@@ -168,42 +187,33 @@ func (e *Engine) scanSights(ctx context.Context, q string, b *params) ([]sight, 
 	return out, rows.Err()
 }
 
-// refineFirst replaces each sight's first and last hour by its first and
-// last minute, read from the minutes of those two hours only.
+// refineFirst reads each sight's first and last minute from the minutes
+// of its first and last hours only.
 func (e *Engine) refineFirst(ctx context.Context, rs []relSLO, ss []sight) ([]sight, error) {
 	b := newParams("m")
-	bySLO := map[string]relSLO{}
-	for _, r := range rs {
-		bySLO[r.s.Name] = r
-	}
-	var names, hashes, keys, hours []string
-	first := ss[0].first
+	var names, hashes, keys, hours, versions []string
 	for _, r := range rs {
 		names, hashes, keys = append(names, r.s.Name), append(hashes, r.s.Hash), append(keys, r.key)
 	}
+	first, last := ss[0].first, ss[0].last
 	for _, x := range ss {
 		for _, h := range []time.Time{x.first, x.last} {
 			hours = append(hours, fmt.Sprintf("(%s,%s,%d)", quote(x.slo), quote(x.version), h.Unix()))
 		}
-		first = earlier(first, x.first)
-	}
-	t := newBySLO(b, names)
-	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), toUInt64(0) FROM slo_rollup
-WHERE res = 0 AND ` + t.sliceRows(hashes, keys) + ` AND minute >= ` + b.minute(first) + `
-	AND (slo, slice_value, toInt64(toUnixTimestamp(toStartOfHour(minute)))) IN ` + b.add("Array(Tuple(String, String, Int64))", "["+strings.Join(hours, ",")+"]") + `
-GROUP BY slo, slice_value`
-	fine, err := e.scanSights(ctx, q, b)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range fine {
-		for i := range ss {
-			if ss[i].slo == f.slo && ss[i].version == f.version {
-				ss[i].first, ss[i].last = f.first, f.last
-			}
+		first, last = earlier(first, x.first), later(last, x.last)
+		if !slices.Contains(versions, x.version) {
+			versions = append(versions, x.version)
 		}
 	}
-	return ss, nil
+	t := newBySLO(b, names)
+	// The set of versions lets the primary key (…, slice_value, minute)
+	// prune when few are refined.
+	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), toUInt64(0) FROM slo_rollup
+WHERE res = 0 AND ` + t.sliceRows(hashes, keys) + ` AND slice_value IN ` + b.strs(versions) + `
+	AND minute >= ` + b.minute(first) + ` AND minute < ` + b.minute(last.Add(time.Hour)) + `
+	AND (slo, slice_value, toInt64(toUnixTimestamp(toStartOfHour(minute)))) IN ` + b.add("Array(Tuple(String, String, Int64))", "["+strings.Join(hours, ",")+"]") + `
+GROUP BY slo, slice_value`
+	return e.scanSights(ctx, q, b)
 }
 
 // catalog gathers sights into releases, newest version first.
