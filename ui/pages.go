@@ -154,6 +154,7 @@ var funcs = template.FuncMap{
 	"mul100":      func(f float64) float64 { return f * 100 },
 	"below":       func(sli *float64, objective float64) bool { return sli != nil && *sli*100 < objective },
 	"pval":        pValueText,
+	"bucketErr":   func() string { return strconv.FormatFloat(engine.BucketError*100, 'f', 1, 64) + "%" },
 }
 
 // errRateText is a share of failing events, or why there is none.

@@ -51,6 +51,9 @@ type SLOView struct {
 	SliceError   string
 	Examples     []engine.Example
 	ExampleError string
+	// Missing are the attributes the filters read that a large share of
+	// the events lack (engine.MissingWarnShare).
+	Missing []engine.MissingAttribute
 	Release      string // examples of this release only (?release=)
 	AlertingOn   bool
 	Alerts       []alerting.Alert
@@ -118,6 +121,13 @@ func (s *Server) sloPage(c echo.Context) error {
 		v.ExampleError = s.hideCause(c, "example traces", err)
 	} else {
 		v.Examples = ofRelease(ex, v.Release)
+	}
+	if ms, err := s.opts.SLOs.MissingAttributes(ctx, st.Name, to.Add(-d), to); err == nil {
+		for _, m := range ms {
+			if m.Warn {
+				v.Missing = append(v.Missing, m)
+			}
+		}
 	}
 	s.alertsOf(ctx, &v)
 	s.chartsOf(ctx, &v)

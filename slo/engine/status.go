@@ -43,6 +43,8 @@ type SLOStatus struct {
 	AlertWindows []AlertThreshold `json:"alert_windows"`
 	// Expects is the event the SLO counts, for people sending their first.
 	Expects slo.Expectation `json:"expects"`
+	// LatencyThresholdMS is a latency SLO's threshold (0: not one).
+	LatencyThresholdMS float64 `json:"latency_threshold_ms,omitempty"`
 }
 
 // AlertThreshold is one burn-rate rule: the burn rate at least Factor over
@@ -139,6 +141,7 @@ func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
 		Objective: s.Objective, Window: s.Window.String(), WindowStart: start,
 		BurnRates: map[string]*float64{}, Slices: []SliceStatus{}, Hash: s.Hash, EvaluatedAt: now,
 		AlertWindows: thresholdsOf(s.AlertWindows(now)), Expects: s.Expects(),
+		LatencyThresholdMS: float64(s.Indicator.Latency) / 1e6,
 	}
 }
 
