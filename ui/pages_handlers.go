@@ -53,14 +53,14 @@ type SLOView struct {
 	ExampleError string
 	// Missing are the attributes the filters read that a large share of
 	// the events lack (engine.MissingWarnShare).
-	Missing []engine.MissingAttribute
-	Release      string // examples of this release only (?release=)
-	AlertingOn   bool
-	Alerts       []alerting.Alert
-	Tiers        []TierRow
-	TiersError   string
-	WindowS      int64
-	Empty        *emptyState
+	Missing    []engine.MissingAttribute
+	Release    string // examples of this release only (?release=)
+	AlertingOn bool
+	Alerts     []alerting.Alert
+	Tiers      []TierRow
+	TiersError string
+	WindowS    int64
+	Empty      *emptyState
 	// ChartRange is the charts' first range: 6h while an alert fires (a
 	// short incident is visible), else 24h.
 	ChartRange  string
