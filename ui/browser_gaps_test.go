@@ -117,3 +117,34 @@ func TestBrowserMissingAttributeWarning(t *testing.T) {
 		t.Error("warns about an attribute 0.1% of events lack")
 	}
 }
+
+// TestBrowserServiceView: a Services row leads to the service's view with
+// its endpoints' RED only and the SLOs on it, keeping the range.
+func TestBrowserServiceView(t *testing.T) {
+	d := newDemo(5)
+	tb := newTab(t, newDemoServer(d, true))
+	tb.open("/services?range=6h", "#endpoints")
+	tb.do(chromedp.Click(`#endpoints a.service-link[href^="/services/auth-api"]`, chromedp.NodeVisible), chromedp.WaitVisible("#service-slos"))
+	if loc, _ := chromedp.Run(tb.ctx, chromedp.Location()); !strings.HasSuffix(loc, "/services/auth-api?range=6h") {
+		t.Errorf("location %s", loc)
+	}
+	if h := tb.text("h1"); h != "auth-api" {
+		t.Errorf("heading %q", h)
+	}
+	eps := tb.eval(`Array.from(document.querySelectorAll('#endpoints tbody tr td:first-child')).map(td => td.textContent)`).([]any)
+	if len(eps) != 2 || eps[0] != "POST /v1/login" {
+		t.Errorf("endpoints of auth-api: %v", eps)
+	}
+	if r := tb.text(`#endpoints tbody tr:first-child td:nth-child(2)`); !strings.HasSuffix(r, "/s") {
+		t.Errorf("rate %q", r)
+	}
+	slos := tb.eval(`Array.from(document.querySelectorAll('#service-slos tbody tr')).map(tr => tr.dataset.slo)`).([]any)
+	if len(slos) != 2 || slos[0] != "login-success" || slos[1] != "login-latency" {
+		t.Errorf("SLOs on auth-api: %v", slos)
+	}
+	if sel := tb.eval(`document.getElementById('f-range').value`); sel != "6h" {
+		t.Errorf("range kept: %v", sel)
+	}
+	tb.screenshot("service")
+	tb.do(chromedp.Click(`#service-slos a[href="/slos/login-success"]`, chromedp.NodeVisible), chromedp.WaitVisible("#slo-kpis"))
+}

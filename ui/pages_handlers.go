@@ -448,3 +448,59 @@ func (s *Server) expireForm(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/alerts#silences")
 }
+
+// --- one service (/services/:name) ---
+
+// ServiceView is one service: its endpoints' RED and the SLOs on it.
+type ServiceView struct {
+	Service string `json:"service"`
+	ServicesView
+	SLOs []engine.SLOStatus `json:"slos"`
+}
+
+func (s *Server) serviceView(c echo.Context) (ServiceView, error) {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	if n, err := url.PathUnescape(name); err == nil {
+		name = n // the links escape it (a service name may hold a /)
+	}
+	ev, err := s.endpointsView(ctx, c.QueryParam("range"), name)
+	if err != nil {
+		return ServiceView{}, err
+	}
+	v := ServiceView{Service: name, ServicesView: ev, SLOs: []engine.SLOStatus{}}
+	st, err := s.opts.SLOs.Status(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, x := range st {
+		if x.Service == name || x.Expects.Service == name {
+			v.SLOs = append(v.SLOs, x)
+		}
+	}
+	if len(v.Endpoints) == 0 && len(v.SLOs) == 0 {
+		return v, notFound("no endpoint of service %q in the last %s and no SLO on it: the services page lists those seen", name, ev.Range)
+	}
+	return v, nil
+}
+
+func (s *Server) servicePage(c echo.Context) error {
+	v, err := s.serviceView(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "service", v.Service, servicePage{ServiceView: v, Ranges: rangesUpTo(24 * time.Hour)})
+}
+
+type servicePage struct {
+	ServiceView
+	Ranges []TimeRange
+}
+
+func (s *Server) apiService(c echo.Context) error {
+	v, err := s.serviceView(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}

@@ -377,3 +377,14 @@ func TestSeriesDefaults(t *testing.T) {
 		t.Errorf("default series: step %ds from %s to %s, %d points", s.StepS, s.From, s.To, len(s.Points))
 	}
 }
+
+func TestServiceAPI(t *testing.T) {
+	h := newDemoServer(newDemo(5), false).Handler()
+	v := decode[ServiceView](t, get(t, h, "/api/v1/services/payments?range=1h"))
+	if v.Service != "payments" || len(v.Endpoints) != 1 || v.Endpoints[0].Name != "POST /v1/checkout" || len(v.SLOs) != 1 || v.SLOs[0].Name != "checkout-success" {
+		t.Errorf("payments: %+v", v)
+	}
+	if w := get(t, h, "/api/v1/services/nope"); w.Code != 404 || !strings.Contains(w.Body.String(), "the services page lists those seen") {
+		t.Errorf("unknown service: %d %s", w.Code, w.Body)
+	}
+}
