@@ -57,16 +57,10 @@ func (e *Engine) platformCounts(ctx context.Context, plans []*relPlan, version s
 // the counts over the SLO's period (periodOf), for the release and the
 // previous ones.
 func platformSQL(b *params, plans []*relPlan, version string) string {
-	versions := []string{version}
-	for _, p := range plans {
-		if p.prev != "" && !slices.Contains(versions, p.prev) {
-			versions = append(versions, p.prev)
-		}
-	}
 	l := lookupPlans(b, plans, func(p *relPlan) string { return p.pair })
 	return `SELECT slo, slice_value, sum(good), sum(total) FROM slo_rollup
-WHERE res < 2 AND ` + l.rows + ` AND minute >= ` + b.minute(l.first) + ` AND (` + l.inPeriod + `)
-	AND substringIndex(slice_value, ` + b.str(slo.PairSep) + `, 1) IN ` + b.strs(versions) + `
+WHERE res < 2 AND ` + l.rows + ` AND ` + pairPrefixes(b, versionsOf(plans, version), slo.PairSep) + `
+	AND minute >= ` + b.minute(l.first) + ` AND ` + l.minutes + ` AND (` + l.inPeriod + `)
 GROUP BY slo, slice_value`
 }
 

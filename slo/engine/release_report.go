@@ -212,11 +212,14 @@ func (e *Engine) releaseCounts(ctx context.Context, plans []*relPlan, version st
 	b := newParams("c")
 	h1, m5 := windowStart(now, time.Hour), windowStart(now, 5*time.Minute)
 	l := lookupPlans(b, plans, func(p *relPlan) string { return p.key })
-	q := fmt.Sprintf(`SELECT slo, slice_value, sumIf(good, %[1]s), sumIf(total, %[1]s),
+	// The whole SLO's rows give the period's events of every release (each
+	// event has one value of the release slice), for adoption, so only the
+	// release's and the previous ones' values are read.
+	q := fmt.Sprintf(`SELECT slo, slice_key = '', slice_value, sumIf(good, %[1]s), sumIf(total, %[1]s),
 	sumIf(good, res = 0 AND minute >= %[2]s), sumIf(total, res = 0 AND minute >= %[2]s),
 	sumIf(good, res = 0 AND minute >= %[3]s), sumIf(total, res = 0 AND minute >= %[3]s)
-FROM slo_rollup WHERE res < 2 AND %[4]s AND minute >= %[5]s AND (%[1]s OR res = 0 AND minute >= %[2]s)
-GROUP BY slo, slice_value`, l.inPeriod, b.minute(h1), b.minute(m5), l.rows, b.minute(l.first))
+FROM slo_rollup WHERE res < 2 AND %[4]s AND minute >= %[5]s AND (%[6]s OR minute >= %[2]s) AND (%[1]s OR res = 0 AND minute >= %[2]s)
+GROUP BY slo, slice_key, slice_value`, l.inPeriod, b.minute(h1), b.minute(m5), l.withWhole(versionsOf(plans, version)), b.minute(l.first), l.minutes)
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return fmt.Errorf("release %s: %w", version, err)
@@ -226,17 +229,19 @@ GROUP BY slo, slice_value`, l.inPeriod, b.minute(h1), b.minute(m5), l.rows, b.mi
 	all := map[string]uint64{}
 	for rows.Next() {
 		var name, v string
+		var whole bool
 		var period, hour, five counts
-		if err := rows.Scan(&name, &v, &period.good, &period.total, &hour.good, &hour.total, &five.good, &five.total); err != nil {
+		if err := rows.Scan(&name, &whole, &v, &period.good, &period.total, &hour.good, &hour.total, &five.good, &five.total); err != nil {
 			return fmt.Errorf("release %s: %w", version, err)
 		}
 		p := byName[name]
-		all[name] += period.total
-		switch v {
-		case version:
+		switch {
+		case whole:
+			all[name] = period.total
+		case v == version:
 			p.out.Good, p.out.Total, p.out.SLI = period.good, period.total, period.sli()
 			p.out.BurnRate1h, p.out.BurnRate5m = hour.burnRate(p.s.ErrorBudget()), five.burnRate(p.s.ErrorBudget())
-		case p.prev:
+		case v == p.prev:
 			p.out.Previous = &ReleaseCounts{Version: v, Good: period.good, Total: period.total, SLI: period.sli()}
 		}
 	}
@@ -264,8 +269,8 @@ func plansByName(plans []*relPlan) map[string]*relPlan {
 func (e *Engine) adoption(ctx context.Context, plans []*relPlan, version string, now time.Time) ([]AdoptionPoint, error) {
 	b := newParams("a")
 	l := lookupPlans(b, plans, func(p *relPlan) string { return p.key })
-	q := fmt.Sprintf(`SELECT toInt64(toUnixTimestamp(minute)) AS m, sumIf(total, slice_value = %s), sum(total) FROM slo_rollup
-WHERE res = 1 AND minute >= %s AND %s GROUP BY m ORDER BY m`, b.str(version), b.minute(l.first.Truncate(time.Hour)), l.rows)
+	q := fmt.Sprintf(`SELECT toInt64(toUnixTimestamp(minute)) AS m, sumIf(total, slice_key != ''), sumIf(total, slice_key = '') FROM slo_rollup
+WHERE res = 1 AND minute >= %s AND %s GROUP BY m ORDER BY m`, b.minute(l.first.Truncate(time.Hour)), l.withWhole([]string{version}))
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return nil, fmt.Errorf("adoption of %s: %w", version, err)

@@ -46,13 +46,7 @@ func (t *bySLO) minutes(ts []time.Time) string {
 // of its definition (hashes[i]) and slice (keys[i]); the plain sets before
 // the lookups let the primary key (res, slice_key, slo, …) prune.
 func (t *bySLO) sliceRows(hashes, keys []string) string {
-	var distinct []string
-	for _, k := range keys {
-		if !slices.Contains(distinct, k) {
-			distinct = append(distinct, k)
-		}
-	}
-	return "slice_key IN " + t.b.strs(distinct) + " AND slo IN " + t.arg +
+	return "slice_key IN " + t.b.strs(distinct(keys)) + " AND slo IN " + t.arg +
 		" AND hash = " + t.str(hashes) + " AND slice_key = " + t.str(keys)
 }
 
@@ -61,6 +55,12 @@ type planLookups struct {
 	*bySLO
 	rows, inPeriod string
 	first          time.Time // the earliest period start
+	// minutes bounds the minute rows (res 0) read to the periods' edges
+	// in a form the primary key prunes by (inPeriod's lookups are not).
+	minutes string
+	// withWhole selects the rows of rows' slices whose value is one of
+	// values, and the SLOs' whole rows (slice_key '').
+	withWhole func(values []string) string
 }
 
 // lookupPlans selects the rows of slice key(p) of each planned SLO; in
@@ -69,8 +69,9 @@ type planLookups struct {
 func lookupPlans(b *params, plans []*relPlan, key func(*relPlan) string) planLookups {
 	var names, hashes, keys []string
 	var from, hours []time.Time
-	first := plans[0].from
+	first, lastHour := plans[0].from, plans[0].fromHour
 	for _, p := range plans {
+		lastHour = later(lastHour, p.fromHour)
 		names, hashes, keys = append(names, p.s.Name), append(hashes, p.s.Hash), append(keys, key(p))
 		from, hours = append(from, p.from), append(hours, p.fromHour)
 		first = earlier(first, p.from)
@@ -78,5 +79,42 @@ func lookupPlans(b *params, plans []*relPlan, key func(*relPlan) string) planLoo
 	t := newBySLO(b, names)
 	m := "toInt64(toUnixTimestamp(minute))"
 	inPeriod := fmt.Sprintf("res = 1 AND %[1]s >= %[2]s OR res = 0 AND %[1]s >= %[3]s AND %[1]s < %[2]s", m, t.minutes(hours), t.minutes(from))
-	return planLookups{bySLO: t, rows: t.sliceRows(hashes, keys), inPeriod: inPeriod, first: first}
+	withWhole := func(values []string) string {
+		return "slice_key IN " + b.strs(append(distinct(keys), "")) + " AND slo IN " + t.arg + " AND hash = " + t.str(hashes) +
+			" AND (slice_key = '' OR slice_key = " + t.str(keys) + " AND slice_value IN " + b.strs(values) + ")"
+	}
+	return planLookups{bySLO: t, rows: t.sliceRows(hashes, keys), inPeriod: inPeriod, first: first, withWhole: withWhole,
+		minutes: "(res = 1 OR minute < " + b.minute(lastHour) + ")"}
+}
+
+func distinct(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// versionsOf are version and the planned SLOs' previous releases.
+func versionsOf(plans []*relPlan, version string) []string {
+	vs := []string{version}
+	for _, p := range plans {
+		if p.prev != "" && !slices.Contains(vs, p.prev) {
+			vs = append(vs, p.prev)
+		}
+	}
+	return vs
+}
+
+// pairPrefixes selects the pair slice values of the versions: each a
+// range of slice_value (version PairSep …), which the primary key prunes
+// by, where a function of slice_value would be read row by row.
+func pairPrefixes(b *params, versions []string, sep string) string {
+	var or []string
+	for _, v := range versions {
+		or = append(or, "slice_value >= "+b.str(v+sep)+" AND slice_value < "+b.str(v+string(rune(sep[0]+1))))
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
 }
