@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 // fetch them.
 //
 //	go test ./internal/app -run '^$' -bench Pages -benchtime 20x
+//	FLOWSLO_BENCH_RELEASES=1 go test …   # one release, as before 20
 func BenchmarkPages(b *testing.B) {
 	dir := b.TempDir()
 	sloFile := filepath.Join(dir, "slos.yaml")
@@ -80,17 +83,26 @@ func manySLOs(n int) string {
 }
 
 // sendReleases sends batches of 1000 login spans with the OTel SDK
-// exporter, batch i of release 4.i.0, half on iOS and half on Android.
+// exporter, batch i of release 4.i.0 (FLOWSLO_BENCH_RELEASES=N: 4.(i%N).0,
+// and 1 all 4.2.0), half on iOS and half on Android.
 func sendReleases(b *testing.B, a *App, batches int) {
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(a.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer exp.Shutdown(context.Background())
+	releases := batches
+	if n, err := strconv.Atoi(os.Getenv("FLOWSLO_BENCH_RELEASES")); err == nil && n > 0 {
+		releases = n
+	}
 	for i := range batches {
 		stubs := tracetest.SpanStubsFromReadOnlySpans(loginSpans(i, 1000))
+		version := fmt.Sprintf("4.%d.0", i%releases)
+		if releases == 1 {
+			version = "4.2.0"
+		}
 		for j := range stubs {
-			stubs[j].Resource = resource.NewSchemaless(attribute.String("service.name", "auth-api"), attribute.String("service.version", fmt.Sprintf("4.%d.0", i)))
+			stubs[j].Resource = resource.NewSchemaless(attribute.String("service.name", "auth-api"), attribute.String("service.version", version))
 			if j%2 == 1 {
 				stubs[j].Attributes = []attribute.KeyValue{attribute.Int("http.response.status_code", 200), attribute.String("app.platform", "android")}
 			}
