@@ -386,6 +386,10 @@ func (f *fakeReleases) Release(_ context.Context, v string, q engine.ReleaseQuer
 	if !ok {
 		return r, fmt.Errorf("%w %q: the SLOs' events carry 4.2.0, 4.1.3", engine.ErrUnknownRelease, v)
 	}
+	r.Seen = []string{}
+	for _, x := range f.list {
+		r.Seen = append(r.Seen, x.Version)
+	}
 	return r, nil
 }
 

@@ -36,6 +36,9 @@ type ReleaseReport struct {
 	// AdoptionSeries is the release's share of its SLOs' events per hour
 	// of its period.
 	AdoptionSeries []AdoptionPoint `json:"adoption_series"`
+	// Seen are all the releases the SLOs' events carry, newest first (a
+	// picker's choices, without asking Releases again).
+	Seen []string `json:"releases_seen"`
 }
 
 // ReleaseSLO is the release in one SLO over its period [From, At].
@@ -114,7 +117,10 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	if len(plans) == 0 {
 		return ReleaseReport{}, unknownRelease(version, catalog(rs, ss))
 	}
-	rep := ReleaseReport{Version: version, At: now, MinEvents: t.MinEvents, SLOs: []ReleaseSLO{}}
+	rep := ReleaseReport{Version: version, At: now, MinEvents: t.MinEvents, SLOs: []ReleaseSLO{}, Seen: []string{}}
+	for _, ri := range catalog(rs, ss) {
+		rep.Seen = append(rep.Seen, ri.Version)
+	}
 	for _, x := range ss {
 		if x.version == version {
 			rep.FirstSeen, rep.LastSeen = earliestOf(rep.FirstSeen, x.first), later(rep.LastSeen, x.last)

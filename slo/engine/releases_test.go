@@ -90,7 +90,7 @@ func TestReleaseReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.SLOs) != 1 {
+	if len(rep.SLOs) != 1 || !reflect.DeepEqual(rep.Seen, []string{"4.2.0", "4.1.3"}) {
 		t.Fatalf("report: %+v", rep)
 	}
 	r := rep.SLOs[0]
