@@ -216,3 +216,61 @@ func write(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestReleasePair: an SLO with a release slice counts release and platform
+// together in one more compiled slice, not one of its declared slices,
+// with the declared platform slice or else the default platform.
+func TestReleasePair(t *testing.T) {
+	slos, err := Parse("t.yaml", []byte(`slos:
+  - {name: a, flow: f, objective: 99, window: 28d, indicator: {source: traces, total: 'true', bad: 'false'},
+     slices: ['attributes["app.platform"]', 'resource.attributes["service.version"]']}
+  - {name: b, flow: f, objective: 99, window: 28d, indicator: {source: traces, total: 'true', bad: 'false'},
+     slices: ['resource.attributes["service.version"]']}
+  - {name: c, flow: f, objective: 99, window: 28d, indicator: {source: traces, total: 'true', bad: 'false'},
+     slices: ['attributes["app.platform"]']}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := slos[0], slos[1], slos[2]
+	if a.Release == nil || a.Release.Release != 1 || a.Release.Key != 2 || a.Release.Platform != `attributes["app.platform"]` || len(a.Slices) != 2 || len(a.SLI.Slices) != 3 {
+		t.Errorf("a: %+v, %d compiled slices", a.Release, len(a.SLI.Slices))
+	}
+	if b.Release == nil || b.Release.Key != 1 || b.Release.Platform != DefaultPlatform || len(b.SLI.Slices) != 2 {
+		t.Errorf("b: %+v", b.Release)
+	}
+	if c.Release != nil || len(c.SLI.Slices) != 1 {
+		t.Errorf("c: %+v", c.Release)
+	}
+	if v, p := SplitPair("4.2.0" + PairSep + "ios"); v != "4.2.0" || p != "ios" {
+		t.Errorf("split: %q %q", v, p)
+	}
+}
+
+// TestExpects derives the event an example SLO counts from its total
+// filter, and none from a filter with alternatives.
+func TestExpects(t *testing.T) {
+	slos, err := Load("../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Expectation{}
+	for _, s := range slos {
+		got[s.Name] = s.Expects()
+	}
+	login := got["login-success"]
+	if login.Signal != "span" || login.Service != "auth-api" || login.Name != "POST /v1/login" || login.Kind != "" ||
+		login.Good != `not (status.code == "Error" || attributes["http.response.status_code"] >= 500)` {
+		t.Errorf("login: %+v", login)
+	}
+	if feed := got["feed-latency"]; feed.Kind != "Server" || feed.Good != "duration <= 300ms" {
+		t.Errorf("feed: %+v", feed)
+	}
+	if push := got["push-delivery"]; push.Signal != "log" || push.Service != "push-worker" || push.Event != "push.delivery" {
+		t.Errorf("push: %+v", push)
+	}
+	s := &SLO{Indicator: Indicator{Source: "traces", Total: `name == "a" || name == "b"`, Bad: "false"}}
+	if x := s.Expects(); x.Name != "" || x.Total != `name == "a" || name == "b"` {
+		t.Errorf("alternatives: %+v", x)
+	}
+}

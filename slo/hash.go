@@ -21,6 +21,8 @@ type definition struct {
 	Bad       string      `json:"bad,omitempty"`
 	LatencyNS int64       `json:"latency_ns,omitempty"`
 	Slices    []string    `json:"slices"`
+	// ReleasePair: the pair slice counted for an SLO with a release slice.
+	ReleasePair string `json:"release_pair,omitempty"`
 }
 
 // hash returns the definition hash of a valid SLO.
@@ -36,10 +38,17 @@ func hash(s *SLO) string {
 	for _, sl := range s.Slices {
 		def.Slices = append(def.Slices, canonical(in.Source, sl))
 	}
+	if s.Release != nil {
+		def.ReleasePair = pairVersion + " " + s.Release.Platform
+	}
 	b, _ := json.Marshal(def) // cannot fail: plain strings and numbers
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }
+
+// pairVersion names how the pair slice is computed: a new way needs a new
+// name, so that rollups counted the old way are not read as the new.
+const pairVersion = "pair1"
 
 func canonical(src expr.Source, text string) string {
 	if text == "" {

@@ -19,6 +19,7 @@ var rules = []func(*draft){
 	checkWindow,
 	checkIndicator,
 	checkSlices,
+	checkReleasePair,
 	checkAlerting,
 }
 

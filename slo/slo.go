@@ -18,6 +18,9 @@ type SLO struct {
 	Indicator   Indicator
 	Slices      []string // CEL value expressions to break the SLI down by
 	Alerting    Alerting
+	// Release is set when a slice names the release: then SLI.Slices ends
+	// with one more slice, release and platform counted together.
+	Release *ReleasePair
 
 	// Hash versions the definition: it changes when the indicator, the
 	// objective or the slices change, and not with YAML formatting, so a
@@ -97,7 +100,8 @@ type AlertWindow struct {
 }
 
 // SLI is an indicator compiled to ClickHouse SQL over Table. Total and Good
-// are conditions (Good applies among Total); Slices are String values. Their
+// are conditions (Good applies among Total); Slices are String values, the
+// declared slices and then the internal ones (see ReleasePair). Their
 // placeholders have distinct prefixes, so they can share one query.
 type SLI struct {
 	Table  string

@@ -20,6 +20,8 @@ type SLOEngine interface {
 	ExampleTraces(ctx context.Context, name string, from, to time.Time, limit int) ([]engine.Example, error)
 	Readiness(ctx context.Context) ([]engine.FlowReadiness, error)
 	Progress() []engine.Progress
+	Latency(ctx context.Context, name string, from, to time.Time, step time.Duration) (engine.LatencySeries, error)
+	MissingAttributes(ctx context.Context, name string, from, to time.Time) ([]engine.MissingAttribute, error)
 }
 
 func (s *Server) sloRoutes(api *echo.Group) {
@@ -28,6 +30,8 @@ func (s *Server) sloRoutes(api *echo.Group) {
 	api.GET("/slos/:name/series", s.sloSeries, s.heavy.middleware)
 	api.GET("/slos/:name/bad-by-slice", s.sloBadBySlice, s.heavy.middleware)
 	api.GET("/slos/:name/examples", s.sloExamples, s.heavy.middleware)
+	api.GET("/slos/:name/latency", s.sloLatency)
+	api.GET("/slos/:name/missing-attributes", s.sloMissing, s.heavy.middleware)
 	api.GET("/readiness", s.readiness)
 	api.GET("/backfill", s.backfill)
 }
@@ -71,6 +75,38 @@ func (s *Server) sloSeries(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, series)
+}
+
+// sloLatency serves a latency SLO's p50/p95/p99 per step (about 200
+// points by default), read from the rollups.
+func (s *Server) sloLatency(c echo.Context) error {
+	r, err := parseRange(c, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	step := max(time.Minute, (r.to.Sub(r.from)/200 + time.Minute - 1).Truncate(time.Minute))
+	if v := c.QueryParam("step"); v != "" {
+		if step, err = parseStep(v); err != nil {
+			return err
+		}
+	}
+	out, err := s.opts.SLOs.Latency(c.Request().Context(), c.Param("name"), r.from, r.to, step)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) sloMissing(c echo.Context) error {
+	r, err := parseRange(c, time.Hour)
+	if err != nil {
+		return err
+	}
+	out, err := s.opts.SLOs.MissingAttributes(c.Request().Context(), c.Param("name"), r.from, r.to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"attributes": out, "warn_share": engine.MissingWarnShare})
 }
 
 func (s *Server) sloBadBySlice(c echo.Context) error {

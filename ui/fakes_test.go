@@ -22,6 +22,22 @@ type fakeEngine struct {
 	series   func(ctx context.Context, name string, from, to time.Time, step time.Duration, slice string) (engine.Series, error)
 	slices   func(ctx context.Context, name string, from, to time.Time) ([]engine.SliceCount, error)
 	examples func(ctx context.Context, name string, from, to time.Time, limit int) ([]engine.Example, error)
+	latency  func(ctx context.Context, name string, from, to time.Time, step time.Duration) (engine.LatencySeries, error)
+	missing  func(ctx context.Context, name string, from, to time.Time) ([]engine.MissingAttribute, error)
+}
+
+func (f *fakeEngine) Latency(ctx context.Context, name string, from, to time.Time, step time.Duration) (engine.LatencySeries, error) {
+	if f.latency == nil {
+		return engine.LatencySeries{}, fmt.Errorf("%w: %s is not a latency SLO", engine.ErrBadRequest, name)
+	}
+	return f.latency(ctx, name, from, to, step)
+}
+
+func (f *fakeEngine) MissingAttributes(ctx context.Context, name string, from, to time.Time) ([]engine.MissingAttribute, error) {
+	if f.missing == nil {
+		return []engine.MissingAttribute{}, nil
+	}
+	return f.missing(ctx, name, from, to)
 }
 
 func (f *fakeEngine) Status(ctx context.Context) ([]engine.SLOStatus, error) { return f.status(ctx) }
@@ -372,6 +388,10 @@ func (f *fakeReleases) Release(_ context.Context, v string, q engine.ReleaseQuer
 	r, ok := f.reports[v]
 	if !ok {
 		return r, fmt.Errorf("%w %q: the SLOs' events carry 4.2.0, 4.1.3", engine.ErrUnknownRelease, v)
+	}
+	r.Seen = []string{}
+	for _, x := range f.list {
+		r.Seen = append(r.Seen, x.Version)
 	}
 	return r, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ var templateFS embed.FS
 var assetFS embed.FS
 
 // pageNames are the templates, each rendered inside base.html.
-var pageNames = []string{"flows", "slo", "trace", "readiness", "alerts", "services", "login", "error", "release", "releases", "usage"}
+var pageNames = []string{"flows", "slo", "trace", "readiness", "alerts", "services", "login", "error", "release", "releases", "usage", "service"}
 
 var pages = parsePages()
 
@@ -51,11 +52,11 @@ type pageData struct {
 }
 
 // livePages are the pages with numbers, which refresh themselves.
-var livePages = map[string]bool{"flows": true, "slo": true, "readiness": true, "services": true, "release": true}
+var livePages = map[string]bool{"flows": true, "slo": true, "readiness": true, "services": true, "release": true, "service": true}
 
 // navOf names the menu entry a page belongs to.
 var navOf = map[string]string{"flows": "flows", "slo": "flows", "trace": "services", "readiness": "readiness",
-	"alerts": "alerts", "services": "services", "release": "readiness", "releases": "readiness", "usage": "usage"}
+	"alerts": "alerts", "services": "services", "release": "readiness", "releases": "readiness", "usage": "usage", "service": "services"}
 
 func (s *Server) render(c echo.Context, status int, name, title string, view any) error {
 	var buf bytes.Buffer
@@ -77,6 +78,7 @@ func (s *Server) pageRoutes(api *echo.Group) {
 	p.GET("/readiness", s.readinessPage)
 	s.usageRoutes(api, p)
 	p.GET("/services", s.servicesPage, s.heavy.middleware)
+	p.GET("/services/:name", s.servicePage, s.heavy.middleware)
 	p.GET("/alerts", s.alertsPage)
 	p.POST("/alerts/silences", s.silenceForm)
 	p.POST("/alerts/silences/:id/expire", s.expireForm)
@@ -85,6 +87,7 @@ func (s *Server) pageRoutes(api *echo.Group) {
 	api.GET("/flows", s.apiFlows)
 	api.GET("/traces/:id", s.apiTrace, s.heavy.middleware)
 	api.GET("/services", s.apiServices, s.heavy.middleware)
+	api.GET("/services/:name", s.apiService, s.heavy.middleware)
 	s.releaseRoutes(api, p)
 	s.alertRoutes(api)
 }
@@ -162,6 +165,8 @@ var funcs = template.FuncMap{
 	"pval":        pValueText,
 	"bytes":       bytesText,
 	"neg":         func(n int64) int64 { return -n },
+	"pathEsc":     url.PathEscape,
+	"bucketErr":   func() string { return strconv.FormatFloat(engine.BucketError*100, 'f', 1, 64) + "%" },
 }
 
 // errRateText is a share of failing events, or why there is none.

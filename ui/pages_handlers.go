@@ -24,7 +24,7 @@ func (s *Server) flowsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "flows", "Flows", flowsPage{FlowsView: v, Empty: s.empty(c.Request().Context(), v.NoData)})
+	return s.render(c, http.StatusOK, "flows", "Flows", flowsPage{FlowsView: v, Empty: s.empty(c.Request(), v.NoData)})
 }
 
 type flowsPage struct {
@@ -40,28 +40,6 @@ func (s *Server) apiFlows(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-// emptyState says how to get data in, when there is none.
-type emptyState struct {
-	NoSLOs bool
-	Spans  uint64
-}
-
-func (s *Server) empty(ctx context.Context, noData bool) *emptyState {
-	if !noData {
-		return nil
-	}
-	e := &emptyState{}
-	if st, err := s.opts.SLOs.Status(ctx); err == nil && len(st) == 0 {
-		e.NoSLOs = true
-	}
-	if s.opts.Stats != nil {
-		if st, err := s.opts.Stats(ctx); err == nil {
-			e.Spans = st.Spans
-		}
-	}
-	return e
-}
-
 // --- one SLO (/slos/:name) ---
 
 // SLOView is one SLO's page.
@@ -73,13 +51,16 @@ type SLOView struct {
 	SliceError   string
 	Examples     []engine.Example
 	ExampleError string
-	Release      string // examples of this release only (?release=)
-	AlertingOn   bool
-	Alerts       []alerting.Alert
-	Tiers        []TierRow
-	TiersError   string
-	WindowS      int64
-	Empty        *emptyState
+	// Missing are the attributes the filters read that a large share of
+	// the events lack (engine.MissingWarnShare).
+	Missing    []engine.MissingAttribute
+	Release    string // examples of this release only (?release=)
+	AlertingOn bool
+	Alerts     []alerting.Alert
+	Tiers      []TierRow
+	TiersError string
+	WindowS    int64
+	Empty      *emptyState
 	// ChartRange is the charts' first range: 6h while an alert fires (a
 	// short incident is visible), else 24h.
 	ChartRange  string
@@ -141,10 +122,17 @@ func (s *Server) sloPage(c echo.Context) error {
 	} else {
 		v.Examples = ofRelease(ex, v.Release)
 	}
+	if ms, err := s.opts.SLOs.MissingAttributes(ctx, st.Name, to.Add(-d), to); err == nil {
+		for _, m := range ms {
+			if m.Warn {
+				v.Missing = append(v.Missing, m)
+			}
+		}
+	}
 	s.alertsOf(ctx, &v)
 	s.chartsOf(ctx, &v)
 	if st.Total == 0 {
-		v.Empty = s.empty(ctx, true)
+		v.Empty = s.empty(c.Request(), true)
 	}
 	return s.render(c, http.StatusOK, "slo", st.Name, v)
 }
@@ -320,7 +308,7 @@ func (s *Server) readinessPage(c echo.Context) error {
 	for _, x := range st {
 		noData = noData && x.Total == 0
 	}
-	v := ReadinessView{Flows: fr, Empty: s.empty(ctx, noData)}
+	v := ReadinessView{Flows: fr, Empty: s.empty(c.Request(), noData)}
 	if v.Releases, err = s.recentReleases(ctx, time.Now().Add(-recentReleases), maxRecentVerdicts); err != nil {
 		v.ReleaseError = err.Error()
 	}
@@ -337,7 +325,7 @@ func (s *Server) servicesPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "services", "Services", servicesPage{ServicesView: v, Ranges: rangesUpTo(24 * time.Hour),
-		Empty: s.empty(c.Request().Context(), len(v.Endpoints) == 0)})
+		Empty: s.empty(c.Request(), len(v.Endpoints) == 0)})
 }
 
 type servicesPage struct {
@@ -459,4 +447,60 @@ func (s *Server) expireForm(c echo.Context) error {
 		return alertingError(err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/alerts#silences")
+}
+
+// --- one service (/services/:name) ---
+
+// ServiceView is one service: its endpoints' RED and the SLOs on it.
+type ServiceView struct {
+	Service string `json:"service"`
+	ServicesView
+	SLOs []engine.SLOStatus `json:"slos"`
+}
+
+func (s *Server) serviceView(c echo.Context) (ServiceView, error) {
+	ctx := c.Request().Context()
+	name := c.Param("name")
+	if n, err := url.PathUnescape(name); err == nil {
+		name = n // the links escape it (a service name may hold a /)
+	}
+	ev, err := s.endpointsView(ctx, c.QueryParam("range"), name)
+	if err != nil {
+		return ServiceView{}, err
+	}
+	v := ServiceView{Service: name, ServicesView: ev, SLOs: []engine.SLOStatus{}}
+	st, err := s.opts.SLOs.Status(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, x := range st {
+		if x.Service == name || x.Expects.Service == name {
+			v.SLOs = append(v.SLOs, x)
+		}
+	}
+	if len(v.Endpoints) == 0 && len(v.SLOs) == 0 {
+		return v, notFound("no endpoint of service %q in the last %s and no SLO on it: the services page lists those seen", name, ev.Range)
+	}
+	return v, nil
+}
+
+func (s *Server) servicePage(c echo.Context) error {
+	v, err := s.serviceView(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "service", v.Service, servicePage{ServiceView: v, Ranges: rangesUpTo(24 * time.Hour)})
+}
+
+type servicePage struct {
+	ServiceView
+	Ranges []TimeRange
+}
+
+func (s *Server) apiService(c echo.Context) error {
+	v, err := s.serviceView(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -179,12 +181,20 @@ func TestEmptyStates(t *testing.T) {
 		t.Error("no SLOs: missing the empty state")
 	}
 	d.statuses = newDemo(5).statuses[4:] // push-processing: no events
+	d.statuses[0].Expects = slo.Expectation{Signal: "span", Service: "push-worker", Name: "process push", Kind: "Consumer",
+		Attributes: map[string]string{"push.provider": "apns"}, Total: `service.name == "push-worker"`, Good: "duration <= 2s"}
 	srv := newDemoServer(d, false)
 	srv.opts.Stats = func(context.Context) (Stats, error) { return Stats{}, nil }
+	srv.opts.OTLP = func() OTLPInfo { return OTLPInfo{GRPCAddr: "127.0.0.1:14317", HTTPAddr: "[::]:14318"} }
 	for _, p := range []string{"/", "/readiness", "/slos/push-processing"} {
-		body := get(t, srv.Handler(), p).Body.String()
-		if !strings.Contains(body, "No data yet: send traces to :4317") || !strings.Contains(body, "OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318") {
-			t.Errorf("%s: missing the no-data state", p)
+		body := html.UnescapeString(get(t, srv.Handler(), p).Body.String())
+		for _, want := range []string{"No data yet: send traces and logs to 127.0.0.1:14317 or localhost:14318",
+			"OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:14318", "http://localhost:14318/v1/traces", "http://localhost:14318/v1/logs",
+			`"name":"process push","kind":5`, `{"key":"push.provider","value":{"stringValue":"apns"}}`,
+			"push.provider=apns", "duration <= 2s"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the no-data state lacks %q", p, want)
+			}
 		}
 	}
 	if body := get(t, h, "/alerts").Body.String(); !strings.Contains(body, "Alerting is not configured") {
@@ -374,5 +384,16 @@ func TestSeriesDefaults(t *testing.T) {
 	s := decode[engine.Series](t, get(t, h, "/api/v1/slos/login-success/series"))
 	if s.StepS%60 != 0 || s.StepS < 60 || s.To.Sub(s.From) != 24*time.Hour || len(s.Points) < 100 {
 		t.Errorf("default series: step %ds from %s to %s, %d points", s.StepS, s.From, s.To, len(s.Points))
+	}
+}
+
+func TestServiceAPI(t *testing.T) {
+	h := newDemoServer(newDemo(5), false).Handler()
+	v := decode[ServiceView](t, get(t, h, "/api/v1/services/payments?range=1h"))
+	if v.Service != "payments" || len(v.Endpoints) != 1 || v.Endpoints[0].Name != "POST /v1/checkout" || len(v.SLOs) != 1 || v.SLOs[0].Name != "checkout-success" {
+		t.Errorf("payments: %+v", v)
+	}
+	if w := get(t, h, "/api/v1/services/nope"); w.Code != 404 || !strings.Contains(w.Body.String(), "the services page lists those seen") {
+		t.Errorf("unknown service: %d %s", w.Code, w.Body)
 	}
 }

@@ -135,7 +135,7 @@ func (s *Server) releasePage(c echo.Context) error {
 		return err
 	}
 	v := ReleasePage{ReleaseReport: rep, Flow: c.QueryParam("flow"), Adoption: adoptionLine(rep.AdoptionSeries)}
-	v.Picker = Picker{Versions: s.versions(c.Request().Context()), Current: rep.Version}
+	v.Picker = Picker{Versions: rep.Seen, Current: rep.Version}
 	v.Flows = byFlow(rep.SLOs)
 	return s.render(c, http.StatusOK, "release", "Release "+rep.Version, v)
 }

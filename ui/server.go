@@ -47,6 +47,10 @@ type Options struct {
 	// Releases serves the release endpoints and pages; *engine.Engine
 	// satisfies it. Nil: they answer 503.
 	Releases Releases
+	// OTLP tells the empty states where to send telemetry (called per
+	// page: the receivers bind after the server is built). Nil: the
+	// default ports are named.
+	OTLP func() OTLPInfo
 	// Access: the token (--auth-token-file) and trusted proxy header
 	// (--auth-proxy-header) required beyond loopback.
 	Access Access

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -325,6 +326,11 @@ func serviceRange(key string) (string, time.Duration, error) {
 }
 
 func (s *Server) servicesView(ctx context.Context, rangeKey string) (ServicesView, error) {
+	return s.endpointsView(ctx, rangeKey, "")
+}
+
+// endpointsView is the RED of every endpoint, or of one service's.
+func (s *Server) endpointsView(ctx context.Context, rangeKey, service string) (ServicesView, error) {
 	key, d, err := serviceRange(rangeKey)
 	if err != nil {
 		return ServicesView{}, err
@@ -337,6 +343,9 @@ func (s *Server) servicesView(ctx context.Context, rangeKey string) (ServicesVie
 	eps, err := s.opts.Telemetry.Endpoints(ctx, v.From, v.To)
 	if err != nil {
 		return v, err
+	}
+	if service != "" {
+		eps = slices.DeleteFunc(eps, func(e Endpoint) bool { return e.Service != service })
 	}
 	for _, e := range eps {
 		v.Requests += e.Requests

@@ -40,6 +40,12 @@ func (f *statusEngine) Readiness(context.Context) ([]engine.FlowReadiness, error
 	return engine.Judge(f.statuses, engine.Thresholds{}), nil
 }
 func (f *statusEngine) Progress() []engine.Progress { return nil }
+func (f *statusEngine) Latency(context.Context, string, time.Time, time.Time, time.Duration) (engine.LatencySeries, error) {
+	return engine.LatencySeries{}, nil
+}
+func (f *statusEngine) MissingAttributes(context.Context, string, time.Time, time.Time) ([]engine.MissingAttribute, error) {
+	return nil, nil
+}
 
 // sloNumbers is a 99% SLO over 28 days with budget left (nil: no events)
 // and the same burn rate over every window.

@@ -267,9 +267,16 @@ func (a *App) buildServer() error {
 		Gatherer:   a.registry,
 		Ready:      a.ready,
 		Stats:      a.stats,
+		OTLP:       a.otlpInfo,
 	}
 	a.http = ui.New(a.httpOptions)
 	return nil
+}
+
+// otlpInfo is where the OTLP receivers listen, once they do.
+func (a *App) otlpInfo() ui.OTLPInfo {
+	return ui.OTLPInfo{GRPCAddr: a.ingest.GRPCAddr(), HTTPAddr: a.ingest.HTTPAddr(),
+		TLS: a.opts.TLSCertFile != "", Token: a.opts.OTLPTokenFile != ""}
 }
 
 // otlpTokens reads --otlp-token-file, when one is given.

@@ -5,27 +5,34 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/sdk/resource"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // BenchmarkPages times every page and its API with 200 SLOs (a quarter
-// sliced by version and platform) evaluated by the real engine on chDB, as
-// a browser would fetch them.
+// sliced by version and platform) evaluated by the real engine on chDB,
+// over 20,000 spans of 20 releases on two platforms, as a browser would
+// fetch them.
 //
 //	go test ./internal/app -run '^$' -bench Pages -benchtime 20x
+//	FLOWSLO_BENCH_RELEASES=1 go test …   # one release, as before 20
 func BenchmarkPages(b *testing.B) {
 	dir := b.TempDir()
 	sloFile := filepath.Join(dir, "slos.yaml")
 	writeFile(b, sloFile, manySLOs(200))
 	a := startAppWith(b, func(o *Options) { o.SLOPath = sloFile })
-	sendLogins(b, a, 20)
+	sendReleases(b, a, 20)
 	t0 := time.Now()
-	waitBackfilled(b, a, 10*time.Minute)
+	waitBackfilled(b, a, 25*time.Minute)
 	b.Logf("200 SLOs backfilled over 28 days in %s", time.Since(t0).Round(time.Second))
 
 	base := "http://" + a.HTTPAddr()
@@ -75,15 +82,32 @@ func manySLOs(n int) string {
 	return sb.String()
 }
 
-// sendLogins sends batches of 1000 login spans with the OTel SDK exporter.
-func sendLogins(b *testing.B, a *App, batches int) {
+// sendReleases sends batches of 1000 login spans with the OTel SDK
+// exporter, batch i of release 4.i.0 (FLOWSLO_BENCH_RELEASES=N: 4.(i%N).0,
+// and 1 all 4.2.0), half on iOS and half on Android.
+func sendReleases(b *testing.B, a *App, batches int) {
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(a.OTLPGRPCAddr()), otlptracegrpc.WithInsecure())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer exp.Shutdown(context.Background())
+	releases := batches
+	if n, err := strconv.Atoi(os.Getenv("FLOWSLO_BENCH_RELEASES")); err == nil && n > 0 {
+		releases = n
+	}
 	for i := range batches {
-		if err := exp.ExportSpans(context.Background(), loginSpans(i, 1000)); err != nil {
+		stubs := tracetest.SpanStubsFromReadOnlySpans(loginSpans(i, 1000))
+		version := fmt.Sprintf("4.%d.0", i%releases)
+		if releases == 1 {
+			version = "4.2.0"
+		}
+		for j := range stubs {
+			stubs[j].Resource = resource.NewSchemaless(attribute.String("service.name", "auth-api"), attribute.String("service.version", version))
+			if j%2 == 1 {
+				stubs[j].Attributes = []attribute.KeyValue{attribute.Int("http.response.status_code", 200), attribute.String("app.platform", "android")}
+			}
+		}
+		if err := exp.ExportSpans(context.Background(), stubs.Snapshots()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -70,6 +70,9 @@ FROM numbers(1000000)`
 		p := newParams("x")
 		run(fmt.Sprintf("rows/hist=%v", hist), rawSets(slos, since, 0, hist)[0].rows(p, wholeRows|sliceRows), p.p)
 	}
+	// A roll without the release × platform pair slice, as before it.
+	p0 := newParams("x")
+	run("rows/hist=true/no-pair", rawSets(declaredOnly(slos), since, 0, true)[0].rows(p0, wholeRows|sliceRows), p0.p)
 	p := newParams("x")
 	sc := rawSets(slos, since, 0, false)[0].collect(p, wholeRows|sliceRows)
 	run("filters-only", "SELECT sum(arraySum(["+strings.Join(sc.preds, ", ")+"])) FROM otel_traces", p.p)

@@ -87,7 +87,8 @@ func setupBench(b *testing.B) (*engine.Engine, error) {
 }
 
 // generateSpans writes n spans evenly over [from, to) in chunks of 10M:
-// 20 services × 10 span names, 0.5% errors, durations log-uniform 1 ms–1 s.
+// 20 services × 10 span names, 20 releases (4.0 … 4.19) on 3 platforms,
+// 0.5% errors, durations log-uniform 1 ms–1 s.
 func generateSpans(ctx context.Context, st store.Store, n int64, from, to time.Time) error {
 	step := to.Sub(from).Nanoseconds() / n
 	const chunk = 10_000_000
@@ -98,7 +99,7 @@ func generateSpans(ctx context.Context, st store.Store, n int64, from, to time.T
 SELECT fromUnixTimestamp64Nano(toInt64({from:Int64} + i * {step:Int64})),
 	lower(hex(cityHash64(i))), lower(hex(cityHash64(i, 1))),
 	concat('op-', toString(intDiv(i % 200, 20))), 'Server', concat('svc-', toString(i % 20)),
-	map('service.version', concat('4.', toString(intDiv(i, 7) % 5))),
+	map('service.version', concat('4.', toString(intDiv(i, 7) % 20))),
 	map('app.platform', ['ios', 'android', 'web'][1 + intDiv(i, 3) % 3], 'http.response.status_code', '200'),
 	toUInt64(exp2((cityHash64(i, 3) % 1000) / 100.0) * 1000000),
 	if(cityHash64(i, 2) % 1000 < 5, 'Error', 'Ok')
@@ -224,6 +225,33 @@ func BenchmarkStatus(b *testing.B) {
 		if _, err := json.Marshal(map[string]any{"slos": st}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRelease is what GET /api/v1/releases/{version} costs: one
+// release of 20, seen over the whole window, in those of the 50 SLOs with
+// a release slice whose events carry it, its platform split read from the pair slice's rollups; beside it
+// (raw-split) the split from raw rows of the period that it replaced.
+func BenchmarkRelease(b *testing.B) {
+	e := benchEngine(b)
+	ctx := context.Background()
+	if err := e.Tick(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, raw := range []bool{false, true} {
+		b.Run(map[bool]string{false: "rollups", true: "raw-split"}[raw], func(b *testing.B) {
+			engine.UseRawPlatformSplit(e, raw)
+			defer engine.UseRawPlatformSplit(e, false)
+			n := 0
+			for b.Loop() {
+				rep, err := e.Release(ctx, "4.10", engine.ReleaseQuery{})
+				if err != nil || len(rep.SLOs) == 0 || len(rep.SLOs[0].Platforms) == 0 {
+					b.Fatalf("release: %d SLOs, %v", len(rep.SLOs), err)
+				}
+				n = len(rep.SLOs)
+			}
+			b.ReportMetric(float64(n), "slos")
+		})
 	}
 }
 

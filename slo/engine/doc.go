@@ -57,9 +57,16 @@
 // hourly and minute rows; Release judges one over the period since it was
 // first seen against the previous release over the same period (Compare:
 // a two-proportion z test, Fisher's exact test on small counts), with its
-// adoption from the rollups and its platform split from raw rows of that
-// period only (the rollups keep each slice apart). See release_judge.go
-// for the verdicts and Thresholds.MinEvents, Thresholds.Alpha.
+// adoption and its platform split from the rollups too: an SLO with a
+// release slice counts release and platform together as one more internal
+// slice (slo.ReleasePair, slice_key len(Slices)), which evaluation and
+// the slice breakdowns leave out. See release_judge.go for the verdicts
+// and Thresholds.MinEvents, Thresholds.Alpha.
+//
+// # Latency
+//
+// Latency SLOs' rollups keep a histogram per minute and hour (hist);
+// Latency reads p50, p95 and p99 per step from it, within BucketError.
 //
 // engine is a domain package: it imports no store driver. It needs only a
 // Querier, which store.Store satisfies.

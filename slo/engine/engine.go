@@ -107,6 +107,10 @@ type Engine struct {
 
 	backfillMu sync.Mutex // one backfiller at a time
 	wake       chan struct{}
+
+	// platformSplit replaces platformCounts when set: the benchmarks set
+	// the raw-row split it replaced, as their baseline.
+	platformSplit func(ctx context.Context, plans []*relPlan, version string) error
 }
 
 type snapshot struct {

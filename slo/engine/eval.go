@@ -189,11 +189,38 @@ func wholeSQL(b *params, p *plan, open []string) string {
 // slicesSQL selects per SLO, slice and value the counts since each window
 // start.
 func slicesSQL(b *params, p *plan, open []string) string {
-	parts := []string{rollupRows(b, p, "slice_key != ''")}
+	parts := []string{rollupRows(b, p, declaredSlices(b, p.slos))}
 	if len(open) > 0 {
 		parts = append(parts, openSQL(b, open))
 	}
 	return "SELECT slo, slice_key, slice_value, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo, slice_key, slice_value"
+}
+
+// declaredSlices is the condition selecting the rollup rows of the SLOs'
+// declared slices, not the internal ones (the release pair) after them.
+func declaredSlices(b *params, slos []*slo.SLO) string {
+	var pairs []string
+	for _, s := range slos {
+		for i := range s.Slices {
+			pairs = append(pairs, "("+quote(s.Name)+",'"+strconv.Itoa(i)+"')")
+		}
+	}
+	return "(slo, slice_key) IN " + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]")
+}
+
+// declaredOnly returns slos with only their declared slices: evaluation
+// shows no internal slice, so its live rows need not count them.
+func declaredOnly(slos []*slo.SLO) []*slo.SLO {
+	out := make([]*slo.SLO, len(slos))
+	for i, s := range slos {
+		out[i] = s
+		if len(s.SLI.Slices) > len(s.Slices) {
+			c := *s
+			c.SLI.Slices = c.SLI.Slices[:len(c.Slices)]
+			out[i] = &c
+		}
+	}
+	return out
 }
 
 // queryWhole returns per SLO the counts since each window start.
@@ -246,6 +273,10 @@ func (e *Engine) querySlices(ctx context.Context, p *plan, open []string) (map[s
 		return nil, fmt.Errorf("evaluate slices: %w", err)
 	}
 	defer rows.Close()
+	declared := map[string]int{}
+	for _, s := range p.slos {
+		declared[s.Name] = len(s.Slices)
+	}
 	out := map[string][]sliceRow{}
 	for rows.Next() {
 		var name, k string
@@ -255,7 +286,7 @@ func (e *Engine) querySlices(ctx context.Context, p *plan, open []string) (map[s
 			return nil, fmt.Errorf("evaluate slices: %w", err)
 		}
 		r.c = c
-		if r.index, err = strconv.Atoi(k); err != nil {
+		if r.index, err = strconv.Atoi(k); err != nil || r.index >= declared[name] {
 			continue
 		}
 		out[name] = append(out[name], r)
@@ -337,7 +368,7 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 	if len(slos) == 0 {
 		return out, nil
 	}
-	sets, err := e.withRows(ctx, rawSets(slos, since, 0, false))
+	sets, err := e.withRows(ctx, rawSets(declaredOnly(slos), since, 0, false))
 	if err != nil || len(sets) == 0 {
 		return out, err
 	}
@@ -365,7 +396,7 @@ func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, e
 }
 
 // liveSQL aggregates the raw rows of sets (each SLO's inserted since its
-// watermark), dated before end.
+// watermark; declared slices only, see declaredOnly), dated before end.
 func liveSQL(b *params, sets []*rawSet, end time.Time, kinds int) string {
 	var parts []string
 	for _, r := range sets {

@@ -36,6 +36,9 @@ type ReleaseReport struct {
 	// AdoptionSeries is the release's share of its SLOs' events per hour
 	// of its period.
 	AdoptionSeries []AdoptionPoint `json:"adoption_series"`
+	// Seen are all the releases the SLOs' events carry, newest first (a
+	// picker's choices, without asking Releases again).
+	Seen []string `json:"releases_seen"`
 }
 
 // ReleaseSLO is the release in one SLO over its period [From, At].
@@ -105,7 +108,8 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	now := e.opts.Clock().UTC()
 	t := e.opts.Readiness
 	rs := e.releaseSLOs(now, q.Flow)
-	ss, err := e.sights(ctx, rs, time.Time{})
+	t0 := time.Now()
+	ss, err := e.sights(ctx, rs, time.Time{}, version)
 	if err != nil {
 		return ReleaseReport{}, err
 	}
@@ -113,21 +117,32 @@ func (e *Engine) Release(ctx context.Context, version string, q ReleaseQuery) (R
 	if len(plans) == 0 {
 		return ReleaseReport{}, unknownRelease(version, catalog(rs, ss))
 	}
-	rep := ReleaseReport{Version: version, At: now, MinEvents: t.MinEvents, SLOs: []ReleaseSLO{}}
+	rep := ReleaseReport{Version: version, At: now, MinEvents: t.MinEvents, SLOs: []ReleaseSLO{}, Seen: []string{}}
+	for _, ri := range catalog(rs, ss) {
+		rep.Seen = append(rep.Seen, ri.Version)
+	}
 	for _, x := range ss {
 		if x.version == version {
 			rep.FirstSeen, rep.LastSeen = earliestOf(rep.FirstSeen, x.first), later(rep.LastSeen, x.last)
 		}
 	}
+	t1 := time.Now()
 	if err := e.releaseCounts(ctx, plans, version, now); err != nil {
 		return rep, err
 	}
-	if err := e.platformCounts(ctx, plans, version, now); err != nil {
+	t2 := time.Now()
+	split := e.platformCounts
+	if e.platformSplit != nil {
+		split = e.platformSplit
+	}
+	if err := split(ctx, plans, version); err != nil {
 		return rep, err
 	}
+	t3 := time.Now()
 	if rep.AdoptionSeries, err = e.adoption(ctx, plans, version, now); err != nil {
 		return rep, err
 	}
+	e.opts.Logger.Debug("release", "version", version, "sights", t1.Sub(t0), "counts", t2.Sub(t1), "platforms", t3.Sub(t2), "adoption", time.Since(t3))
 	e.judgeRelease(&rep, plans, t, now)
 	return rep, nil
 }
@@ -201,22 +216,16 @@ func previousOf(older []sight, from time.Time) string {
 // release's over the last hour and 5 minutes, in one query.
 func (e *Engine) releaseCounts(ctx context.Context, plans []*relPlan, version string, now time.Time) error {
 	b := newParams("c")
-	var conds, names, starts, hours []string
 	h1, m5 := windowStart(now, time.Hour), windowStart(now, 5*time.Minute)
-	for _, p := range plans {
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s AND (res = 1 AND minute >= %s OR res = 0 AND (minute >= %s AND minute < %s OR minute >= %s))",
-			b.str(p.s.Name), b.str(p.s.Hash), b.str(p.key), b.minute(p.fromHour), b.minute(p.from), b.minute(p.fromHour), b.minute(h1)))
-		names = append(names, p.s.Name)
-		starts = append(starts, fmt.Sprint(p.from.Unix()))
-		hours = append(hours, fmt.Sprint(p.fromHour.Unix()))
-	}
-	ix := "indexOf(" + b.strs(names) + ", slo)"
-	inPeriod := fmt.Sprintf("res = 1 OR toUnixTimestamp(minute) >= arrayElement(%s, %s) AND toUnixTimestamp(minute) < arrayElement(%s, %s)",
-		b.add("Array(Int64)", "["+strings.Join(starts, ",")+"]"), ix, b.add("Array(Int64)", "["+strings.Join(hours, ",")+"]"), ix)
-	q := fmt.Sprintf(`SELECT slo, slice_value, sumIf(good, %[1]s), sumIf(total, %[1]s),
+	l := lookupPlans(b, plans, func(p *relPlan) string { return p.key })
+	// The whole SLO's rows give the period's events of every release (each
+	// event has one value of the release slice), for adoption, so only the
+	// release's and the previous ones' values are read.
+	q := fmt.Sprintf(`SELECT slo, slice_key = '', slice_value, sumIf(good, %[1]s), sumIf(total, %[1]s),
 	sumIf(good, res = 0 AND minute >= %[2]s), sumIf(total, res = 0 AND minute >= %[2]s),
 	sumIf(good, res = 0 AND minute >= %[3]s), sumIf(total, res = 0 AND minute >= %[3]s)
-FROM slo_rollup WHERE res < 2 AND (%[4]s) GROUP BY slo, slice_value`, inPeriod, b.minute(h1), b.minute(m5), strings.Join(conds, " OR "))
+FROM slo_rollup WHERE res < 2 AND %[4]s AND minute >= %[5]s AND (%[6]s OR minute >= %[2]s) AND (%[1]s OR res = 0 AND minute >= %[2]s)
+GROUP BY slo, slice_key, slice_value`, l.inPeriod, b.minute(h1), b.minute(m5), l.withWhole(versionsOf(plans, version)), b.minute(l.first), l.minutes)
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return fmt.Errorf("release %s: %w", version, err)
@@ -226,17 +235,19 @@ FROM slo_rollup WHERE res < 2 AND (%[4]s) GROUP BY slo, slice_value`, inPeriod, 
 	all := map[string]uint64{}
 	for rows.Next() {
 		var name, v string
+		var whole bool
 		var period, hour, five counts
-		if err := rows.Scan(&name, &v, &period.good, &period.total, &hour.good, &hour.total, &five.good, &five.total); err != nil {
+		if err := rows.Scan(&name, &whole, &v, &period.good, &period.total, &hour.good, &hour.total, &five.good, &five.total); err != nil {
 			return fmt.Errorf("release %s: %w", version, err)
 		}
 		p := byName[name]
-		all[name] += period.total
-		switch v {
-		case version:
+		switch {
+		case whole:
+			all[name] = period.total
+		case v == version:
 			p.out.Good, p.out.Total, p.out.SLI = period.good, period.total, period.sli()
 			p.out.BurnRate1h, p.out.BurnRate5m = hour.burnRate(p.s.ErrorBudget()), five.burnRate(p.s.ErrorBudget())
-		case p.prev:
+		case v == p.prev:
 			p.out.Previous = &ReleaseCounts{Version: v, Good: period.good, Total: period.total, SLI: period.sli()}
 		}
 	}
@@ -263,14 +274,9 @@ func plansByName(plans []*relPlan) map[string]*relPlan {
 // earliest period start.
 func (e *Engine) adoption(ctx context.Context, plans []*relPlan, version string, now time.Time) ([]AdoptionPoint, error) {
 	b := newParams("a")
-	var conds []string
-	first := now
-	for _, p := range plans {
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s", b.str(p.s.Name), b.str(p.s.Hash), b.str(p.key)))
-		first = earlier(first, p.from)
-	}
-	q := fmt.Sprintf(`SELECT toInt64(toUnixTimestamp(minute)) AS m, sumIf(total, slice_value = %s), sum(total) FROM slo_rollup
-WHERE res = 1 AND minute >= %s AND (%s) GROUP BY m ORDER BY m`, b.str(version), b.minute(first.Truncate(time.Hour)), strings.Join(conds, " OR "))
+	l := lookupPlans(b, plans, func(p *relPlan) string { return p.key })
+	q := fmt.Sprintf(`SELECT toInt64(toUnixTimestamp(minute)) AS m, sumIf(total, slice_key != ''), sumIf(total, slice_key = '') FROM slo_rollup
+WHERE res = 1 AND minute >= %s AND %s GROUP BY m ORDER BY m`, b.minute(l.first.Truncate(time.Hour)), l.withWhole([]string{version}))
 	rows, err := e.q.Query(ctx, q, b.p)
 	if err != nil {
 		return nil, fmt.Errorf("adoption of %s: %w", version, err)

@@ -10,53 +10,36 @@ import (
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
-	"github.com/flowslo/flowslo/slo/expr"
 )
 
 // Releases are learnt from the SLOs' release slices (a slice on
 // service.version or app.version): slo_rollup keeps, per SLO, per hour
 // and minute, the counts of every value of every slice, so a release's
 // counts, first and last sight and share of events are sums over rollup
-// rows, cheap at any raw volume. The rollups keep each slice apart, so the
-// split of one release by platform is counted from raw rows, over the
-// release's period only (see platformSQL).
+// rows, cheap at any raw volume. The split of one release by platform
+// reads the pair slice (slo.ReleasePair: release and platform counted
+// together as one more slice), so it is a sum over rollup rows too.
 //
 // Numbers are as of the last roll (a few seconds behind the raw tables):
 // the live rows the evaluation adds are not read here.
 
-// releaseWords and platformWords tell a slice expression that names a
-// release or a platform.
-var (
-	releaseWords  = []string{"service.version", "app.version", "app_version", "appversion", "release"}
-	platformWords = []string{"app.platform", "os.name", "os.type", "platform"}
-)
-
 // ReleaseSlice says whether a slice expression names a release.
-func ReleaseSlice(expr string) bool { return containsAny(expr, releaseWords) }
+func ReleaseSlice(expr string) bool { return slo.ReleaseSlice(expr) }
 
 // PlatformSlice says whether a slice expression names a platform.
-func PlatformSlice(expr string) bool { return containsAny(expr, platformWords) }
-
-func containsAny(s string, words []string) bool {
-	s = strings.ToLower(s)
-	return slices.ContainsFunc(words, func(w string) bool { return strings.Contains(s, w) })
-}
+func PlatformSlice(expr string) bool { return slo.PlatformSlice(expr) }
 
 // relSLO is an SLO with a release slice.
 type relSLO struct {
 	s     *slo.SLO
 	key   string    // slice_key of its release slice
+	pair  string    // slice_key of its release × platform slice
 	start time.Time // its window's first minute now
-	plat  *expr.Compiled
 	// rolled: the rows inserted before it are in the rollups (ms; 0: none).
 	rolled int64
 	// platSlice names the platform: the slice expression, or the default.
 	platSlice string
 }
-
-// defaultPlatform is the platform of an SLO without a platform slice:
-// the event's app.platform, else its resource's os.name.
-const defaultPlatform = `attributes["app.platform"], else resource.attributes["os.name"]`
 
 // releaseSLOs are the SLOs with a release slice, of flow if set.
 func (e *Engine) releaseSLOs(now time.Time, flow string) []relSLO {
@@ -66,17 +49,11 @@ func (e *Engine) releaseSLOs(now time.Time, flow string) []relSLO {
 		if flow != "" && s.Flow != flow {
 			continue
 		}
-		i := slices.IndexFunc(s.Slices, ReleaseSlice)
-		if i < 0 {
+		if s.Release == nil {
 			continue
 		}
-		r := relSLO{s: s, key: strconv.Itoa(i), start: sloWindowStart(s.Window, now), rolled: rolled[key(s)]}
-		if j := slices.IndexFunc(s.Slices, PlatformSlice); j >= 0 {
-			r.plat, r.platSlice = &s.SLI.Slices[j], s.Slices[j]
-		} else if c, ok := defaultPlatformOf(s.Indicator.Source); ok {
-			r.plat, r.platSlice = &c, defaultPlatform
-		}
-		out = append(out, r)
+		out = append(out, relSLO{s: s, key: strconv.Itoa(s.Release.Release), pair: strconv.Itoa(s.Release.Key),
+			start: sloWindowStart(s.Window, now), rolled: rolled[key(s)], platSlice: s.Release.Platform})
 	}
 	return out
 }
@@ -92,23 +69,6 @@ func (e *Engine) rolledMarks() map[string]int64 {
 		}
 	}
 	return out
-}
-
-// defaultPlatformOf compiles defaultPlatform for a source.
-func defaultPlatformOf(src expr.Source) (expr.Compiled, bool) {
-	a, err1 := expr.CompileValue(src, `attributes["app.platform"]`, expr.WithPrefix("pa_"))
-	b, err2 := expr.CompileValue(src, `resource.attributes["os.name"]`, expr.WithPrefix("pb_"))
-	if err1 != nil || err2 != nil {
-		return expr.Compiled{}, false
-	}
-	p := expr.Params{}
-	for k, v := range a.Params {
-		p[k] = v
-	}
-	for k, v := range b.Params {
-		p[k] = v
-	}
-	return expr.Compiled{SQL: "if((" + a.SQL + ") != '', " + a.SQL + ", lower(" + b.SQL + "))", Params: p}, true
 }
 
 // ReleaseInfo is one release as flowslo has seen it in the SLOs' events
@@ -150,7 +110,7 @@ func (e *Engine) Releases(ctx context.Context, f ReleaseFilter) ([]ReleaseInfo, 
 	if f.SLO != "" {
 		rs = slices.DeleteFunc(rs, func(r relSLO) bool { return r.s.Name != f.SLO })
 	}
-	sights, err := e.sights(ctx, rs, f.Since)
+	sights, err := e.sights(ctx, rs, f.Since, "")
 	if err != nil {
 		return nil, err
 	}
@@ -159,29 +119,53 @@ func (e *Engine) Releases(ctx context.Context, f ReleaseFilter) ([]ReleaseInfo, 
 
 // sights reads, per SLO and release, the first and last minute seen and
 // the events within its window (from Since when later): hours first, then
-// the first hour's minutes for the first minute.
-func (e *Engine) sights(ctx context.Context, rs []relSLO, since time.Time) ([]sight, error) {
+// the minutes of the first and last hours, of release only when set (the
+// others keep whole hours: a report compares releases by hour).
+func (e *Engine) sights(ctx context.Context, rs []relSLO, since time.Time, release string) ([]sight, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
 	b := newParams("r")
-	var conds []string
+	var names, hashes, keys []string
+	var from []time.Time
+	first := time.Time{}
 	for _, r := range rs {
-		from := r.start
-		if since.After(from) {
-			from = since
+		f := r.start
+		if since.After(f) {
+			f = since
 		}
-		conds = append(conds, fmt.Sprintf("slo = %s AND hash = %s AND slice_key = %s AND minute >= %s",
-			b.str(r.s.Name), b.str(r.s.Hash), b.str(r.key), b.minute(from.Truncate(time.Hour))))
+		f = f.Truncate(time.Hour)
+		names, hashes, keys, from = append(names, r.s.Name), append(hashes, r.s.Hash), append(keys, r.key), append(from, f)
+		first = earliestOf(first, f)
 	}
+	t := newBySLO(b, names)
 	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), sum(total) FROM slo_rollup
-WHERE res = 1 AND slice_value != '' AND (` + strings.Join(conds, " OR ") + `)
+WHERE res = 1 AND slice_value != '' AND ` + t.sliceRows(hashes, keys) + ` AND minute >= ` + b.minute(first) + `
+	AND toInt64(toUnixTimestamp(minute)) >= ` + t.minutes(from) + `
 GROUP BY slo, slice_value`
 	out, err := e.scanSights(ctx, q, b)
 	if err != nil || len(out) == 0 {
 		return out, err
 	}
-	return e.refineFirst(ctx, rs, out)
+	refine := out
+	if release != "" {
+		refine = slices.DeleteFunc(slices.Clone(out), func(x sight) bool { return x.version != release })
+	}
+	if len(refine) == 0 {
+		return out, nil
+	}
+	fine, err := e.refineFirst(ctx, rs, refine)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fine {
+		for i := range out {
+			if out[i].slo == f.slo && out[i].version == f.version {
+				out[i].first, out[i].last = f.first, f.last
+			}
+		}
+	}
+	return out, nil
 }
 
 func (e *Engine) scanSights(ctx context.Context, q string, b *params) ([]sight, error) {
@@ -203,35 +187,33 @@ func (e *Engine) scanSights(ctx context.Context, q string, b *params) ([]sight, 
 	return out, rows.Err()
 }
 
-// refineFirst replaces each sight's first and last hour by its first and
-// last minute, read from the minutes of those two hours only.
+// refineFirst reads each sight's first and last minute from the minutes
+// of its first and last hours only.
 func (e *Engine) refineFirst(ctx context.Context, rs []relSLO, ss []sight) ([]sight, error) {
 	b := newParams("m")
-	bySLO := map[string]relSLO{}
+	var names, hashes, keys, hours, versions []string
 	for _, r := range rs {
-		bySLO[r.s.Name] = r
+		names, hashes, keys = append(names, r.s.Name), append(hashes, r.s.Hash), append(keys, r.key)
 	}
-	var conds []string
+	first, last := ss[0].first, ss[0].last
 	for _, x := range ss {
-		r := bySLO[x.slo]
-		conds = append(conds, fmt.Sprintf("slo = %[1]s AND hash = %[2]s AND slice_key = %[3]s AND slice_value = %[4]s AND (minute >= %[5]s AND minute < %[6]s OR minute >= %[7]s AND minute < %[8]s)",
-			b.str(x.slo), b.str(r.s.Hash), b.str(r.key), b.str(x.version),
-			b.minute(x.first), b.minute(x.first.Add(time.Hour)), b.minute(x.last), b.minute(x.last.Add(time.Hour))))
-	}
-	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), toUInt64(0) FROM slo_rollup
-WHERE res = 0 AND (` + strings.Join(conds, " OR ") + `) GROUP BY slo, slice_value`
-	fine, err := e.scanSights(ctx, q, b)
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range fine {
-		for i := range ss {
-			if ss[i].slo == f.slo && ss[i].version == f.version {
-				ss[i].first, ss[i].last = f.first, f.last
-			}
+		for _, h := range []time.Time{x.first, x.last} {
+			hours = append(hours, fmt.Sprintf("(%s,%s,%d)", quote(x.slo), quote(x.version), h.Unix()))
+		}
+		first, last = earlier(first, x.first), later(last, x.last)
+		if !slices.Contains(versions, x.version) {
+			versions = append(versions, x.version)
 		}
 	}
-	return ss, nil
+	t := newBySLO(b, names)
+	// The set of versions lets the primary key (…, slice_value, minute)
+	// prune when few are refined.
+	q := `SELECT slo, slice_value, toInt64(toUnixTimestamp(min(minute))), toInt64(toUnixTimestamp(max(minute))), toUInt64(0) FROM slo_rollup
+WHERE res = 0 AND ` + t.sliceRows(hashes, keys) + ` AND slice_value IN ` + b.strs(versions) + `
+	AND minute >= ` + b.minute(first) + ` AND minute < ` + b.minute(last.Add(time.Hour)) + `
+	AND (slo, slice_value, toInt64(toUnixTimestamp(toStartOfHour(minute)))) IN ` + b.add("Array(Tuple(String, String, Int64))", "["+strings.Join(hours, ",")+"]") + `
+GROUP BY slo, slice_value`
+	return e.scanSights(ctx, q, b)
 }
 
 // catalog gathers sights into releases, newest version first.

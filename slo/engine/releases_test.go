@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestReleaseReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.SLOs) != 1 {
+	if len(rep.SLOs) != 1 || !reflect.DeepEqual(rep.Seen, []string{"4.2.0", "4.1.3"}) {
 		t.Fatalf("report: %+v", rep)
 	}
 	r := rep.SLOs[0]
@@ -115,6 +116,12 @@ func TestReleaseReport(t *testing.T) {
 	}
 	if n := len(rep.AdoptionSeries); n != 2 || *rep.AdoptionSeries[0].Share != 1000.0/2300 {
 		t.Errorf("adoption series: %+v", rep.AdoptionSeries)
+	}
+	// The split from the pair slice's rollups is what raw rows say.
+	engine.UseRawPlatformSplit(e, true)
+	raw, err := e.Release(ctx, "4.2.0", engine.ReleaseQuery{})
+	if err != nil || !reflect.DeepEqual(raw.SLOs[0].Platforms, r.Platforms) {
+		t.Errorf("platforms from raw rows %+v, from rollups %+v (%v)", raw.SLOs[0].Platforms, r.Platforms, err)
 	}
 	if _, err := e.Release(ctx, "9.9.9", engine.ReleaseQuery{}); err == nil || !strings.Contains(err.Error(), "carry 4.2.0, 4.1.3") {
 		t.Errorf("unknown release: %v", err)

@@ -28,7 +28,8 @@ const SLORollupTTLDays = 120
 //
 // One table holds, per SLO definition (slo, hash): good and total per
 // minute (res 0) and per hour (res 1) of the events' own timestamps, per
-// slice value (slice_key "" is the whole SLO, "0", "1", … a slice), and
+// slice value (slice_key "" is the whole SLO, "0", "1", … a slice, the
+// declared ones and then the internal release × platform pair), and
 // one bookkeeping row (res 2) with where rolling stands. A roll writes all
 // three kinds in one INSERT, which is one part (no partition key, one
 // insert block), so a roll is in the table entirely or not at all.

@@ -170,9 +170,10 @@ type SliceCount struct {
 // values, the 10 with most bad events per slice, from raw rows.
 func (e *Engine) BadBySlice(ctx context.Context, name string, from, to time.Time) ([]SliceCount, error) {
 	s, err := e.rawCheck(name, from, to)
-	if err != nil || len(s.SLI.Slices) == 0 {
+	if err != nil || len(s.Slices) == 0 {
 		return []SliceCount{}, err
 	}
+	s = declaredOnly([]*slo.SLO{s})[0]
 	b := newParams("b")
 	q := fmt.Sprintf(`SELECT kv.1 AS k, kv.2 AS v, countIf(NOT (%s)) AS bad, count() AS total, sum(bad) OVER (PARTITION BY k) AS slo_bad
 FROM %s ARRAY JOIN %s AS kv WHERE %s AND (%s)

@@ -41,6 +41,10 @@ type SLOStatus struct {
 	// alerting applies them (default factors scaled to the window's real
 	// length, never below 1); readiness judges by the same.
 	AlertWindows []AlertThreshold `json:"alert_windows"`
+	// Expects is the event the SLO counts, for people sending their first.
+	Expects slo.Expectation `json:"expects"`
+	// LatencyThresholdMS is a latency SLO's threshold (0: not one).
+	LatencyThresholdMS float64 `json:"latency_threshold_ms,omitempty"`
 }
 
 // AlertThreshold is one burn-rate rule: the burn rate at least Factor over
@@ -136,7 +140,8 @@ func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
 		Name: s.Name, Flow: s.Flow, Service: s.Service, Description: s.Description,
 		Objective: s.Objective, Window: s.Window.String(), WindowStart: start,
 		BurnRates: map[string]*float64{}, Slices: []SliceStatus{}, Hash: s.Hash, EvaluatedAt: now,
-		AlertWindows: thresholdsOf(s.AlertWindows(now)),
+		AlertWindows: thresholdsOf(s.AlertWindows(now)), Expects: s.Expects(),
+		LatencyThresholdMS: float64(s.Indicator.Latency) / 1e6,
 	}
 }
 

@@ -104,8 +104,38 @@
       var url = '/api/v1/slos/' + encodeURIComponent(name) + '/series?from=' + from + '&to=' + to + '&step=' + step + 's';
       fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
         .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); })
-        .then(function (s) { if (my === seq) { draw(s, key); } })
+        .then(function (s) { if (my === seq) { draw(s, key); return latency(from, to, step, my); } })
         .catch(function (e) { if (my === seq) { message('Could not load the series: ' + e.message); box.dataset.state = 'error'; } });
+    }
+
+    // latency draws a latency SLO's p50/p95/p99 against its threshold,
+    // after the other charts (draw destroys every chart).
+    function latency(from, to, step, my) {
+      var threshold = parseFloat(box.dataset.latency);
+      if (!(threshold > 0)) { return null; }
+      var url = '/api/v1/slos/' + encodeURIComponent(name) + '/latency?from=' + from + '&to=' + to + '&step=' + step + 's';
+      return fetch(url, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+        .then(function (r) { return r.json().then(function (j) { if (!r.ok) { throw new Error(j.error || r.statusText); } return j; }); })
+        .then(function (ls) {
+          if (my !== seq) { return; }
+          var xs = [], p50 = [], p95 = [], p99 = [], th = [];
+          (ls.points || []).forEach(function (p) {
+            xs.push(Date.parse(p.t) / 1000); p50.push(p.p50_ms); p95.push(p.p95_ms); p99.push(p.p99_ms); th.push(threshold);
+          });
+          var el = document.getElementById('chart-latency');
+          var fg = css('--fg'), grid = css('--grid'), axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+          var fmt = function (u, v) { return v == null ? '–' : (v >= 1000 ? (v / 1000).toFixed(2) + ' s' : v.toFixed(v >= 100 ? 0 : 1) + ' ms'); };
+          var line = function (label, stroke, extra) { return Object.assign({ label: label, stroke: stroke, width: 2, value: fmt, spanGaps: false, points: { show: false } }, extra || {}); };
+          var u = new uPlot({
+            width: width(el), height: 190, hooks: { draw: [placeMarkers] }, scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(threshold, max || 0) * 1.1]; } } },
+            axes: [Object.assign({}, axis), Object.assign({ values: function (u, vs) { return vs.map(function (v) { return fmt(u, v); }); }, size: 78 }, axis)],
+            series: [{ value: '{YYYY}-{MM}-{DD} {HH}:{mm}' }, line('p50', css('--accent')), line('p95', css('--warn')), line('p99', css('--crit')), line('threshold', css('--muted'), { width: 1, dash: [5, 5] })]
+          }, [xs, p50, p95, p99, th], el);
+          charts.push(u);
+          el.dataset.points = String(xs.length);
+          el.dataset.bucketError = String(ls.bucket_error);
+        })
+        .catch(function (e) { if (my === seq) { message('Could not load the latency percentiles: ' + e.message); } });
     }
 
     // placeMarkers puts a line over the chart at each alert start and end

@@ -9,12 +9,12 @@ FROM (
 	FROM (
 		SELECT minute, b, arrayFilter((k, y) -> y = 1, arrayEnumerate(p), p) AS pass, vals
 		FROM (
-			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(if(Duration < 1000, 0, least(255, 1 + floor(log2(Duration / 1000) * 8)))) AS b, [toUInt8(((ServiceName = {gf0_t0:String}) AND (SpanName = {gf0_t1:String}))), toUInt8((NOT ((StatusCode = {gf1_g0:String}) OR (ifNull(toFloat64OrNull(SpanAttributes[{gf1_g1:String}]) >= {gf1_g2:Float64}, false))))), toUInt8((ServiceName = {gf2_t0:String})), toUInt8((Duration <= {gf3_g0:Int64})), toUInt8((ServiceName = {gf4_t0:String})), toUInt8((StatusCode != {gf5_g0:String}))] AS p, ['', toString(ResourceAttributes[{gf6_s0_0:String}]), toString(ResourceAttributes[{gf7_s1_0:String}])] AS vals
-			FROM otel_traces WHERE FlowsloInserted < fromUnixTimestamp64Milli({gv9:Int64}, 'UTC') AND Timestamp >= fromUnixTimestamp64Nano({gv10:Int64}) AND Timestamp < fromUnixTimestamp64Nano({gv11:Int64}) AND (toUInt8(((ServiceName = {gf0_t0:String}) AND (SpanName = {gf0_t1:String}))) OR toUInt8((ServiceName = {gf2_t0:String})) OR toUInt8((ServiceName = {gf4_t0:String})))
+			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(if(Duration < 1000, 0, least(255, 1 + floor(log2(Duration / 1000) * 8)))) AS b, [toUInt8(((ServiceName = {gf0_t0:String}) AND (SpanName = {gf0_t1:String}))), toUInt8((NOT ((StatusCode = {gf1_g0:String}) OR (ifNull(toFloat64OrNull(SpanAttributes[{gf1_g1:String}]) >= {gf1_g2:Float64}, false))))), toUInt8((ServiceName = {gf2_t0:String})), toUInt8((Duration <= {gf3_g0:Int64})), toUInt8((ServiceName = {gf4_t0:String})), toUInt8((StatusCode != {gf5_g0:String}))] AS p, ['', toString(ResourceAttributes[{gf6_s0_0:String}]), toString(ResourceAttributes[{gf7_s1_0:String}]), toString(concat(toString(ResourceAttributes[{gf8_s1_0:String}]), '', if(toString(ResourceAttributes[{gf8_s0_0:String}]) = '', 'unknown', toString(ResourceAttributes[{gf8_s0_0:String}]))))] AS vals
+			FROM otel_traces WHERE FlowsloInserted < fromUnixTimestamp64Milli({gv10:Int64}, 'UTC') AND Timestamp >= fromUnixTimestamp64Nano({gv11:Int64}) AND Timestamp < fromUnixTimestamp64Nano({gv12:Int64}) AND (toUInt8(((ServiceName = {gf0_t0:String}) AND (SpanName = {gf0_t1:String}))) OR toUInt8((ServiceName = {gf2_t0:String})) OR toUInt8((ServiceName = {gf4_t0:String})))
 		)
-	) ARRAY JOIN arrayFlatten(arrayMap(t -> {gv8:Array(Array(Tuple(UInt32, UInt32, UInt32)))}[t], pass)) AS x
+	) ARRAY JOIN arrayFlatten(arrayMap(t -> {gv9:Array(Array(Tuple(UInt32, UInt32, UInt32)))}[t], pass)) AS x
 	GROUP BY minute, b, gid, v
-) ARRAY JOIN {gv12:Array(Array(Tuple(String, String, String, UInt8)))}[gid] AS o
+) ARRAY JOIN {gv13:Array(Array(Tuple(String, String, String, UInt8)))}[gid] AS o
 GROUP BY slo, hash, slice_key, slice_value, minute
 UNION ALL
 SELECT o.1 AS slo, o.2 AS hash, o.3 AS slice_key, v AS slice_value, minute,
@@ -24,31 +24,31 @@ FROM (
 	FROM (
 		SELECT minute, b, arrayFilter((k, y) -> y = 1, arrayEnumerate(p), p) AS pass, vals
 		FROM (
-			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(0) AS b, [toUInt8((EventName = {gf13_t0:String})), toUInt8((LogAttributes[{gf14_g0:String}] = {gf14_g1:String}))] AS p, [''] AS vals
-			FROM otel_logs WHERE FlowsloInserted < fromUnixTimestamp64Milli({gv16:Int64}, 'UTC') AND Timestamp >= fromUnixTimestamp64Nano({gv17:Int64}) AND TimestampTime >= toDateTime({gv18:Int64}) AND Timestamp < fromUnixTimestamp64Nano({gv19:Int64}) AND TimestampTime <= toDateTime({gv20:Int64}) AND (toUInt8((EventName = {gf13_t0:String})))
+			SELECT toStartOfMinute(toDateTime(Timestamp, 'UTC')) AS minute, toUInt16(0) AS b, [toUInt8((EventName = {gf14_t0:String})), toUInt8((LogAttributes[{gf15_g0:String}] = {gf15_g1:String}))] AS p, [''] AS vals
+			FROM otel_logs WHERE FlowsloInserted < fromUnixTimestamp64Milli({gv17:Int64}, 'UTC') AND Timestamp >= fromUnixTimestamp64Nano({gv18:Int64}) AND TimestampTime >= toDateTime({gv19:Int64}) AND Timestamp < fromUnixTimestamp64Nano({gv20:Int64}) AND TimestampTime <= toDateTime({gv21:Int64}) AND (toUInt8((EventName = {gf14_t0:String})))
 		)
-	) ARRAY JOIN arrayFlatten(arrayMap(t -> {gv15:Array(Array(Tuple(UInt32, UInt32, UInt32)))}[t], pass)) AS x
+	) ARRAY JOIN arrayFlatten(arrayMap(t -> {gv16:Array(Array(Tuple(UInt32, UInt32, UInt32)))}[t], pass)) AS x
 	GROUP BY minute, b, gid, v
-) ARRAY JOIN {gv21:Array(Array(Tuple(String, String, String, UInt8)))}[gid] AS o
+) ARRAY JOIN {gv22:Array(Array(Tuple(String, String, String, UInt8)))}[gid] AS o
 GROUP BY slo, hash, slice_key, slice_value, minute) ARRAY JOIN [toUInt8(0), toUInt8(1)] AS res
 GROUP BY slo, hash, res, slice_key, slice_value, m
 UNION ALL
-SELECT {gv22:String} AS slo, {gv23:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv24:Int64} AS rolled, {gv25:Int64} AS cutoff, {gv26:Int64} AS backfilled
+SELECT {gv23:String} AS slo, {gv24:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv25:Int64} AS rolled, {gv26:Int64} AS cutoff, {gv27:Int64} AS backfilled
 UNION ALL
-SELECT {gv27:String} AS slo, {gv28:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv29:Int64} AS rolled, {gv30:Int64} AS cutoff, {gv31:Int64} AS backfilled
+SELECT {gv28:String} AS slo, {gv29:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv30:Int64} AS rolled, {gv31:Int64} AS cutoff, {gv32:Int64} AS backfilled
 UNION ALL
-SELECT {gv32:String} AS slo, {gv33:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv34:Int64} AS rolled, {gv35:Int64} AS cutoff, {gv36:Int64} AS backfilled
+SELECT {gv33:String} AS slo, {gv34:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv35:Int64} AS rolled, {gv36:Int64} AS cutoff, {gv37:Int64} AS backfilled
 UNION ALL
-SELECT {gv37:String} AS slo, {gv38:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv39:Int64} AS rolled, {gv40:Int64} AS cutoff, {gv41:Int64} AS backfilled
+SELECT {gv38:String} AS slo, {gv39:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv40:Int64} AS rolled, {gv41:Int64} AS cutoff, {gv42:Int64} AS backfilled
 )
 SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1
 
 -- parameters
 -- gf0_t0 = auth-api
 -- gf0_t1 = POST /v1/login
--- gf13_t0 = push.delivery
--- gf14_g0 = push.outcome
--- gf14_g1 = delivered
+-- gf14_t0 = push.delivery
+-- gf15_g0 = push.outcome
+-- gf15_g1 = delivered
 -- gf1_g0 = Error
 -- gf1_g1 = http.response.status_code
 -- gf1_g2 = 500
@@ -58,35 +58,37 @@ SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes
 -- gf5_g0 = Error
 -- gf6_s0_0 = os.name
 -- gf7_s1_0 = service.version
--- gv10 = 1772973296000000000
--- gv11 = 1773059696000000000
--- gv12 = [[('login-success','6e133838b69cf49a','',0)],[('feed-latency','2f5c5bc69466ed4c','',1)],[('checkout-success','631be9cc30c467b2','',0)],[('checkout-success','631be9cc30c467b2','0',0)],[('checkout-success','631be9cc30c467b2','1',0)]]
--- gv15 = [[(1,1,2)],[]]
--- gv16 = 1773142486000
--- gv17 = 1772973296000000000
--- gv18 = 1772973296
--- gv19 = 1773059696000000000
--- gv20 = 1773059696
--- gv21 = [[('push-delivery','aea3ba84091ea6e0','',0)]]
--- gv22 = login-success
--- gv23 = 6e133838b69cf49a
--- gv24 = 0
--- gv25 = 9223372036854775807
--- gv26 = 1772973296
--- gv27 = feed-latency
--- gv28 = 2f5c5bc69466ed4c
--- gv29 = 0
--- gv30 = 9223372036854775807
--- gv31 = 1772973296
--- gv32 = checkout-success
--- gv33 = 631be9cc30c467b2
--- gv34 = 0
--- gv35 = 9223372036854775807
--- gv36 = 1772973296
--- gv37 = push-delivery
--- gv38 = aea3ba84091ea6e0
--- gv39 = 0
--- gv40 = 9223372036854775807
--- gv41 = 1772973296
--- gv8 = [[(1,1,2)],[],[(2,1,4)],[],[(3,1,6),(4,2,6),(5,3,6)],[]]
--- gv9 = 1773142486000
+-- gf8_s0_0 = os.name
+-- gf8_s1_0 = service.version
+-- gv10 = 1773142486000
+-- gv11 = 1772973296000000000
+-- gv12 = 1773059696000000000
+-- gv13 = [[('login-success','6e133838b69cf49a','',0)],[('feed-latency','2f5c5bc69466ed4c','',1)],[('checkout-success','6c36b4263da5d338','',0)],[('checkout-success','6c36b4263da5d338','0',0)],[('checkout-success','6c36b4263da5d338','1',0)],[('checkout-success','6c36b4263da5d338','2',0)]]
+-- gv16 = [[(1,1,2)],[]]
+-- gv17 = 1773142486000
+-- gv18 = 1772973296000000000
+-- gv19 = 1772973296
+-- gv20 = 1773059696000000000
+-- gv21 = 1773059696
+-- gv22 = [[('push-delivery','aea3ba84091ea6e0','',0)]]
+-- gv23 = login-success
+-- gv24 = 6e133838b69cf49a
+-- gv25 = 0
+-- gv26 = 9223372036854775807
+-- gv27 = 1772973296
+-- gv28 = feed-latency
+-- gv29 = 2f5c5bc69466ed4c
+-- gv30 = 0
+-- gv31 = 9223372036854775807
+-- gv32 = 1772973296
+-- gv33 = checkout-success
+-- gv34 = 6c36b4263da5d338
+-- gv35 = 0
+-- gv36 = 9223372036854775807
+-- gv37 = 1772973296
+-- gv38 = push-delivery
+-- gv39 = aea3ba84091ea6e0
+-- gv40 = 0
+-- gv41 = 9223372036854775807
+-- gv42 = 1772973296
+-- gv9 = [[(1,1,2)],[],[(2,1,4)],[],[(3,1,6),(4,2,6),(5,3,6),(6,4,6)],[]]

@@ -51,7 +51,7 @@ GROUP BY slo, hash, slice_key, slice_value, minute
 -- gv10 = [[(1,1,2)],[],[(2,1,4)],[],[(3,1,6),(4,2,6),(5,3,6)],[]]
 -- gv11 = 1773146081000
 -- gv12 = 1773146100000000000
--- gv13 = [[('login-success','6e133838b69cf49a','',0)],[('feed-latency','2f5c5bc69466ed4c','',0)],[('checkout-success','631be9cc30c467b2','',0)],[('checkout-success','631be9cc30c467b2','0',0)],[('checkout-success','631be9cc30c467b2','1',0)]]
+-- gv13 = [[('login-success','6e133838b69cf49a','',0)],[('feed-latency','2f5c5bc69466ed4c','',0)],[('checkout-success','6c36b4263da5d338','',0)],[('checkout-success','6c36b4263da5d338','0',0)],[('checkout-success','6c36b4263da5d338','1',0)]]
 -- gv16 = [[(1,1,2)],[]]
 -- gv17 = 1773146086000
 -- gv18 = 1773146100000000000

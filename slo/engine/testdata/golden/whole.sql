@@ -9,7 +9,7 @@ FROM (SELECT arrayJoin({gv20:Array(Tuple(String, String, String, Int64, UInt64, 
 
 -- parameters
 -- gv0 = ['login-success','feed-latency','checkout-success','push-delivery']
--- gv1 = [('login-success','6e133838b69cf49a'),('feed-latency','2f5c5bc69466ed4c'),('checkout-success','631be9cc30c467b2'),('push-delivery','aea3ba84091ea6e0')]
+-- gv1 = [('login-success','6e133838b69cf49a'),('feed-latency','2f5c5bc69466ed4c'),('checkout-success','6c36b4263da5d338'),('push-delivery','aea3ba84091ea6e0')]
 -- gv10 = 1773140400
 -- gv11 = 1773124500
 -- gv12 = 1773126000
