@@ -346,16 +346,17 @@ func (s *Server) apiServices(c echo.Context) error {
 
 // AlertsView is the alerts page.
 type AlertsView struct {
-	Configured bool
-	Firing     []alerting.Alert
-	Recent     []alerting.Alert
-	Silences   []alerting.Silence
-	SLOs       []string
-	Flows      []string
-	Durations  []string
-	Problems   []string
-	Form       SilenceForm
-	Created    string
+	Configured  bool
+	NoReceivers bool // configured alerting with nowhere to send
+	Firing      []alerting.Alert
+	Recent      []alerting.Alert
+	Silences    []alerting.Silence
+	SLOs        []string
+	Flows       []string
+	Durations   []string
+	Problems    []string
+	Form        SilenceForm
+	Created     string
 }
 
 // SilenceForm is what the silence form was filled in with.
@@ -369,7 +370,7 @@ func (s *Server) alertsPage(c echo.Context) error {
 
 func (s *Server) renderAlerts(c echo.Context, status int, form SilenceForm, problems []string) error {
 	ctx := c.Request().Context()
-	v := AlertsView{Configured: s.opts.Alerting != nil, Form: form, Problems: problems, Created: c.QueryParam("created")}
+	v := AlertsView{Configured: s.opts.Alerting != nil, NoReceivers: s.opts.NoReceivers, Form: form, Problems: problems, Created: c.QueryParam("created")}
 	for _, d := range silenceDurations {
 		v.Durations = append(v.Durations, d.Label)
 	}

@@ -397,3 +397,17 @@ func TestServiceAPI(t *testing.T) {
 		t.Errorf("unknown service: %d %s", w.Code, w.Body)
 	}
 }
+
+// TestAlertsPageSaysNothingIsSent: with alerting running but no receiver
+// configured, the Alerts page says at the top that no notification goes
+// out, and what to configure; with a receiver it does not.
+func TestAlertsPageSaysNothingIsSent(t *testing.T) {
+	d := newDemo(3)
+	for _, none := range []bool{true, false} {
+		h := demoServerWith(d, func(o *Options) { o.NoReceivers = none }).Handler()
+		body := html.UnescapeString(get(t, h, "/alerts").Body.String())
+		if has := strings.Contains(body, "No notification is sent") && strings.Contains(body, "alerting.receivers"); has != none {
+			t.Errorf("no receivers %v: banner shown %v", none, has)
+		}
+	}
+}

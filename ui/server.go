@@ -39,6 +39,9 @@ type Options struct {
 	// Alerting serves /alerts and the alerts and silences API; nil shows
 	// "alerting is not configured". *alerting.Manager satisfies it.
 	Alerting Alerting
+	// NoReceivers: alerting runs with no receiver configured, so alerts are
+	// shown but nothing is sent; the Alerts page says so.
+	NoReceivers bool
 	// AlertTiers evaluates an SLO's alert rules now for its page
 	// (optional): (*alerting.Manager).Tiers, the decision alerting takes,
 	// so a tier reads "met" only when it fires. ok is false for an SLO

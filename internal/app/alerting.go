@@ -32,7 +32,8 @@ func newAlerting(a *App) (*alerting.Manager, error) {
 		Store:     a.store,
 		Logger:    a.log,
 	}
-	if len(receivers) == 0 {
+	a.noReceivers = len(receivers) == 0
+	if a.noReceivers {
 		a.log.Warn("no alert receiver configured (alerting.slack or alerting.receivers): alerts are evaluated and shown in the UI, not sent")
 	}
 	return alerting.New(opts)

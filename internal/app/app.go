@@ -106,6 +106,7 @@ type App struct {
 	httpOptions ui.Options
 	engine      *engine.Engine
 	alerts      *alerting.Manager
+	noReceivers bool // alerts are evaluated and shown, not sent
 	slos        *sloSource
 	started     atomic.Bool
 
@@ -255,19 +256,20 @@ func (a *App) buildServer() error {
 		return err
 	}
 	a.httpOptions = ui.Options{
-		SLOs:       a.engine,
-		Releases:   a.engine,
-		Telemetry:  ui.NewTelemetry(a.reads),
-		Alerting:   a.alerts,
-		AlertTiers: a.alerts.Tiers,
-		Usage:      newUsage(a),
-		Access:     access,
-		Addr:       a.opts.HTTPAddr,
-		Logger:     a.log,
-		Gatherer:   a.registry,
-		Ready:      a.ready,
-		Stats:      a.stats,
-		OTLP:       a.otlpInfo,
+		SLOs:        a.engine,
+		Releases:    a.engine,
+		Telemetry:   ui.NewTelemetry(a.reads),
+		Alerting:    a.alerts,
+		AlertTiers:  a.alerts.Tiers,
+		NoReceivers: a.noReceivers,
+		Usage:       newUsage(a),
+		Access:      access,
+		Addr:        a.opts.HTTPAddr,
+		Logger:      a.log,
+		Gatherer:    a.registry,
+		Ready:       a.ready,
+		Stats:       a.stats,
+		OTLP:        a.otlpInfo,
 	}
 	a.http = ui.New(a.httpOptions)
 	return nil
