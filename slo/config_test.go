@@ -259,7 +259,7 @@ func TestExpects(t *testing.T) {
 		got[s.Name] = s.Expects()
 	}
 	login := got["login-success"]
-	if login.Signal != "span" || login.Service != "auth-api" || login.Name != "POST /v1/login" || login.Kind != "" ||
+	if login.Signal != "span" || login.Service != "auth-api" || login.Name != "POST /v1/login" || login.Kind != "Server" ||
 		login.Good != `not (status.code == "Error" || attributes["http.response.status_code"] >= 500)` {
 		t.Errorf("login: %+v", login)
 	}
