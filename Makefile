@@ -50,6 +50,7 @@ demo: setup build
 
 test: setup test-deps lint
 	$(GO) test $(GOFLAGS_TEST) ./...
+	@[ -n "$$FLOWSLO_TEST_CLICKHOUSE_DSN" ] || echo "note: the ClickHouse-server contract suite (store/chserver) was skipped: set FLOWSLO_TEST_CLICKHOUSE_DSN=clickhouse://user:pass@host:9000 to run it against a server >= 23.8"
 	$(MAKE) fuzz
 
 lint:
