@@ -363,8 +363,10 @@ func TestOneMessagePerSecondPerChannel(t *testing.T) {
 			t.Errorf("messages %d and %d to #oncall %v apart", i-1, i, gap)
 		}
 	}
-	if feed := at["#feed"][0]; !feed.Before(oncall[2]) { // #oncall's third slot is 400ms after its first
-		t.Errorf("#feed waited behind #oncall: sent %v after the start, #oncall's third at %v", feed.Sub(start), oncall[2].Sub(start))
+	// #oncall's last slot is at least 800ms after its first: #feed, which
+	// waits for no slot, comes before it however loaded the machine is.
+	if feed := at["#feed"][0]; !feed.Before(oncall[4]) {
+		t.Errorf("#feed waited behind #oncall: sent %v after the start, #oncall's last at %v", feed.Sub(start), oncall[4].Sub(start))
 	}
 }
 
