@@ -233,7 +233,10 @@ func get(u, token string) ([]byte, error) {
 	}
 	if resp.StatusCode == http.StatusNotFound {
 		var e struct{ Error string }
-		_ = json.Unmarshal(body, &e)
+		if json.Unmarshal(body, &e) != nil || e.Error == "" {
+			// Not flowslo's API answering (an OTLP port, another server).
+			return nil, fmt.Errorf("%w: %s answered 404 without flowslo's API: is --url flowslo's HTTP address (default :8080)?", errNotFound, u)
+		}
 		return nil, fmt.Errorf("%w: %s", errNotFound, e.Error)
 	}
 	if resp.StatusCode != http.StatusOK {

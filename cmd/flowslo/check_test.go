@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,12 @@ func TestCheckUnreachableOrEmpty(t *testing.T) {
 	base := startAPI(t)
 	if code := check([]string{"--url", base, "--flow", "login"}, &out, &out); code != checkUnknown || !strings.Contains(out.String(), "flowslo has no SLOs loaded") {
 		t.Errorf("no SLOs: exit %d, %q", code, out.String())
+	}
+	// A server that is not flowslo (an OTLP port, say) answering 404.
+	other := httptest.NewServer(http.NotFoundHandler())
+	defer other.Close()
+	out.Reset()
+	if code := check([]string{"--url", other.URL, "--flow", "login"}, &out, &out); code != checkUnknown || !strings.Contains(out.String(), "is --url flowslo's HTTP address") {
+		t.Errorf("not flowslo: exit %d, %q", code, out.String())
 	}
 }
