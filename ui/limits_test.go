@@ -276,6 +276,7 @@ func TestUnknownPathsAndBadTimes(t *testing.T) {
 		"/api/v1/nope":        {404, `"error":"no such API path`},
 		"/api/v1/slos/x/nope": {404, `"error":"no such API path`},
 		"/slos/":              {404, "There is no page here"},
+		"/assets/":            {404, "404 page not found"},
 		"/api/v1/slos/checkout-success/series?from=-99999999999&to=99999999999": {400, "between 2000 and 2200"},
 	} {
 		r := newRequest(http.MethodGet, path, nil)
