@@ -80,7 +80,9 @@ func TestGoldenSQL(t *testing.T) {
 		"backfill": func(b *params) string {
 			return backfillSQL(b, slos, chunkSets(slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000), now.Add(-48*time.Hour))
 		},
-		"live":   func(b *params) string { return liveSQL(b, rawSets(declaredOnly(slos), since, 0, false), p.end, wholeRows|sliceRows) },
+		"live": func(b *params) string {
+			return liveSQL(b, rawSets(declaredOnly(slos), since, 0, false), p.end, wholeRows|sliceRows)
+		},
 		"whole":  func(b *params) string { return wholeSQL(b, p, open) },
 		"slices": func(b *params) string { return slicesSQL(b, p, nil) },
 	}
