@@ -25,15 +25,31 @@ import (
 // receiver cannot answer partial success, and it hands on parsed data
 // only, where deduplication needs the request's bytes.
 
+// wire is an OTLP request or response in either encoding.
+type wire interface {
+	UnmarshalJSON([]byte) error
+	UnmarshalProto([]byte) error
+	MarshalJSON() ([]byte, error)
+	MarshalProto() ([]byte, error)
+}
+
+func unmarshal(m wire, body []byte, json bool) error {
+	if json {
+		return m.UnmarshalJSON(body)
+	}
+	return m.UnmarshalProto(body)
+}
+
+func marshal(m wire, json bool) ([]byte, error) {
+	if json {
+		return m.MarshalJSON()
+	}
+	return m.MarshalProto()
+}
+
 func decodeTraces(body []byte, json bool) (decoded[store.Span], error) {
 	req := ptraceotlp.NewExportRequest()
-	var err error
-	if json {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
+	if err := unmarshal(req, body, json); err != nil {
 		return decoded[store.Span]{}, err
 	}
 	td := req.Traces()
@@ -49,21 +65,12 @@ func respondTraces(rejected int64, message string, json bool) ([]byte, error) {
 		ps.SetRejectedSpans(rejected)
 		ps.SetErrorMessage(message)
 	}
-	if json {
-		return resp.MarshalJSON()
-	}
-	return resp.MarshalProto()
+	return marshal(resp, json)
 }
 
 func decodeLogs(body []byte, json bool) (decoded[store.LogRecord], error) {
 	req := plogotlp.NewExportRequest()
-	var err error
-	if json {
-		err = req.UnmarshalJSON(body)
-	} else {
-		err = req.UnmarshalProto(body)
-	}
-	if err != nil {
+	if err := unmarshal(req, body, json); err != nil {
 		return decoded[store.LogRecord]{}, err
 	}
 	ld := req.Logs()
@@ -79,10 +86,7 @@ func respondLogs(rejected int64, message string, json bool) ([]byte, error) {
 		ps.SetRejectedLogRecords(rejected)
 		ps.SetErrorMessage(message)
 	}
-	if json {
-		return resp.MarshalJSON()
-	}
-	return resp.MarshalProto()
+	return marshal(resp, json)
 }
 
 // exportFunc is a signalPath's export, as the servers call it.
