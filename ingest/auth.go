@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/extension/extensionauth"
+
+	"github.com/flowslo/flowslo/internal/bearer"
 )
 
 // tokenAuthID names the bearer-token authenticator in the receivers'
@@ -61,7 +63,7 @@ func (a *tokenAuth) Authenticate(ctx context.Context, sources map[string][]strin
 	if len(vals) == 0 {
 		return ctx, errNoToken
 	}
-	tok, ok := bearerToken(vals[0])
+	tok, ok := bearer.Token(vals[0])
 	if !ok {
 		return ctx, errNoToken
 	}
@@ -143,13 +145,4 @@ func (o Options) extensions() map[component.ID]component.Component {
 		ext[tokenAuthID] = newTokenAuth(o.Tokens)
 	}
 	return ext
-}
-
-// bearerToken is the token of an "Authorization: Bearer <token>" value; the
-// scheme is case-insensitive (RFC 9110), so "bearer" works too.
-func bearerToken(v string) (string, bool) {
-	if len(v) < 7 || !strings.EqualFold(v[:7], "Bearer ") {
-		return "", false
-	}
-	return v[7:], true
 }

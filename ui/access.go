@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/flowslo/flowslo/internal/bearer"
 )
 
 // Access says who may read the pages and API. On a loopback address
@@ -143,7 +145,7 @@ func (a Access) authorized(r *http.Request) bool {
 	if a.Token == "" {
 		return false
 	}
-	if v, ok := bearerToken(r.Header.Get("Authorization")); ok {
+	if v, ok := bearer.Token(r.Header.Get("Authorization")); ok {
 		return equal(strings.TrimSpace(v), a.Token)
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
@@ -353,13 +355,4 @@ func safeNext(p string) string {
 		return "/"
 	}
 	return p
-}
-
-// bearerToken is the token of an "Authorization: Bearer <token>" value; the
-// scheme is case-insensitive (RFC 9110), so "bearer" works too.
-func bearerToken(v string) (string, bool) {
-	if len(v) < 7 || !strings.EqualFold(v[:7], "Bearer ") {
-		return "", false
-	}
-	return v[7:], true
 }
