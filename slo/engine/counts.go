@@ -12,9 +12,8 @@ type WindowCounts struct {
 }
 
 // Counts returns, per SLO, the events in each window ending at `at` (the
-// windows burn-rate alerts compare). It reads the rollups and open minutes
-// like Evaluate, in two queries (open minutes, then rollups), whatever the
-// windows.
+// windows burn-rate alerts compare), from what is rolled up: from memory
+// for current SLOs whose windows it holds, else from slo_rollup.
 func (e *Engine) Counts(ctx context.Context, windows []time.Duration, at time.Time) (map[string]map[time.Duration]WindowCounts, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -30,11 +29,7 @@ func (e *Engine) Counts(ctx context.Context, windows []time.Duration, at time.Ti
 	for i, w := range windows {
 		cols[i] = p.column(windowStart(at, w))
 	}
-	open, err := e.readOpen(ctx, p, wholeRows)
-	if err != nil {
-		return nil, err
-	}
-	whole, err := e.queryWhole(ctx, p, open.whole)
+	whole, _, err := e.windowCounts(ctx, p, false, false)
 	if err != nil {
 		return nil, err
 	}

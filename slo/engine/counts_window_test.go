@@ -58,7 +58,8 @@ func TestCountsEveryAlertWindow(t *testing.T) {
 	if err := st.InsertSpans(ctx, spans); err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(st, engine.Options{Clock: func() time.Time { return now }})
+	// A roll margin of 1 ms: the spans just stored are rolled by the Tick.
+	e := engine.New(st, engine.Options{Clock: func() time.Time { return now }, RollMargin: time.Millisecond})
 	e.SetSLOs(slos)
 	if err := e.Backfill(ctx); err != nil {
 		t.Fatal(err)

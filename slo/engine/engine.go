@@ -102,6 +102,7 @@ type Engine struct {
 	slos   []*slo.SLO
 	states map[string]*state // by key(name, hash)
 	loaded bool
+	mem    *memory // current definitions' rollups (memory.go)
 	last   *snapshot
 	safe   int64 // the last roll's safe point (ms of ClickHouse time)
 
@@ -122,7 +123,7 @@ func key(s *slo.SLO) string { return s.Name + "/" + s.Hash }
 
 // New returns an engine over q. Call SetSLOs, then Run.
 func New(q Querier, opts Options) *Engine {
-	return &Engine{q: q, opts: opts.withDefaults(), states: map[string]*state{}, wake: make(chan struct{}, 1)}
+	return &Engine{q: q, opts: opts.withDefaults(), states: map[string]*state{}, mem: newMemory(), wake: make(chan struct{}, 1)}
 }
 
 // SetSLOs replaces the evaluated SLOs (at start and on reload). SLOs whose
@@ -190,11 +191,9 @@ func (e *Engine) backfillLoop(ctx context.Context) {
 }
 
 // Tick is one cycle: count the rows inserted since the last one for every
-// SLO, then evaluate all of them and keep the result for Status.
+// SLO, then evaluate all of them and keep the result for Status (Evaluate),
+// then tell Options.Evaluated.
 func (e *Engine) Tick(ctx context.Context) error {
-	if err := e.rollCurrent(ctx); err != nil {
-		return err
-	}
 	if _, err := e.Evaluate(ctx); err != nil {
 		return err
 	}
@@ -205,15 +204,15 @@ func (e *Engine) Tick(ctx context.Context) error {
 }
 
 // Status returns every SLO's numbers: from the last cycle when it is
-// recent (StaleAfter), else evaluated now.
+// recent (StaleAfter), else evaluated now from what is rolled up (a page
+// never writes: a roll failing for a full disk must not fail it).
 func (e *Engine) Status(ctx context.Context) ([]SLOStatus, error) {
 	e.mu.Lock()
-	last := e.last
-	e.mu.Unlock()
-	if last != nil && e.opts.Clock().Sub(last.at) < e.opts.StaleAfter {
+	defer e.mu.Unlock()
+	if last := e.last; last != nil && e.opts.Clock().Sub(last.at) < e.opts.StaleAfter {
 		return last.status, nil
 	}
-	return e.Evaluate(ctx)
+	return e.evaluateLocked(ctx, false)
 }
 
 // StatusOf returns one SLO's numbers, or ErrUnknownSLO.

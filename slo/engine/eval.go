@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,12 +14,10 @@ import (
 )
 
 // plan is what one evaluation reads: every window start as a column (the
-// distinct SLO windows and the burn-rate windows), and per SLO the
-// insertion time its live rows start at (-1 before it has begun).
+// distinct SLO windows and the burn-rate windows).
 type plan struct {
 	now, end time.Time // end: the first minute after now
 	slos     []*slo.SLO
-	live     []int64
 	progress []*Progress // per SLO: set while it is not current
 	starts   []time.Time
 	sloCol   []int // per SLO: its window's column in starts
@@ -32,16 +31,12 @@ func (e *Engine) plan(now time.Time) *plan {
 	p.split = floorMinute(now).Truncate(time.Hour)
 	for _, s := range e.slos {
 		p.sloCol = append(p.sloCol, p.column(sloWindowStart(s.Window, now)))
-		live := int64(-1) // catching up: its rows since are too many to read live
-		if st := e.states[key(s)]; st != nil && st.begun && !e.catchingUp(st) {
-			live = st.rolled
-		}
 		var prog *Progress
 		if !e.current(s, now) {
 			pr := e.progressOf(s, now)
 			prog = &pr
 		}
-		p.live, p.progress = append(p.live, live), append(p.progress, prog)
+		p.progress = append(p.progress, prog)
 	}
 	for _, w := range BurnWindows {
 		p.burnCol = append(p.burnCol, p.column(windowStart(now, w.D)))
@@ -50,13 +45,34 @@ func (e *Engine) plan(now time.Time) *plan {
 	return p
 }
 
+// subset is p for the SLOs at idx only, with the same columns.
+func (p *plan) subset(idx []int) *plan {
+	q := *p
+	q.slos, q.progress, q.sloCol = nil, nil, nil
+	for _, i := range idx {
+		q.slos, q.progress, q.sloCol = append(q.slos, p.slos[i]), append(q.progress, p.progress[i]), append(q.sloCol, p.sloCol[i])
+	}
+	return &q
+}
+
 func (p *plan) earliest() time.Time { return slices.MinFunc(p.starts, time.Time.Compare) }
 
-// Evaluate computes every SLO's numbers now, keeps them for Status and
-// returns them. It costs three queries however many SLOs there are.
+// Evaluate counts the rows inserted since the last roll, then computes
+// every SLO's numbers now, keeps them for Status and returns them. A
+// failed roll fails it: what it would show is not everything stored.
 func (e *Engine) Evaluate(ctx context.Context) ([]SLOStatus, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if err := e.rollLocked(ctx); err != nil {
+		return nil, err
+	}
+	return e.evaluateLocked(ctx, false)
+}
+
+// evaluateLocked computes every SLO's numbers from what is rolled up:
+// current SLOs from memory, the others (backfilling, catching up) from
+// slo_rollup (cold, or all of them when cold is set). Call with mu held.
+func (e *Engine) evaluateLocked(ctx context.Context, cold bool) ([]SLOStatus, error) {
 	if err := e.load(ctx); err != nil {
 		return nil, err
 	}
@@ -68,26 +84,115 @@ func (e *Engine) Evaluate(ctx context.Context) ([]SLOStatus, error) {
 		return out, nil
 	}
 	t0 := time.Now()
-	open, err := e.readOpen(ctx, p, wholeRows|sliceRows)
+	whole, sliced, err := e.windowCounts(ctx, p, true, cold)
 	if err != nil {
 		return nil, err
 	}
-	t1 := time.Now()
-	whole, err := e.queryWhole(ctx, p, open.whole)
-	if err != nil {
-		return nil, err
-	}
-	t2 := time.Now()
-	sliced, err := e.querySlices(ctx, p, open.slices)
-	if err != nil {
-		return nil, err
-	}
-	e.opts.Logger.Debug("evaluated", "open", t1.Sub(t0), "whole", t2.Sub(t1), "slices", time.Since(t2))
+	e.opts.Logger.Debug("evaluated", "slos", len(p.slos), "took", time.Since(t0))
 	for i, s := range p.slos {
 		out[i] = e.status(s, p, i, whole[s.Name], sliced[s.Name])
 	}
 	e.last = &snapshot{at: now, status: out}
 	return out, nil
+}
+
+// windowCounts returns per SLO of p the counts since each of p's window
+// starts, and with withSlices its slices' counts over its own window and
+// the last hour (the columns status reads), capped. The SLOs memory holds
+// back to their earliest column are summed there; the others are read
+// from slo_rollup, as are all with cold.
+func (e *Engine) windowCounts(ctx context.Context, p *plan, withSlices, cold bool) (map[string][]counts, map[string][]sliceRow, error) {
+	if err := e.syncMemory(ctx, p.now); err != nil {
+		return nil, nil, err
+	}
+	var hot, rest []int
+	first := p.earliest().Unix()
+	for i, s := range p.slos {
+		if d := e.mem.defs[key(s)]; !cold && d != nil && d.from <= first {
+			hot = append(hot, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	whole, sliced, err := e.memCounts(ctx, p, hot, withSlices)
+	if err != nil || len(rest) == 0 {
+		return whole, sliced, err
+	}
+	q := p.subset(rest)
+	w, err := e.queryWhole(ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	maps.Copy(whole, w)
+	if withSlices {
+		sl, err := e.querySlices(ctx, q)
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(sliced, sl)
+	}
+	return whole, sliced, nil
+}
+
+// memCounts is windowCounts for the SLOs of p at idx, all held in memory.
+func (e *Engine) memCounts(ctx context.Context, p *plan, idx []int, withSlices bool) (map[string][]counts, map[string][]sliceRow, error) {
+	whole, sliced := map[string][]counts{}, map[string][]sliceRow{}
+	if len(idx) == 0 {
+		return whole, sliced, nil
+	}
+	end := p.end.Unix()
+	need := map[int64]int{}
+	for _, t := range p.starts {
+		for _, h := range edgeHours(t.Unix(), end) {
+			need[h] |= wholeRows
+		}
+	}
+	sliceCols := []int{p.hourCol}
+	for _, i := range idx {
+		if withSlices && len(p.slos[i].Slices) > 0 && !slices.Contains(sliceCols, p.sloCol[i]) {
+			sliceCols = append(sliceCols, p.sloCol[i])
+		}
+	}
+	if withSlices {
+		for _, c := range sliceCols {
+			for _, h := range edgeHours(p.starts[c].Unix(), end) {
+				need[h] |= sliceRows
+			}
+		}
+	}
+	if err := e.loadMinutes(ctx, need); err != nil {
+		return nil, nil, err
+	}
+	e.mem.touch(need, p.now)
+	for _, i := range idx {
+		s, def := p.slos[i], key(p.slos[i])
+		c := make([]counts, len(p.starts))
+		for j, t := range p.starts {
+			c[j] = e.mem.window(def, seriesKey{}, t.Unix(), end)
+		}
+		whole[s.Name] = c
+		if withSlices && len(s.Slices) > 0 {
+			sliced[s.Name] = capSlices(e.memSlices(def, p, []int{p.sloCol[i], p.hourCol}), p.sloCol[i], e.opts.SliceCap)
+		}
+	}
+	return whole, sliced, nil
+}
+
+// memSlices are def's slice rows with the counts of columns cols.
+func (e *Engine) memSlices(def string, p *plan, cols []int) []sliceRow {
+	var out []sliceRow
+	for k := range e.mem.defs[def].series {
+		if k.slice == "" {
+			continue
+		}
+		i, _ := sliceIndex(k.slice)
+		r := sliceRow{index: i, value: k.value, c: make([]counts, len(p.starts))}
+		for _, col := range cols {
+			r.c[col] = e.mem.window(def, k, p.starts[col].Unix(), p.end.Unix())
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) SLOStatus {
@@ -122,9 +227,9 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 // edges: rolled-up minutes before the plan's split (the current hour) are
 // read as hours, those after it as minutes. The split is arbitrary for
 // correctness (every roll writes a minute's counts and its hour's in one
-// INSERT); at the current hour it keeps the minutes read few. Live rows
-// (lvl 2), counted from raw rows at this evaluation, may be of any minute
-// (late events) and are always read as minutes.
+// INSERT); at the current hour it keeps the minutes read few. This is how
+// SLOs memory does not hold are read, and the reference memory is tested
+// against (memory_test.go).
 
 func ceilHour(t time.Time) time.Time {
 	if h := t.Truncate(time.Hour); !h.Equal(t) {
@@ -134,17 +239,16 @@ func ceilHour(t time.Time) time.Time {
 }
 
 // sums selects, per window start, the good and total counts since it,
-// named c<i>g and c<i>t. Rows come with lvl 1 (an hour), 0 (a rolled-up
-// minute) or 2 (a live minute).
+// named c<i>g and c<i>t. Rows come with lvl 1 (an hour) or 0 (a minute).
 func sums(b *params, p *plan) string {
 	split := b.minute(p.split)
 	var cols []string
 	for i, t := range p.starts {
 		m := b.minute(t)
-		cond := "lvl != 1 AND minute >= " + m
+		cond := "lvl = 0 AND minute >= " + m
 		if t.Before(p.split) {
 			c := b.minute(ceilHour(t))
-			cond = fmt.Sprintf("lvl = 2 AND minute >= %s OR lvl = 1 AND minute >= %s OR lvl = 0 AND (minute >= %s OR minute >= %s AND minute < %s)", m, c, split, m, c)
+			cond = fmt.Sprintf("lvl = 1 AND minute >= %s OR lvl = 0 AND (minute >= %s OR minute >= %s AND minute < %s)", c, split, m, c)
 		}
 		cols = append(cols, fmt.Sprintf("sumIf(good, %s) AS c%dg, sumIf(total, %s) AS c%dt", cond, i, cond, i))
 	}
@@ -178,22 +282,14 @@ func rollupRows(b *params, p *plan, sliceCond string) string {
 
 // wholeSQL selects per SLO the counts since each window start: rolled-up
 // rows and the live ones (open).
-func wholeSQL(b *params, p *plan, open []string) string {
-	parts := []string{rollupRows(b, p, "slice_key = ''")}
-	if len(open) > 0 {
-		parts = append(parts, openSQL(b, open))
-	}
-	return "SELECT slo, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo"
+func wholeSQL(b *params, p *plan) string {
+	return "SELECT slo, " + sums(b, p) + " FROM (\n" + rollupRows(b, p, "slice_key = ''") + "\n) GROUP BY slo"
 }
 
 // slicesSQL selects per SLO, slice and value the counts since each window
 // start.
-func slicesSQL(b *params, p *plan, open []string) string {
-	parts := []string{rollupRows(b, p, declaredSlices(b, p.slos))}
-	if len(open) > 0 {
-		parts = append(parts, openSQL(b, open))
-	}
-	return "SELECT slo, slice_key, slice_value, " + sums(b, p) + " FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) GROUP BY slo, slice_key, slice_value"
+func slicesSQL(b *params, p *plan) string {
+	return "SELECT slo, slice_key, slice_value, " + sums(b, p) + " FROM (\n" + rollupRows(b, p, declaredSlices(b, p.slos)) + "\n) GROUP BY slo, slice_key, slice_value"
 }
 
 // declaredSlices is the condition selecting the rollup rows of the SLOs'
@@ -224,9 +320,9 @@ func declaredOnly(slos []*slo.SLO) []*slo.SLO {
 }
 
 // queryWhole returns per SLO the counts since each window start.
-func (e *Engine) queryWhole(ctx context.Context, p *plan, open []string) (map[string][]counts, error) {
+func (e *Engine) queryWhole(ctx context.Context, p *plan) (map[string][]counts, error) {
 	b := newParams("e")
-	rows, err := e.q.Query(ctx, wholeSQL(b, p, open), b.p)
+	rows, err := e.q.Query(ctx, wholeSQL(b, p), b.p)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate slos: %w", err)
 	}
@@ -263,12 +359,12 @@ type sliceRow struct {
 // querySlices returns per SLO its slice values' counts since each window
 // start, the values beyond SliceCap (by events over the longest window)
 // merged into "other".
-func (e *Engine) querySlices(ctx context.Context, p *plan, open []string) (map[string][]sliceRow, error) {
+func (e *Engine) querySlices(ctx context.Context, p *plan) (map[string][]sliceRow, error) {
 	if !slices.ContainsFunc(p.slos, func(s *slo.SLO) bool { return len(s.Slices) > 0 }) {
 		return nil, nil
 	}
 	b := newParams("e")
-	rows, err := e.q.Query(ctx, slicesSQL(b, p, open), b.p)
+	rows, err := e.q.Query(ctx, slicesSQL(b, p), b.p)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate slices: %w", err)
 	}
@@ -322,11 +418,13 @@ func capSlices(rs []sliceRow, col, limit int) []sliceRow {
 		if i > 0 && r.index != rs[i-1].index {
 			kept = 0
 		}
-		if kept < limit && r.c[col].total > 0 {
+		switch {
+		case r.c[col].total == 0: // no events in the window: not shown
+		case kept < limit:
 			out, kept = append(out, r), kept+1
-			continue
+		default:
+			out = foldOther(out, r)
 		}
-		out = foldOther(out, r)
 	}
 	return out
 }
@@ -344,71 +442,3 @@ func foldOther(rs []sliceRow, r sliceRow) []sliceRow {
 	return rs
 }
 
-// openRows are the open minutes of one evaluation as tuple literals
-// (slo, slice_key, hex(slice_value), minute, good, total): whole SLOs and
-// slices apart.
-type openRows struct{ whole, slices []string }
-
-// readOpen aggregates the rows every begun SLO has not rolled up yet (its
-// live rows, inserted since its watermark) from raw rows
-// in one query, one scan per table however many SLOs read it (see
-// rawSet). The rows then go into the evaluation queries as a parameter
-// value: with the raw aggregation inlined as a subquery, ClickHouse's
-// analyser took about 30 ms per window column to plan the query around it
-// (0.7 s for 200 SLOs), against 0.15 s for the aggregation on its own.
-func (e *Engine) readOpen(ctx context.Context, p *plan, kinds int) (*openRows, error) {
-	var slos []*slo.SLO
-	var since []int64
-	for i, s := range p.slos {
-		if p.live[i] >= 0 {
-			slos, since = append(slos, s), append(since, p.live[i])
-		}
-	}
-	out := &openRows{}
-	if len(slos) == 0 {
-		return out, nil
-	}
-	sets, err := e.withRows(ctx, rawSets(declaredOnly(slos), since, 0, false))
-	if err != nil || len(sets) == 0 {
-		return out, err
-	}
-	b := newParams("o")
-	rows, err := e.q.Query(ctx, liveSQL(b, sets, p.end, kinds), b.p)
-	if err != nil {
-		return nil, fmt.Errorf("read open minutes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, k, v string
-		var minute int64
-		var good, total uint64
-		if err := rows.Scan(&name, &k, &v, &minute, &good, &total); err != nil {
-			return nil, fmt.Errorf("read open minutes: %w", err)
-		}
-		t := fmt.Sprintf("(%s,%s,'%s',%d,%d,%d)", quote(name), quote(k), v, minute, good, total)
-		if k == "" {
-			out.whole = append(out.whole, t)
-		} else {
-			out.slices = append(out.slices, t)
-		}
-	}
-	return out, rows.Err()
-}
-
-// liveSQL aggregates the raw rows of sets (each SLO's inserted since its
-// watermark; declared slices only, see declaredOnly), dated before end.
-func liveSQL(b *params, sets []*rawSet, end time.Time, kinds int) string {
-	var parts []string
-	for _, r := range sets {
-		r.to = end
-		parts = append(parts, "SELECT slo, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total FROM (\n"+r.rows(b, kinds)+"\n)")
-	}
-	return strings.Join(parts, "\nUNION ALL\n")
-}
-
-// openSQL selects the open-minute rows ts, columns as rollupRows'. Slice
-// values travel as hex, so any bytes come back exactly.
-func openSQL(b *params, ts []string) string {
-	return "SELECT t.1 AS slo, t.2 AS slice_key, unhex(t.3) AS slice_value, toDateTime(t.4, 'UTC') AS minute, t.5 AS good, t.6 AS total, toUInt8(2) AS lvl\n" +
-		"FROM (SELECT arrayJoin(" + b.add("Array(Tuple(String, String, String, Int64, UInt64, UInt64))", "["+strings.Join(ts, ",")+"]") + ") AS t)"
-}

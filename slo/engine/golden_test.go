@@ -74,17 +74,18 @@ func TestGoldenSQL(t *testing.T) {
 		st.begun, st.rolled, st.cutoff, st.backfilled = true, rolled, rolled-3600_000, now.Add(-40*24*time.Hour)
 	}
 	p := e.plan(now)
-	open := []string{"('login-success','',hex(''),1773146040,9,10)"}
+	rolled1 := []string{"('login-success','h','','',1773146040,9,10,([],[]))", "('feed-latency','h','','',1773146040,5,5,([12,13],[2,3]))"}
 	cases := map[string]func(b *params) string{
-		"roll": func(b *params) string { return rollSQL(b, slos, rawSets(slos, since, rolled+5000, true), rolled+5000) },
+		"roll-select": func(b *params) string { return selectRollSQL(b, rawSets(slos, since, rolled+5000, true)) },
+		"roll":        func(b *params) string { return rollSQL(b, slos, rolled1, rolled+5000) },
 		"backfill": func(b *params) string {
 			return backfillSQL(b, slos, chunkSets(slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000), now.Add(-48*time.Hour))
 		},
-		"live": func(b *params) string {
-			return liveSQL(b, rawSets(declaredOnly(slos), since, 0, false), p.end, wholeRows|sliceRows)
+		"whole":  func(b *params) string { return wholeSQL(b, p) },
+		"slices": func(b *params) string { return slicesSQL(b, p) },
+		"memory-hours": func(b *params) string {
+			return memRowsSQL(b, 1, slos, "minute >= "+b.minute(now.Add(-28*24*time.Hour).Truncate(time.Hour)))
 		},
-		"whole":  func(b *params) string { return wholeSQL(b, p, open) },
-		"slices": func(b *params) string { return slicesSQL(b, p, nil) },
 	}
 	for name, build := range cases {
 		t.Run(name, func(t *testing.T) {

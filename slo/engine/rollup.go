@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"slices"
@@ -35,12 +36,11 @@ const rollColumns = "slo, hash, res, slice_key, slice_value, minute, good, total
 // partition key the whole roll then lands in one part or not at all.
 const oneInsertPart = "\nSETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1"
 
-// rollCurrent counts, for every SLO, the raw rows inserted since its last
+// rollLocked counts, for every SLO, the raw rows inserted since its last
 // roll, after beginning the definitions that have no bookkeeping yet: one
-// INSERT per round (normally one round; more while catching up).
-func (e *Engine) rollCurrent(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// INSERT per round (normally one round; more while catching up). Call with
+// mu held.
+func (e *Engine) rollLocked(ctx context.Context) error {
 	if err := e.beginNew(ctx); err != nil {
 		return err
 	}
@@ -131,30 +131,82 @@ func (e *Engine) behind(to int64) (slos []*slo.SLO, since []int64, end int64) {
 }
 
 // roll writes, in one INSERT, the counts of the rows slos[i] has not
-// counted yet (inserted in [since[i], to)) and each one's new watermark.
+// counted yet (inserted in [since[i], to)) and each one's new watermark,
+// then adds the counts to memory. The counts pass through Go (selected,
+// then inserted from a parameter) so that memory gets exactly what the
+// INSERT wrote, and only once it is written.
 func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64) error {
 	sets, err := e.withRows(ctx, rawSets(slos, since, to, true))
 	if err != nil {
 		return err
 	}
+	var rows []string
+	var deltas []delta
+	if len(sets) > 0 {
+		if rows, deltas, err = e.selectRoll(ctx, sets); err != nil {
+			return fmt.Errorf("count rows up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
+		}
+	}
 	b := newParams("r")
-	if err := e.q.Exec(ctx, rollSQL(b, slos, sets, to), b.p); err != nil {
+	if err := e.q.Exec(ctx, rollSQL(b, slos, rows, to), b.p); err != nil {
 		return fmt.Errorf("roll up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
 	}
+	e.mem.apply(deltas)
 	return nil
 }
 
-// rollSQL counts the rows of sets (the raw sets of slos that hold any)
-// and moves every SLO of slos to to.
-func rollSQL(b *params, slos []*slo.SLO, sets []*rawSet, to int64) string {
+// selectRoll aggregates the rows of sets per minute: as tuple literals for
+// rollSQL (slo, hash, slice_key, hex(slice_value), minute, good, total,
+// hist) and as deltas for memory.
+func (e *Engine) selectRoll(ctx context.Context, sets []*rawSet) ([]string, []delta, error) {
+	b := newParams("s")
+	rows, err := e.q.Query(ctx, selectRollSQL(b, sets), b.p)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var lits []string
+	var deltas []delta
+	for rows.Next() {
+		var name, hash, sk, hv, hist string
+		var d delta
+		if err := rows.Scan(&name, &hash, &sk, &hv, &d.minute, &d.c.good, &d.c.total, &hist); err != nil {
+			return nil, nil, err
+		}
+		v, err := hex.DecodeString(hv)
+		if err != nil {
+			return nil, nil, fmt.Errorf("slice value %q: %w", hv, err)
+		}
+		d.def, d.series = name+"/"+hash, seriesKey{sk, string(v)}
+		deltas = append(deltas, d)
+		lits = append(lits, fmt.Sprintf("(%s,%s,%s,'%s',%d,%d,%d,%s)", quote(name), quote(hash), quote(sk), hv, d.minute, d.c.good, d.c.total, hist))
+	}
+	return lits, deltas, rows.Err()
+}
+
+// selectRollSQL selects the per-minute rows of sets, hist as text (a
+// literal of its type) and slice values as hex, so any bytes return exactly.
+func selectRollSQL(b *params, sets []*rawSet) string {
+	return "SELECT slo, hash, slice_key, hex(slice_value), toInt64(toUnixTimestamp(minute)), good, total, toString(hist) FROM (\n" + rawRows(b, sets) + "\n)"
+}
+
+// rollSQL writes rows (selectRoll's literals) as minutes and hours and
+// moves every SLO of slos to to.
+func rollSQL(b *params, slos []*slo.SLO, rows []string, to int64) string {
 	var parts []string
-	if len(sets) > 0 {
-		parts = append(parts, withHours(rawRows(b, sets)))
+	if len(rows) > 0 {
+		parts = append(parts, withHours(rollRows(b, rows)))
 	}
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, to, math.MaxInt64, noBackfill))
 	}
 	return insertRollup(parts)
+}
+
+// rollRows selects rows (selectRoll's literals) as rawCols.
+func rollRows(b *params, rows []string) string {
+	t := b.add("Array(Tuple(String, String, String, String, Int64, UInt64, UInt64, Tuple(Array(UInt16), Array(UInt64))))", "["+strings.Join(rows, ",")+"]")
+	return "SELECT t.1 AS slo, t.2 AS hash, t.3 AS slice_key, unhex(t.4) AS slice_value, toDateTime(t.5, 'UTC') AS minute, t.6 AS good, t.7 AS total, t.8 AS hist\nFROM (SELECT arrayJoin(" + t + ") AS t)"
 }
 
 // withRows keeps the sets that have rows in their range: one small query,

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -287,9 +288,15 @@ func (s *script) logs(f []string) error {
 	return s.st.InsertLogs(s.ctx, logs)
 }
 
+// status evaluates (rolling first, as a cycle does) and returns name's
+// numbers, after checking that the in-memory evaluation gives exactly what
+// reading slo_rollup gives: every expect of every script checks memory.
 func (s *script) status(name string) (engine.SLOStatus, error) {
 	all, err := s.e.Evaluate(s.ctx)
 	if err != nil {
+		return engine.SLOStatus{}, err
+	}
+	if err := sameAsCold(s.ctx, s.e, all); err != nil {
 		return engine.SLOStatus{}, err
 	}
 	for _, st := range all {
@@ -436,4 +443,19 @@ func same(got, want string) bool {
 		return math.Abs(g-w) <= 1e-9*math.Max(1, math.Abs(w))
 	}
 	return got == want
+}
+
+// sameAsCold checks got (an evaluation) against the same evaluation read
+// from slo_rollup alone.
+func sameAsCold(ctx context.Context, e *engine.Engine, got []engine.SLOStatus) error {
+	want, err := e.EvaluateCold(ctx)
+	if err != nil {
+		return err
+	}
+	g, _ := json.Marshal(got)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		return fmt.Errorf("memory and slo_rollup disagree:\nmemory:     %s\nslo_rollup: %s", g, w)
+	}
+	return nil
 }

@@ -1,47 +1,47 @@
-SELECT slo, slice_key, slice_value, sumIf(good, lvl = 2 AND minute >= toDateTime({gv22:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv23:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv22:Int64}, 'UTC') AND minute < toDateTime({gv23:Int64}, 'UTC'))) AS c0g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv22:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv23:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv22:Int64}, 'UTC') AND minute < toDateTime({gv23:Int64}, 'UTC'))) AS c0t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv24:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv25:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv24:Int64}, 'UTC') AND minute < toDateTime({gv25:Int64}, 'UTC'))) AS c1g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv24:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv25:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv24:Int64}, 'UTC') AND minute < toDateTime({gv25:Int64}, 'UTC'))) AS c1t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv26:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv27:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv26:Int64}, 'UTC') AND minute < toDateTime({gv27:Int64}, 'UTC'))) AS c2g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv26:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv27:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv26:Int64}, 'UTC') AND minute < toDateTime({gv27:Int64}, 'UTC'))) AS c2t, sumIf(good, lvl != 1 AND minute >= toDateTime({gv28:Int64}, 'UTC')) AS c3g, sumIf(total, lvl != 1 AND minute >= toDateTime({gv28:Int64}, 'UTC')) AS c3t, sumIf(good, lvl != 1 AND minute >= toDateTime({gv29:Int64}, 'UTC')) AS c4g, sumIf(total, lvl != 1 AND minute >= toDateTime({gv29:Int64}, 'UTC')) AS c4t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv30:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv31:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv30:Int64}, 'UTC') AND minute < toDateTime({gv31:Int64}, 'UTC'))) AS c5g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv30:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv31:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv30:Int64}, 'UTC') AND minute < toDateTime({gv31:Int64}, 'UTC'))) AS c5t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv32:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv33:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv32:Int64}, 'UTC') AND minute < toDateTime({gv33:Int64}, 'UTC'))) AS c6g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv32:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv33:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv32:Int64}, 'UTC') AND minute < toDateTime({gv33:Int64}, 'UTC'))) AS c6t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv34:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv35:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv34:Int64}, 'UTC') AND minute < toDateTime({gv35:Int64}, 'UTC'))) AS c7g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv34:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv35:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv34:Int64}, 'UTC') AND minute < toDateTime({gv35:Int64}, 'UTC'))) AS c7t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv36:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv37:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv36:Int64}, 'UTC') AND minute < toDateTime({gv37:Int64}, 'UTC'))) AS c8g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv36:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv37:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv36:Int64}, 'UTC') AND minute < toDateTime({gv37:Int64}, 'UTC'))) AS c8t, sumIf(good, lvl = 2 AND minute >= toDateTime({gv38:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv39:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv38:Int64}, 'UTC') AND minute < toDateTime({gv39:Int64}, 'UTC'))) AS c9g, sumIf(total, lvl = 2 AND minute >= toDateTime({gv38:Int64}, 'UTC') OR lvl = 1 AND minute >= toDateTime({gv39:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv21:Int64}, 'UTC') OR minute >= toDateTime({gv38:Int64}, 'UTC') AND minute < toDateTime({gv39:Int64}, 'UTC'))) AS c9t FROM (
-SELECT slo, slice_key, slice_value, minute, good, total, toUInt8(1) AS lvl FROM slo_rollup WHERE res = 1 AND (slo, slice_key) IN {gv0:Array(Tuple(String, String))} AND slo IN {gv1:Array(String)} AND (slo, hash) IN {gv2:Array(Tuple(String, String))} AND minute >= toDateTime({gv18:Int64}, 'UTC') AND minute < toDateTime({gv3:Int64}, 'UTC')
+SELECT slo, slice_key, slice_value, sumIf(good, lvl = 1 AND minute >= toDateTime({gv2:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv1:Int64}, 'UTC') AND minute < toDateTime({gv2:Int64}, 'UTC'))) AS c0g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv2:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv1:Int64}, 'UTC') AND minute < toDateTime({gv2:Int64}, 'UTC'))) AS c0t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv4:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv3:Int64}, 'UTC') AND minute < toDateTime({gv4:Int64}, 'UTC'))) AS c1g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv4:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv3:Int64}, 'UTC') AND minute < toDateTime({gv4:Int64}, 'UTC'))) AS c1t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv6:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv5:Int64}, 'UTC') AND minute < toDateTime({gv6:Int64}, 'UTC'))) AS c2g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv6:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv5:Int64}, 'UTC') AND minute < toDateTime({gv6:Int64}, 'UTC'))) AS c2t, sumIf(good, lvl = 0 AND minute >= toDateTime({gv7:Int64}, 'UTC')) AS c3g, sumIf(total, lvl = 0 AND minute >= toDateTime({gv7:Int64}, 'UTC')) AS c3t, sumIf(good, lvl = 0 AND minute >= toDateTime({gv8:Int64}, 'UTC')) AS c4g, sumIf(total, lvl = 0 AND minute >= toDateTime({gv8:Int64}, 'UTC')) AS c4t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv10:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv9:Int64}, 'UTC') AND minute < toDateTime({gv10:Int64}, 'UTC'))) AS c5g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv10:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv9:Int64}, 'UTC') AND minute < toDateTime({gv10:Int64}, 'UTC'))) AS c5t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv12:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv11:Int64}, 'UTC') AND minute < toDateTime({gv12:Int64}, 'UTC'))) AS c6g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv12:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv11:Int64}, 'UTC') AND minute < toDateTime({gv12:Int64}, 'UTC'))) AS c6t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv14:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv13:Int64}, 'UTC') AND minute < toDateTime({gv14:Int64}, 'UTC'))) AS c7g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv14:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv13:Int64}, 'UTC') AND minute < toDateTime({gv14:Int64}, 'UTC'))) AS c7t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv16:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv15:Int64}, 'UTC') AND minute < toDateTime({gv16:Int64}, 'UTC'))) AS c8g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv16:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv15:Int64}, 'UTC') AND minute < toDateTime({gv16:Int64}, 'UTC'))) AS c8t, sumIf(good, lvl = 1 AND minute >= toDateTime({gv18:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv17:Int64}, 'UTC') AND minute < toDateTime({gv18:Int64}, 'UTC'))) AS c9g, sumIf(total, lvl = 1 AND minute >= toDateTime({gv18:Int64}, 'UTC') OR lvl = 0 AND (minute >= toDateTime({gv0:Int64}, 'UTC') OR minute >= toDateTime({gv17:Int64}, 'UTC') AND minute < toDateTime({gv18:Int64}, 'UTC'))) AS c9t FROM (
+SELECT slo, slice_key, slice_value, minute, good, total, toUInt8(1) AS lvl FROM slo_rollup WHERE res = 1 AND (slo, slice_key) IN {gv19:Array(Tuple(String, String))} AND slo IN {gv20:Array(String)} AND (slo, hash) IN {gv21:Array(Tuple(String, String))} AND minute >= toDateTime({gv37:Int64}, 'UTC') AND minute < toDateTime({gv22:Int64}, 'UTC')
 UNION ALL
-SELECT slo, slice_key, slice_value, minute, good, total, toUInt8(0) AS lvl FROM slo_rollup WHERE res = 0 AND (slo, slice_key) IN {gv0:Array(Tuple(String, String))} AND slo IN {gv1:Array(String)} AND (slo, hash) IN {gv2:Array(Tuple(String, String))} AND minute >= toDateTime({gv19:Int64}, 'UTC') AND minute < toDateTime({gv20:Int64}, 'UTC') AND (minute >= toDateTime({gv3:Int64}, 'UTC') OR minute >= toDateTime({gv4:Int64}, 'UTC') AND minute < toDateTime({gv5:Int64}, 'UTC') OR minute >= toDateTime({gv6:Int64}, 'UTC') AND minute < toDateTime({gv7:Int64}, 'UTC') OR minute >= toDateTime({gv8:Int64}, 'UTC') AND minute < toDateTime({gv9:Int64}, 'UTC') OR minute >= toDateTime({gv10:Int64}, 'UTC') AND minute < toDateTime({gv11:Int64}, 'UTC') OR minute >= toDateTime({gv12:Int64}, 'UTC') AND minute < toDateTime({gv13:Int64}, 'UTC') OR minute >= toDateTime({gv14:Int64}, 'UTC') AND minute < toDateTime({gv15:Int64}, 'UTC') OR minute >= toDateTime({gv16:Int64}, 'UTC') AND minute < toDateTime({gv17:Int64}, 'UTC'))
+SELECT slo, slice_key, slice_value, minute, good, total, toUInt8(0) AS lvl FROM slo_rollup WHERE res = 0 AND (slo, slice_key) IN {gv19:Array(Tuple(String, String))} AND slo IN {gv20:Array(String)} AND (slo, hash) IN {gv21:Array(Tuple(String, String))} AND minute >= toDateTime({gv38:Int64}, 'UTC') AND minute < toDateTime({gv39:Int64}, 'UTC') AND (minute >= toDateTime({gv22:Int64}, 'UTC') OR minute >= toDateTime({gv23:Int64}, 'UTC') AND minute < toDateTime({gv24:Int64}, 'UTC') OR minute >= toDateTime({gv25:Int64}, 'UTC') AND minute < toDateTime({gv26:Int64}, 'UTC') OR minute >= toDateTime({gv27:Int64}, 'UTC') AND minute < toDateTime({gv28:Int64}, 'UTC') OR minute >= toDateTime({gv29:Int64}, 'UTC') AND minute < toDateTime({gv30:Int64}, 'UTC') OR minute >= toDateTime({gv31:Int64}, 'UTC') AND minute < toDateTime({gv32:Int64}, 'UTC') OR minute >= toDateTime({gv33:Int64}, 'UTC') AND minute < toDateTime({gv34:Int64}, 'UTC') OR minute >= toDateTime({gv35:Int64}, 'UTC') AND minute < toDateTime({gv36:Int64}, 'UTC'))
 ) GROUP BY slo, slice_key, slice_value
 
 -- parameters
--- gv0 = [('checkout-success','0'),('checkout-success','1')]
--- gv1 = ['login-success','feed-latency','checkout-success','push-delivery']
--- gv10 = 1773138900
--- gv11 = 1773140400
--- gv12 = 1773124500
--- gv13 = 1773126000
--- gv14 = 1773059700
--- gv15 = 1773061200
--- gv16 = 1772886900
--- gv17 = 1772888400
--- gv18 = 1770724800
--- gv19 = 1770726900
--- gv2 = [('login-success','6e133838b69cf49a'),('feed-latency','2f5c5bc69466ed4c'),('checkout-success','6c36b4263da5d338'),('push-delivery','aea3ba84091ea6e0')]
--- gv20 = 1773146100
--- gv21 = 1773144000
--- gv22 = 1770726900
--- gv23 = 1770728400
--- gv24 = 1772541300
--- gv25 = 1772542800
--- gv26 = 1772319600
--- gv27 = 1772319600
--- gv28 = 1773145800
--- gv29 = 1773144300
--- gv3 = 1773144000
--- gv30 = 1773142500
--- gv31 = 1773144000
--- gv32 = 1773138900
--- gv33 = 1773140400
--- gv34 = 1773124500
--- gv35 = 1773126000
--- gv36 = 1773059700
--- gv37 = 1773061200
--- gv38 = 1772886900
--- gv39 = 1772888400
--- gv4 = 1770726900
--- gv5 = 1770728400
--- gv6 = 1772541300
--- gv7 = 1772542800
--- gv8 = 1773142500
--- gv9 = 1773144000
+-- gv0 = 1773144000
+-- gv1 = 1770726900
+-- gv10 = 1773144000
+-- gv11 = 1773138900
+-- gv12 = 1773140400
+-- gv13 = 1773124500
+-- gv14 = 1773126000
+-- gv15 = 1773059700
+-- gv16 = 1773061200
+-- gv17 = 1772886900
+-- gv18 = 1772888400
+-- gv19 = [('checkout-success','0'),('checkout-success','1')]
+-- gv2 = 1770728400
+-- gv20 = ['login-success','feed-latency','checkout-success','push-delivery']
+-- gv21 = [('login-success','6e133838b69cf49a'),('feed-latency','2f5c5bc69466ed4c'),('checkout-success','6c36b4263da5d338'),('push-delivery','aea3ba84091ea6e0')]
+-- gv22 = 1773144000
+-- gv23 = 1770726900
+-- gv24 = 1770728400
+-- gv25 = 1772541300
+-- gv26 = 1772542800
+-- gv27 = 1773142500
+-- gv28 = 1773144000
+-- gv29 = 1773138900
+-- gv3 = 1772541300
+-- gv30 = 1773140400
+-- gv31 = 1773124500
+-- gv32 = 1773126000
+-- gv33 = 1773059700
+-- gv34 = 1773061200
+-- gv35 = 1772886900
+-- gv36 = 1772888400
+-- gv37 = 1770724800
+-- gv38 = 1770726900
+-- gv39 = 1773146100
+-- gv4 = 1772542800
+-- gv5 = 1772319600
+-- gv6 = 1772319600
+-- gv7 = 1773145800
+-- gv8 = 1773144300
+-- gv9 = 1773142500

@@ -1,0 +1,11 @@
+package engine
+
+import "context"
+
+// EvaluateCold evaluates every SLO from slo_rollup, memory unused: the
+// reference the in-memory evaluation must equal.
+func (e *Engine) EvaluateCold(ctx context.Context) ([]SLOStatus, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.evaluateLocked(ctx, true)
+}
