@@ -441,4 +441,3 @@ func foldOther(rs []sliceRow, r sliceRow) []sliceRow {
 	}
 	return rs
 }
-
