@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
+	"github.com/flowslo/flowslo/store"
 )
 
 // Backfill counts, chunk by chunk, the rows inserted before each SLO
@@ -23,6 +24,14 @@ import (
 func (e *Engine) Backfill(ctx context.Context) error {
 	e.backfillMu.Lock()
 	defer e.backfillMu.Unlock()
+	if ok, err := e.backfillFree(ctx); err != nil || !ok {
+		return err
+	}
+	if w := e.unsureChunk; w != nil {
+		if err := e.writeChunk(ctx, w); err != nil {
+			return err
+		}
+	}
 	for {
 		batch, err := e.nextBackfill(ctx)
 		if err != nil || len(batch) == 0 {
@@ -112,17 +121,60 @@ func (e *Engine) backfill(ctx context.Context, batch []pendingBackfill) error {
 		if len(slos) == 0 {
 			return nil
 		}
-		if err := e.backfillChunk(ctx, slos, lo, hi, cutoff); err != nil {
+		w, err := e.chunkWrite(ctx, batch, slos, lo, hi, cutoff)
+		if err == nil && w != nil {
+			err = e.writeChunk(ctx, w)
+		}
+		if err != nil {
 			return fmt.Errorf("backfill %s: %w", names(slos), err)
 		}
-		e.mu.Lock()
-		for _, b := range batch {
-			if b.st.backfilled.IsZero() || b.st.backfilled.After(lo) {
-				b.st.backfilled = lo
-			}
-		}
-		e.mu.Unlock()
 	}
+}
+
+// backfillFree says whether no backfill chunk INSERT is running (one of
+// another writer, or an earlier attempt of this engine that failed on the
+// client but may still land): until then this engine does not backfill,
+// and reads its bookkeeping again before it does. Call with backfillMu held.
+func (e *Engine) backfillFree(ctx context.Context) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sp, err := e.safePoint(ctx)
+	if err != nil {
+		return false, err
+	}
+	if sp.backfilling > 0 {
+		e.suspect = true
+		return false, nil
+	}
+	return true, nil
+}
+
+// backfillWrite is one backfill chunk's INSERT and the marks it moves.
+type backfillWrite struct {
+	query  string
+	params store.Params
+	states []*state
+	lo     time.Time
+}
+
+// writeChunk runs w's INSERT and, once stored, moves its states'
+// backfilled mark to w.lo. A failed INSERT may have landed: it is kept as
+// unsureChunk and retried verbatim (its deduplication token makes it count
+// once) before any other chunk. Call with backfillMu held.
+func (e *Engine) writeChunk(ctx context.Context, w *backfillWrite) error {
+	if err := e.q.Exec(ctx, w.query, w.params); err != nil {
+		e.unsureChunk = w
+		return err
+	}
+	e.unsureChunk = nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, st := range w.states {
+		if st.backfilled.IsZero() || st.backfilled.After(w.lo) {
+			st.backfilled = w.lo
+		}
+	}
+	return nil
 }
 
 // nextChunk is the next event-time range [lo, hi) to count (hi zero: no
@@ -159,15 +211,19 @@ func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi tim
 	return slos, later(earliest, end.Add(-span)), hi, cutoff
 }
 
-// backfillChunk writes the counts of the rows inserted before cutoff with
-// Timestamp in [lo, hi), and each SLO's backfilled mark, in one INSERT.
-func (e *Engine) backfillChunk(ctx context.Context, slos []*slo.SLO, lo, hi time.Time, cutoff int64) error {
+// chunkWrite is the INSERT of the counts of the rows inserted before
+// cutoff with Timestamp in [lo, hi), and each SLO's backfilled mark.
+func (e *Engine) chunkWrite(ctx context.Context, batch []pendingBackfill, slos []*slo.SLO, lo, hi time.Time, cutoff int64) (*backfillWrite, error) {
 	sets, err := e.withRows(ctx, chunkSets(slos, lo, hi, cutoff))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b := newParams("r")
-	return e.q.Exec(ctx, backfillSQL(b, slos, sets, lo), b.p)
+	w := &backfillWrite{query: backfillSQL(b, slos, sets, lo, writeToken("backfill", slos, lo.Unix(), hi.Unix(), cutoff)), params: b.p, lo: lo}
+	for _, pb := range batch {
+		w.states = append(w.states, pb.st)
+	}
+	return w, nil
 }
 
 // chunkSets are the raw sets of a backfill chunk: rows inserted before
@@ -182,7 +238,7 @@ func chunkSets(slos []*slo.SLO, lo, hi time.Time, cutoff int64) []*rawSet {
 
 // backfillSQL counts the rows of sets (the chunk's sets that hold any) and
 // moves every SLO of slos's backfilled mark to lo.
-func backfillSQL(b *params, slos []*slo.SLO, sets []*rawSet, lo time.Time) string {
+func backfillSQL(b *params, slos []*slo.SLO, sets []*rawSet, lo time.Time, token string) string {
 	var parts []string
 	if len(sets) > 0 {
 		parts = append(parts, withHours(rawRows(b, sets)))
@@ -190,7 +246,7 @@ func backfillSQL(b *params, slos []*slo.SLO, sets []*rawSet, lo time.Time) strin
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, 0, math.MaxInt64, lo.Unix()))
 	}
-	return insertRollup(parts)
+	return insertRollup(parts, token, backfillMarker)
 }
 
 // Progress is where one SLO's counts stand, for the API.

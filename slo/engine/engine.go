@@ -103,10 +103,21 @@ type Engine struct {
 	states map[string]*state // by key(name, hash)
 	loaded bool
 	mem    *memory // current definitions' rollups (memory.go)
+	// unsureRoll is a roll whose INSERT failed and may have landed: it is
+	// retried as it was before anything else is rolled.
+	unsureRoll *rollWrite
+	// suspect: slo_rollup may hold writes this engine has not seen (a
+	// write failed, or another writer's roll was running): the
+	// bookkeeping and memory are read again before the next roll, and
+	// until then evaluation reads slo_rollup.
+	suspect bool
 	last   *snapshot
 	safe   int64 // the last roll's safe point (ms of ClickHouse time)
 
 	backfillMu sync.Mutex // one backfiller at a time
+	// unsureChunk is a backfill chunk whose INSERT failed and may have
+	// landed, retried as it was first (guarded by backfillMu).
+	unsureChunk *backfillWrite
 	wake       chan struct{}
 
 	// platformSplit replaces platformCounts when set: the benchmarks set

@@ -77,9 +77,9 @@ func TestGoldenSQL(t *testing.T) {
 	rolled1 := []string{"('login-success','h','','',1773146040,9,10,([],[]))", "('feed-latency','h','','',1773146040,5,5,([12,13],[2,3]))"}
 	cases := map[string]func(b *params) string{
 		"roll-select": func(b *params) string { return selectRollSQL(b, rawSets(slos, since, rolled+5000, true)) },
-		"roll":        func(b *params) string { return rollSQL(b, slos, rolled1, rolled+5000) },
+		"roll":        func(b *params) string { return rollSQL(b, slos, rolled1, rolled+5000, "roll-0123456789abcdef") },
 		"backfill": func(b *params) string {
-			return backfillSQL(b, slos, chunkSets(slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000), now.Add(-48*time.Hour))
+			return backfillSQL(b, slos, chunkSets(slos, now.Add(-48*time.Hour), now.Add(-24*time.Hour), rolled-3600_000), now.Add(-48*time.Hour), "backfill-0123456789abcdef")
 		},
 		"whole":  func(b *params) string { return wholeSQL(b, p) },
 		"slices": func(b *params) string { return slicesSQL(b, p) },

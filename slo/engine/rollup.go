@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"math"
 	"slices"
 	"strings"
@@ -41,13 +43,34 @@ const oneInsertPart = "\nSETTINGS min_insert_block_size_rows = 1000000000000, mi
 // INSERT per round (normally one round; more while catching up). Call with
 // mu held.
 func (e *Engine) rollLocked(ctx context.Context) error {
-	if err := e.beginNew(ctx); err != nil {
-		return err
-	}
-	to, err := e.safePoint(ctx)
+	sp, err := e.safePoint(ctx)
 	if err != nil {
 		return err
 	}
+	if sp.rolling > 0 && e.unsureRoll == nil {
+		// Another writer's roll (a replica that just lost its lease, a
+		// process that died mid-roll on a server) is still running:
+		// what this engine knows may be short of it. Wait for it to end,
+		// then read everything again.
+		e.suspect = true
+		e.opts.Logger.Info("a roll of another writer is still running; waiting for it before rolling")
+		return nil
+	}
+	if e.unsureRoll != nil {
+		if sp.rolling > 0 {
+			return nil // the earlier attempt may still be running: it may yet land
+		}
+		if err := e.writeRoll(ctx, e.unsureRoll); err != nil {
+			return err
+		}
+	}
+	if e.suspect {
+		e.reload()
+	}
+	if err := e.beginNew(ctx); err != nil {
+		return err
+	}
+	to := sp.at
 	e.safe = to
 	started := time.Now()
 	for time.Since(started) < rollBudget {
@@ -59,17 +82,18 @@ func (e *Engine) rollLocked(ctx context.Context) error {
 		err := e.roll(ctx, slos, since, end)
 		e.opts.Logger.Debug("rolled", "slos", len(slos), "span", time.Duration(end-slices.Min(since))*time.Millisecond, "took", time.Since(t0))
 		if err != nil {
-			for _, s := range slos {
-				e.stateOf(key(s)).err = err
-			}
 			return err
-		}
-		for _, s := range slos {
-			st := e.stateOf(key(s))
-			st.rolled, st.err = end, nil
 		}
 	}
 	return nil
+}
+
+// reload forgets the bookkeeping and memory, to read both again from
+// slo_rollup: after a write whose outcome is unknown, or another writer's.
+// Call with mu held.
+func (e *Engine) reload() {
+	e.loaded, e.suspect = false, false
+	e.mem = newMemory()
 }
 
 // catchingUp says whether st is too far behind the last safe point to
@@ -94,16 +118,18 @@ func (e *Engine) beginNew(ctx context.Context) error {
 	if len(begin) == 0 {
 		return nil
 	}
-	at, err := e.safePoint(ctx)
+	sp, err := e.safePoint(ctx)
 	if err != nil {
 		return err
 	}
+	at := sp.at
 	b := newParams("r")
 	var parts []string
 	for _, s := range begin {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, at, at, noBackfill))
 	}
-	if err := e.q.Exec(ctx, insertRollup(parts), b.p); err != nil {
+	if err := e.q.Exec(ctx, insertRollup(parts, "", rollMarker), b.p); err != nil {
+		e.suspect = true // it may have landed: read the bookkeeping again
 		return fmt.Errorf("begin counting %s: %w", names(begin), err)
 	}
 	for _, s := range begin {
@@ -148,10 +174,38 @@ func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to in
 		}
 	}
 	b := newParams("r")
-	if err := e.q.Exec(ctx, rollSQL(b, slos, rows, to), b.p); err != nil {
-		return fmt.Errorf("roll up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
+	w := &rollWrite{query: rollSQL(b, slos, rows, to, writeToken("roll", slos, append(since, to)...)), params: b.p, slos: slos, to: to, deltas: deltas}
+	return e.writeRoll(ctx, w)
+}
+
+// rollWrite is one roll's INSERT and what follows once it is stored.
+type rollWrite struct {
+	query  string
+	params store.Params
+	slos   []*slo.SLO
+	to     int64
+	deltas []delta
+}
+
+// writeRoll runs w's INSERT; once stored, moves its SLOs' watermarks and
+// adds its counts to memory. A failed INSERT may still have landed (a
+// timeout after the server stored it): it is kept as unsureRoll and
+// retried verbatim, with its deduplication token, before any other roll,
+// so it counts once whichever happened.
+func (e *Engine) writeRoll(ctx context.Context, w *rollWrite) error {
+	if err := e.q.Exec(ctx, w.query, w.params); err != nil {
+		e.unsureRoll = w
+		for _, s := range w.slos {
+			e.stateOf(key(s)).err = err
+		}
+		return fmt.Errorf("roll up to %s: %w", time.UnixMilli(w.to).UTC().Format(time.RFC3339Nano), err)
 	}
-	e.mem.apply(deltas)
+	e.unsureRoll = nil
+	for _, s := range w.slos {
+		st := e.stateOf(key(s))
+		st.rolled, st.err = w.to, nil
+	}
+	e.mem.apply(w.deltas)
 	return nil
 }
 
@@ -192,7 +246,7 @@ func selectRollSQL(b *params, sets []*rawSet) string {
 
 // rollSQL writes rows (selectRoll's literals) as minutes and hours and
 // moves every SLO of slos to to.
-func rollSQL(b *params, slos []*slo.SLO, rows []string, to int64) string {
+func rollSQL(b *params, slos []*slo.SLO, rows []string, to int64, token string) string {
 	var parts []string
 	if len(rows) > 0 {
 		parts = append(parts, withHours(rollRows(b, rows)))
@@ -200,7 +254,7 @@ func rollSQL(b *params, slos []*slo.SLO, rows []string, to int64) string {
 	for _, s := range slos {
 		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, to, math.MaxInt64, noBackfill))
 	}
-	return insertRollup(parts)
+	return insertRollup(parts, token, rollMarker)
 }
 
 // rollRows selects rows (selectRoll's literals) as rawCols.
@@ -259,8 +313,37 @@ FROM (` + rows + `) ARRAY JOIN [toUInt8(0), toUInt8(1)] AS res
 GROUP BY slo, hash, res, slice_key, slice_value, m`
 }
 
-func insertRollup(parts []string) string {
-	return "INSERT INTO slo_rollup (" + rollColumns + ")\nSELECT * FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n)" + oneInsertPart
+// insertRollup is the INSERT of parts into slo_rollup as one part. Its
+// subquery is named marker (rollMarker, backfillMarker), so safePoint sees
+// an engine write still running;
+// token, when set, is its insert_deduplication_token: the same INSERT
+// retried after a failure that may have landed is stored once.
+func insertRollup(parts []string, token, marker string) string {
+	q := "INSERT INTO slo_rollup (" + rollColumns + ")\nSELECT * FROM (\n" + strings.Join(parts, "\nUNION ALL\n") + "\n) AS " + marker + oneInsertPart
+	if token != "" {
+		q += ", insert_deduplicate = 1, insert_deduplication_token = '" + token + "'"
+	}
+	return q
+}
+
+// The names of the subquery of engine writes to slo_rollup: rolls (and
+// the first bookkeeping row), and backfill chunks.
+const (
+	rollMarker     = "flowslo_roll"
+	backfillMarker = "flowslo_backfill"
+)
+
+// writeToken is a deduplication token for one write: a hash of what
+// decides its rows (the kind, the definitions and the ranges).
+func writeToken(kind string, slos []*slo.SLO, bounds ...int64) string {
+	h := fnv.New64a()
+	for _, s := range slos {
+		h.Write([]byte(key(s) + "\x00"))
+	}
+	for _, b := range bounds {
+		h.Write([]byte(strconv.FormatInt(b, 10) + "\x00"))
+	}
+	return fmt.Sprintf("%s-%016x", kind, h.Sum64())
 }
 
 // sliceTuples is the array of (slice_key, value) pairs each raw row

@@ -14,6 +14,7 @@ import (
 func Migrations() []store.Migration {
 	return []store.Migration{
 		{Version: 102, Name: "slo_rollup counted by insertion (replaces 100, 101)", Statements: sloRollupDDL},
+		{Version: 103, Name: "slo_rollup deduplicates a retried write", Statements: rollupDedupDDL},
 	}
 }
 
@@ -71,4 +72,15 @@ TTL minute + toIntervalDay({ttl}) WHERE res < 2`),
 		"CREATE VIEW IF NOT EXISTS slo_rollup_hour" + o.OnCluster() +
 			" AS SELECT slo, hash, slice_key, slice_value, minute AS hour, good, total FROM slo_rollup WHERE res = 1",
 	}
+}
+
+// rollupDedupDDL lets slo_rollup recognise a write retried with the same
+// insert_deduplication_token (a roll or backfill chunk whose first attempt
+// failed on the client and may have landed), on a single node; Replicated
+// tables deduplicate through Keeper already.
+func rollupDedupDDL(o store.MigrateOptions) []string {
+	if o.Cluster != "" {
+		return nil
+	}
+	return []string{"ALTER TABLE slo_rollup MODIFY SETTING non_replicated_deduplication_window = 1000"}
 }

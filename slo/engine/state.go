@@ -86,23 +86,36 @@ func (e *Engine) stateOf(k string) *state {
 // while its INSERT runs, and the row becomes visible when the INSERT
 // ends). Insertion times come from ClickHouse's clock, never from
 // Options.Clock, which places events in time.
-func (e *Engine) safePoint(ctx context.Context) (int64, error) {
-	rows, err := e.q.Query(ctx, `SELECT toInt64(toUnixTimestamp64Milli(now64(3))), toInt64(max(elapsed) * 1000)
-FROM `+e.opts.Processes+` WHERE query_kind = 'Insert' AND positionCaseInsensitive(query, 'slo_rollup') = 0`, nil)
+func (e *Engine) safePoint(ctx context.Context) (safePoint, error) {
+	rows, err := e.q.Query(ctx, `SELECT toInt64(toUnixTimestamp64Milli(now64(3))),
+	toInt64(maxIf(elapsed, positionCaseInsensitive(query, 'slo_rollup') = 0) * 1000),
+	toInt64(countIf(position(query, '`+rollMarker+`') > 0 AND current_database = currentDatabase())),
+	toInt64(countIf(position(query, '`+backfillMarker+`') > 0 AND current_database = currentDatabase()))
+FROM `+e.opts.Processes+` WHERE query_kind = 'Insert'`, nil)
 	if err != nil {
-		return 0, fmt.Errorf("read insert progress: %w", err)
+		return safePoint{}, fmt.Errorf("read insert progress: %w", err)
 	}
 	defer rows.Close()
 	var now, running int64
+	var sp safePoint
 	if rows.Next() {
-		if err := rows.Scan(&now, &running); err != nil {
-			return 0, fmt.Errorf("read insert progress: %w", err)
+		if err := rows.Scan(&now, &running, &sp.rolling, &sp.backfilling); err != nil {
+			return safePoint{}, fmt.Errorf("read insert progress: %w", err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("read insert progress: %w", err)
+		return safePoint{}, fmt.Errorf("read insert progress: %w", err)
 	}
-	return now - max(e.opts.RollMargin.Milliseconds(), running+1), nil
+	sp.at = now - max(e.opts.RollMargin.Milliseconds(), running+1)
+	return sp, nil
+}
+
+// safePoint is where a roll may count up to (at, ms of insertion time),
+// and how many engine writes to slo_rollup are running, of this engine or
+// another: rolls (rolling) and backfill chunks (backfilling).
+type safePoint struct {
+	at                   int64
+	rolling, backfilling int64
 }
 
 // msTime is an insertion time in ms as a ClickHouse DateTime64(3) literal.

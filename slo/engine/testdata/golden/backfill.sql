@@ -40,8 +40,8 @@ UNION ALL
 SELECT {gv33:String} AS slo, {gv34:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv35:Int64} AS rolled, {gv36:Int64} AS cutoff, {gv37:Int64} AS backfilled
 UNION ALL
 SELECT {gv38:String} AS slo, {gv39:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv40:Int64} AS rolled, {gv41:Int64} AS cutoff, {gv42:Int64} AS backfilled
-)
-SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1
+) AS flowslo_backfill
+SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1, insert_deduplicate = 1, insert_deduplication_token = 'backfill-0123456789abcdef'
 
 -- parameters
 -- gf0_t0 = auth-api

@@ -13,8 +13,8 @@ UNION ALL
 SELECT {gv11:String} AS slo, {gv12:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv13:Int64} AS rolled, {gv14:Int64} AS cutoff, {gv15:Int64} AS backfilled
 UNION ALL
 SELECT {gv16:String} AS slo, {gv17:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv18:Int64} AS rolled, {gv19:Int64} AS cutoff, {gv20:Int64} AS backfilled
-)
-SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1
+) AS flowslo_roll
+SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1, insert_deduplicate = 1, insert_deduplication_token = 'roll-0123456789abcdef'
 
 -- parameters
 -- gv0 = [('login-success','h','','',1773146040,9,10,([],[])),('feed-latency','h','','',1773146040,5,5,([12,13],[2,3]))]
