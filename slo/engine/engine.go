@@ -111,14 +111,14 @@ type Engine struct {
 	// bookkeeping and memory are read again before the next roll, and
 	// until then evaluation reads slo_rollup.
 	suspect bool
-	last   *snapshot
-	safe   int64 // the last roll's safe point (ms of ClickHouse time)
+	last    *snapshot
+	safe    int64 // the last roll's safe point (ms of ClickHouse time)
 
 	backfillMu sync.Mutex // one backfiller at a time
 	// unsureChunk is a backfill chunk whose INSERT failed and may have
 	// landed, retried as it was first (guarded by backfillMu).
 	unsureChunk *backfillWrite
-	wake       chan struct{}
+	wake        chan struct{}
 
 	// platformSplit replaces platformCounts when set: the benchmarks set
 	// the raw-row split it replaced, as their baseline.

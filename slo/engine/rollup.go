@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
-	"strconv"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
