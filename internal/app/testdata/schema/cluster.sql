@@ -146,6 +146,8 @@ ORDER BY (res, slice_key, slo, hash, slice_value, minute)
 TTL minute + toIntervalDay(120) WHERE res < 2;
 CREATE VIEW IF NOT EXISTS slo_rollup_hour ON CLUSTER `flowslo` AS SELECT slo, hash, slice_key, slice_value, minute AS hour, good, total FROM slo_rollup WHERE res = 1;
 
+-- migration 103: slo_rollup deduplicates a retried write
+
 -- migration 180: create alerting_alerts
 CREATE TABLE IF NOT EXISTS alerting_alerts ON CLUSTER `flowslo` (
 	id String,

@@ -140,6 +140,9 @@ ORDER BY (res, slice_key, slo, hash, slice_value, minute)
 TTL minute + toIntervalDay(120) WHERE res < 2;
 CREATE VIEW IF NOT EXISTS slo_rollup_hour AS SELECT slo, hash, slice_key, slice_value, minute AS hour, good, total FROM slo_rollup WHERE res = 1;
 
+-- migration 103: slo_rollup deduplicates a retried write
+ALTER TABLE slo_rollup MODIFY SETTING non_replicated_deduplication_window = 1000;
+
 -- migration 180: create alerting_alerts
 CREATE TABLE IF NOT EXISTS alerting_alerts (
 	id String,
