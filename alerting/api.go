@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/store"
 )
 
@@ -27,9 +28,10 @@ type Alert struct {
 	Summary    string     `json:"summary,omitempty"`
 	// Deliveries are each notification's state per receiver, in order.
 	Deliveries []DeliveryStatus `json:"deliveries"`
-	// BurnRates of the last evaluation, keyed "5m", "1h" …, while firing.
-	BurnRates     map[string]float64   `json:"burn_rates,omitempty"`
-	Notifications []NotificationRecord `json:"notifications"`
+	// BurnRates of the last evaluation by window (in JSON "5m", "1h" …),
+	// while firing.
+	BurnRates     map[slo.Duration]float64 `json:"burn_rates,omitempty"`
+	Notifications []NotificationRecord     `json:"notifications"`
 }
 
 // RecentAlerts is how long resolved alerts stay in Alerts.
@@ -80,35 +82,23 @@ func (m *Manager) Alerts(ctx context.Context) ([]Alert, error) {
 	return out, nil
 }
 
-func (m *Manager) burnRates(id string, k key) map[string]float64 {
+func (m *Manager) burnRates(id string, k key) map[slo.Duration]float64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e := m.alerts[k]
 	if e == nil || e.id != id {
 		return nil
 	}
-	out := map[string]float64{}
+	out := map[slo.Duration]float64{}
 	for _, r := range e.t.LastVerdict.Results {
 		if r.LongCounts.Total > 0 {
-			out[windowKey(r.Long)] = r.LongBurn
+			out[slo.Duration(r.Long)] = r.LongBurn
 		}
 		if r.ShortCounts.Total > 0 {
-			out[windowKey(r.Short)] = r.ShortBurn
+			out[slo.Duration(r.Short)] = r.ShortBurn
 		}
 	}
 	return out
-}
-
-// windowKey names a window as the API does: 5m, 1h, 1d.
-func windowKey(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	s := strings.TrimSuffix(d.String(), "0s")
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // DeliveryStatus is one notification's state at one receiver.

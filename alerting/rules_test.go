@@ -175,13 +175,10 @@ func (s *rulesScript) events(f []string) error {
 	return nil
 }
 
-// span reads a Go duration or whole days (3d).
+// span reads a duration as SLO files write one (90m, 3d).
 func span(v string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(days)
-		return time.Duration(n) * 24 * time.Hour, err
-	}
-	return time.ParseDuration(v)
+	d, err := slo.ParseDuration(v)
+	return time.Duration(d), err
 }
 
 // short writes 72h1m0s as 72h1m and 74h0m0s as 74h.

@@ -49,20 +49,15 @@ func checkAlertWindow(d *draft, key string) (AlertWindow, bool) {
 	return w, ok && okLong && okShort
 }
 
-// alertSpan reads a window length in Go's syntax, or days as 3d.
+// alertSpan reads a window length: 5m, 1h, 3d.
 func alertSpan(d *draft, key, example string) (time.Duration, bool) {
 	v := d.text(key)
-	if days, found := strings.CutSuffix(v, "d"); found {
-		if n, err := strconv.Atoi(days); err == nil && n > 0 {
-			return time.Duration(n) * 24 * time.Hour, true
-		}
-	}
-	t, err := time.ParseDuration(v)
+	t, err := ParseDuration(v)
 	if err != nil || t <= 0 {
 		d.errorf(key, "%s %q is not a positive duration: write e.g. %s", label(key), v, example)
 		return 0, false
 	}
-	return t, true
+	return time.Duration(t), true
 }
 
 func checkMinBad(d *draft) {

@@ -85,7 +85,9 @@ func checkWindow(d *draft) {
 	}
 }
 
-var rollingPattern = regexp.MustCompile(`^([0-9]+)([dh])$`)
+// rollingPattern is what a window may say: whole days or hours, a
+// narrower spelling than ParseDuration reads.
+var rollingPattern = regexp.MustCompile(`^[0-9]+[dh]$`)
 
 // Windows shorter than a day give budgets too small to act on; past 90 days
 // they no longer say anything about the current release.
@@ -93,22 +95,16 @@ const minWindow, maxWindow = 24 * time.Hour, 90 * 24 * time.Hour
 
 func checkRolling(d *draft) {
 	v := d.text("window")
-	m := rollingPattern.FindStringSubmatch(v)
-	if m == nil {
+	if !rollingPattern.MatchString(v) {
 		d.errorf("window", "window %q is not a number of days or hours: write e.g. 28d or 36h", v)
 		return
 	}
-	n, err := strconv.Atoi(m[1])
-	unit := 24 * time.Hour
-	if m[2] == "h" {
-		unit = time.Hour
-	}
-	w := time.Duration(n) * unit
-	if err != nil || n > 90*24 || w < minWindow || w > maxWindow {
+	w, err := ParseDuration(v)
+	if err != nil || time.Duration(w) < minWindow || time.Duration(w) > maxWindow {
 		d.errorf("window", "window %s is out of range: write 1d to 90d, e.g. 28d", v)
 		return
 	}
-	d.slo.Window.Rolling = w
+	d.slo.Window.Rolling = time.Duration(w)
 }
 
 func checkCalendar(d *draft) {

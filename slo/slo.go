@@ -55,17 +55,9 @@ type Window struct {
 
 func (w Window) String() string {
 	if w.Calendar == "" {
-		return formatDays(w.Rolling)
+		return Duration(w.Rolling).String()
 	}
 	return fmt.Sprintf("%s (%s)", w.Calendar, w.Location)
-}
-
-// formatDays writes a window the way SLO files do: 28d, or 36h.
-func formatDays(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	}
-	return fmt.Sprintf("%dh", d/time.Hour)
 }
 
 // Indicator says which events count and which of them are good. Exactly one

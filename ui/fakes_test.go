@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -170,9 +171,9 @@ func (d *demo) tiers(_ context.Context, name string) ([]alerting.RuleResult, boo
 		if counts == nil {
 			counts = map[time.Duration]alerting.Counts{}
 			for _, w := range engine.BurnWindows {
-				if b := s.BurnRates[w.Key]; b != nil {
-					total := uint64(1000 * w.D.Minutes())
-					counts[w.D] = alerting.Counts{Total: total, Good: total - uint64(math.Round(*b*(1-s.Objective/100)*float64(total)))}
+				if b := s.BurnRates[w]; b != nil {
+					total := uint64(1000 * time.Duration(w).Minutes())
+					counts[time.Duration(w)] = alerting.Counts{Total: total, Good: total - uint64(math.Round(*b*(1-s.Objective/100)*float64(total)))}
 				}
 			}
 		}
@@ -190,12 +191,12 @@ func newDemo(n int) *demo {
 	d := &demo{traceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
 	mk := func(name, flow, svc, desc string, obj float64, good, total uint64, rates map[string]float64) engine.SLOStatus {
 		s := engine.SLOStatus{Name: name, Flow: flow, Service: svc, Description: desc, Objective: obj, Window: "28d",
-			WindowStart: now.Add(-28 * 24 * time.Hour), Good: good, Total: total, BurnRates: map[string]*float64{},
+			WindowStart: now.Add(-28 * 24 * time.Hour), Good: good, Total: total, BurnRates: map[slo.Duration]*float64{},
 			Hash: "h-" + name, EvaluatedAt: now, Status: engine.StatusOK}
 		if total == 0 {
 			s.Status = engine.StatusNoData
 			for _, w := range engine.BurnWindows {
-				s.BurnRates[w.Key] = nil
+				s.BurnRates[w] = nil
 			}
 			return s
 		}
@@ -204,16 +205,16 @@ func newDemo(n int) *demo {
 		s.SLI = fp(sli)
 		s.ErrorBudgetRemaining = fp(1 - (1-sli)/budget)
 		for _, w := range engine.BurnWindows {
-			r, ok := rates[w.Key]
+			r, ok := rates[w.String()]
 			if !ok {
 				r = (1 - sli) / budget
 			}
-			s.BurnRates[w.Key] = fp(r)
+			s.BurnRates[w] = fp(r)
 		}
 		switch {
 		case *s.ErrorBudgetRemaining <= 0:
 			s.Status = engine.StatusExhausted
-		case *s.BurnRates["1h"] >= 14.4 && *s.BurnRates["5m"] >= 14.4:
+		case *s.BurnRates[hour] >= 14.4 && *s.BurnRates[min5] >= 14.4:
 			s.Status = engine.StatusBurning
 		}
 		return s
@@ -348,7 +349,7 @@ func (d *demo) alerting() *fakeAlerting {
 			Deliveries: []alerting.DeliveryStatus{
 				{Kind: "firing", Receiver: "slack", Target: "#oncall-auth", State: alerting.Delivered, Attempts: 1, DueAt: now.Add(-22 * time.Minute), DeliveredAt: &now},
 				{Kind: "firing", Receiver: "pd-auth", State: alerting.Due, Attempts: 4, DueAt: now.Add(-22 * time.Minute), Error: "HTTP 503: upstream unavailable"}},
-			Summary: "burning 16.1x over 1h; service.version=4.2.0: 83% of bad events", BurnRates: map[string]float64{"1h": 16.1, "5m": 19.2},
+			Summary: "burning 16.1x over 1h; service.version=4.2.0: 83% of bad events", BurnRates: map[slo.Duration]float64{hour: 16.1, min5: 19.2},
 			Notifications: []alerting.NotificationRecord{{At: now.Add(-22 * time.Minute), Kind: "firing", Reason: "first notification", Receiver: "slack", Channel: "#oncall-auth", Status: "sent"}}},
 		{ID: "checkout-success/ticket/1", SLO: "checkout-success", Flow: "checkout", Service: "payments", Severity: alerting.Ticket, State: alerting.Resolved,
 			StartedAt: now.Add(-9 * time.Hour), ResolvedAt: &resolved, Routes: "#payments", Deliveries: []alerting.DeliveryStatus{}, Notifications: []alerting.NotificationRecord{}},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -156,12 +157,13 @@ var funcs = template.FuncMap{
 	"num":         numText,
 	"rate":        func(f float64) string { return strconv.FormatFloat(f, 'f', rateDigits(f), 64) + "/s" },
 	"spark":       sparkline,
-	"burnKeys":    func() []engine.BurnWindow { return engine.BurnWindows },
-	"rateOf":      func(m map[string]*float64, k string) *float64 { return m[k] },
+	"burnKeys":    func() []slo.Duration { return engine.BurnWindows },
+	"window":      slo.ParseDuration, // a burn window in a template: rateOf .BurnRates (window "1h")
+	"rateOf":      func(m map[slo.Duration]*float64, w slo.Duration) *float64 { return m[w] },
 	"fixed":       func(f float64, d int) string { return strconv.FormatFloat(f, 'f', d, 64) },
 	"add":         func(a, b int) int { return a + b },
 	"lower":       strings.ToLower,
-	"cardKeys":    func() []string { return []string{"5m", "1h", "6h", "1d", "3d"} },
+	"cardKeys":    func() []slo.Duration { return cardWindows },
 	"statustext":  http.StatusText,
 	"fixedOffset": func(pct, total float64) float64 { return pct * total / 100 },
 	"mul100":      func(f float64) float64 { return f * 100 },

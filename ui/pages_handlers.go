@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -89,7 +90,7 @@ type SliceRow struct {
 // alerting evaluated it: Met only when it fires, else Why says why not.
 type TierRow struct {
 	Severity          string
-	Long, Short       string
+	Long, Short       slo.Duration
 	Factor            float64
 	LongNow, ShortNow *float64 // nil without events
 	Met               bool
@@ -223,7 +224,7 @@ func (s *Server) tiersOf(ctx context.Context, v *SLOView) {
 		return
 	}
 	for _, r := range rs {
-		v.Tiers = append(v.Tiers, TierRow{Severity: string(r.Severity), Long: durKey(r.Long), Short: durKey(r.Short), Factor: r.Factor,
+		v.Tiers = append(v.Tiers, TierRow{Severity: string(r.Severity), Long: slo.Duration(r.Long), Short: slo.Duration(r.Short), Factor: r.Factor,
 			LongNow: burnOf(r.LongCounts, r.LongBurn), ShortNow: burnOf(r.ShortCounts, r.ShortBurn), Met: r.Met, Why: r.Why()})
 	}
 }
@@ -234,17 +235,6 @@ func burnOf(c alerting.Counts, burn float64) *float64 {
 		return nil
 	}
 	return &burn
-}
-
-// durKey names a duration as the burn-rate keys do: 5m, 1h, 1d.
-func durKey(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return strings.TrimSuffix(time.Duration(d/(24*time.Hour)).String(), "ns") + "d"
-	case d%time.Hour == 0:
-		return strings.TrimSuffix((d/time.Hour).String(), "ns") + "h"
-	}
-	return strings.TrimSuffix((d/time.Minute).String(), "ns") + "m"
 }
 
 // --- one trace (/traces/:id) ---

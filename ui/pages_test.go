@@ -411,3 +411,31 @@ func TestAlertsPageSaysNothingIsSent(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIWindowKeys: burn rates go out keyed by the window strings the API
+// has always used, from the SLO, readiness, flows and alerts endpoints, and
+// the pages name the same windows.
+func TestAPIWindowKeys(t *testing.T) {
+	h := newDemoServer(newDemo(5), true).Handler()
+	const login = `"burn_rates":{"1d":1.7,"1h":16.1,"2h":9.8,"30m":17.5,"3d":0.9,"5m":19.2,"6h":4.2}`
+	for path, want := range map[string]string{
+		"/api/v1/slos/login-success": login,
+		"/api/v1/slos":               login,
+		"/api/v1/flows":              login,
+		"/api/v1/readiness":          login,
+		"/api/v1/alerts":             `"burn_rates":{"1h":16.1,"5m":19.2}`,
+	} {
+		if body := get(t, h, path).Body.String(); !strings.Contains(body, want) {
+			t.Errorf("%s lacks %s in\n%s", path, want, body)
+		}
+	}
+	page := get(t, h, "/slos/login-success").Body.String()
+	for _, w := range []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"} {
+		if !strings.Contains(page, `<span class="k">`+w+`</span>`) {
+			t.Errorf("SLO page lacks the %s burn badge", w)
+		}
+	}
+	if !strings.Contains(get(t, h, "/alerts").Body.String(), `<span class="k">5m</span> 19.2×</span><span class="badge"><span class="k">1h</span> 16.1×`) {
+		t.Errorf("alerts page does not list the firing alert's burn rates by window, shortest first")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -28,6 +29,13 @@ type SLOCard struct {
 	ErrorRate1h *float64       `json:"error_rate_1h"`
 	History     []HistoryPoint `json:"history"`
 }
+
+// The windows a flow card names: its error rates now over 5m and 1h, and
+// its burn badges.
+var (
+	min5, hour  = slo.Duration(5 * time.Minute), slo.Duration(time.Hour)
+	cardWindows = []slo.Duration{min5, hour, slo.Duration(6 * time.Hour), slo.Duration(24 * time.Hour), slo.Duration(72 * time.Hour)}
+)
 
 // HistoryPoint is the SLI over one step (nil without events).
 type HistoryPoint struct {
@@ -93,7 +101,7 @@ func (s *Server) flowsView(ctx context.Context, flow, service string) (FlowsView
 			f = &FlowCard{Flow: x.Flow, Status: engine.StatusNoData}
 			byFlow[x.Flow] = f
 		}
-		f.SLOs = append(f.SLOs, SLOCard{SLOStatus: x, ErrorRate5m: x.ErrorRate("5m"), ErrorRate1h: x.ErrorRate("1h"), History: hist[x.Name+"\x00"+x.Hash]})
+		f.SLOs = append(f.SLOs, SLOCard{SLOStatus: x, ErrorRate5m: x.ErrorRate(min5), ErrorRate1h: x.ErrorRate(hour), History: hist[x.Name+"\x00"+x.Hash]})
 		if statusRank[x.Status] > statusRank[f.Status] {
 			f.Status = x.Status
 		}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/flowslo/flowslo/slo"
 )
 
 // Exit codes of `flowslo check`, for release pipelines. The verdict is the
@@ -131,11 +133,11 @@ func (r *readinessAnswer) UnmarshalJSON(b []byte) error {
 
 // checkSLO is one SLO's part of a flow's verdict.
 type checkSLO struct {
-	Name                 string              `json:"name"`
-	Verdict              string              `json:"verdict"`
-	Reasons              []string            `json:"reasons"`
-	ErrorBudgetRemaining *float64            `json:"error_budget_remaining"`
-	BurnRates            map[string]*float64 `json:"burn_rates"`
+	Name                 string                    `json:"name"`
+	Verdict              string                    `json:"verdict"`
+	Reasons              []string                  `json:"reasons"`
+	ErrorBudgetRemaining *float64                  `json:"error_budget_remaining"`
+	BurnRates            map[slo.Duration]*float64 `json:"burn_rates"`
 }
 
 // verdict is what the check reports on: a flow, or one SLO.
@@ -288,7 +290,7 @@ func report(o checkOptions, v verdict, w io.Writer) int {
 	fmt.Fprintf(w, "%s: %s: %s\n", v.what, word, why)
 	for _, s := range v.slos {
 		fmt.Fprintf(w, "  %-28s %-10s budget left %-8s burn 1h %-7s 5m %-7s\n",
-			s.Name, strings.ReplaceAll(s.Verdict, "_", " "), pct(s.ErrorBudgetRemaining), rate(s.BurnRates["1h"]), rate(s.BurnRates["5m"]))
+			s.Name, strings.ReplaceAll(s.Verdict, "_", " "), pct(s.ErrorBudgetRemaining), rate(s.BurnRates[slo.Duration(time.Hour)]), rate(s.BurnRates[slo.Duration(5*time.Minute)]))
 	}
 	return code
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/ui"
 )
@@ -53,14 +54,14 @@ func (f *statusEngine) MissingAttributes(context.Context, string, time.Time, tim
 // and the same burn rate over every window.
 func sloNumbers(name, flow string, budget *float64, burn float64) engine.SLOStatus {
 	s := engine.SLOStatus{Name: name, Flow: flow, Objective: 99, Window: "28d", Status: engine.StatusOK,
-		ErrorBudgetRemaining: budget, BurnRates: map[string]*float64{}}
+		ErrorBudgetRemaining: budget, BurnRates: map[slo.Duration]*float64{}}
 	if budget == nil {
 		s.Status = engine.StatusNoData
 		return s
 	}
 	s.Good, s.Total = 990, 1000
 	for _, w := range engine.BurnWindows {
-		s.BurnRates[w.Key] = &burn
+		s.BurnRates[w] = &burn
 	}
 	return s
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/flowslo/flowslo/demo"
-	"github.com/flowslo/flowslo/internal/app"
+	"github.com/flowslo/flowslo/slo"
 )
 
 // demoCmd runs `flowslo demo`: a simulated mobile app and backend sending
@@ -63,8 +63,8 @@ func parseDemoFlags(args []string, stdout, stderr io.Writer) (demo.Options, erro
 
 func durationFlag(d *time.Duration) func(string) error {
 	return func(v string) error {
-		var err error
-		*d, err = app.ParseDuration(v)
+		w, err := slo.ParseDuration(v)
+		*d = time.Duration(w)
 		return err
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
 )
@@ -86,7 +87,7 @@ func (r ReadinessConfig) validate() error {
 // StorageConfig says how long telemetry is kept and where it lives at scale.
 type StorageConfig struct {
 	// Retention is how long spans and logs are kept (ClickHouse TTL).
-	Retention Duration `yaml:"retention"`
+	Retention slo.Duration `yaml:"retention"`
 	// Cluster names a ClickHouse cluster: tables are created ON CLUSTER with
 	// Replicated engines. Empty for a single server or the embedded engine.
 	Cluster string `yaml:"cluster"`
@@ -94,13 +95,13 @@ type StorageConfig struct {
 	// stored rows (default 2s). Running INSERTs hold it back by themselves;
 	// raise it when another writer uses ClickHouse async inserts or Buffer
 	// tables, whose rows are stored by the server after their INSERT ended.
-	RollMargin Duration `yaml:"roll_margin"`
+	RollMargin slo.Duration `yaml:"roll_margin"`
 }
 
 // DefaultConfig is what flowslo runs with when no file is given.
 func DefaultConfig() Config {
 	return Config{
-		Storage:  StorageConfig{Retention: Duration(30 * 24 * time.Hour)},
+		Storage:  StorageConfig{Retention: slo.Duration(30 * 24 * time.Hour)},
 		Alerting: AlertingConfig{Config: alerting.Config{}.WithDefaults()},
 	}
 }
@@ -187,30 +188,4 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
 	}
 	return data, nil
-}
-
-// Duration is a time.Duration that also accepts days ("30d") in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML parses "30d", "12h", "90m" and the like.
-func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
-	v, err := ParseDuration(node.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %w", node.Line, err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// ParseDuration is time.ParseDuration plus a whole-day unit "d".
-func ParseDuration(s string) (time.Duration, error) {
-	var days int
-	if n, err := fmt.Sscanf(s, "%dd", &days); err == nil && n == 1 && fmt.Sprintf("%dd", days) == s {
-		return time.Duration(days) * 24 * time.Hour, nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration: write e.g. 30d, 6h or 90s", s)
-	}
-	return v, nil
 }

@@ -61,7 +61,7 @@ func (c *sloCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for w, b := range s.BurnRates {
 			if b != nil {
-				gauge(burnDesc, *b, w)
+				gauge(burnDesc, *b, w.String())
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
@@ -53,7 +54,7 @@ func TestSchemaGolden(t *testing.T) {
 // flowslo's own state replicated to every node (no {shard} in its path).
 func TestClusterSchemaShape(t *testing.T) {
 	var out bytes.Buffer
-	if err := WriteSchema(&out, Config{Storage: StorageConfig{Cluster: "c1", Retention: Duration(30 * 24 * time.Hour)}}); err != nil {
+	if err := WriteSchema(&out, Config{Storage: StorageConfig{Cluster: "c1", Retention: slo.Duration(30 * 24 * time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
 	ddl := out.String()

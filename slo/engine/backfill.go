@@ -106,7 +106,7 @@ func (e *Engine) needsBackfill(s *slo.SLO, st *state, now time.Time) bool {
 // drops a part as soon as all its rows have expired (ttl_only_drop_parts),
 // so only rows from now − retention on are sure to be there.
 func (e *Engine) backfillTarget(s *slo.SLO, now time.Time) time.Time {
-	start := earlier(sloWindowStart(s.Window, now), windowStart(now, BurnWindows[len(BurnWindows)-1].D))
+	start := earlier(sloWindowStart(s.Window, now), windowStart(now, time.Duration(BurnWindows[len(BurnWindows)-1])))
 	if d := e.opts.BackfillHistory; d > 0 {
 		start = now.Add(-d)
 	}

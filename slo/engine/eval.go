@@ -39,7 +39,7 @@ func (e *Engine) plan(now time.Time) *plan {
 		p.progress = append(p.progress, prog)
 	}
 	for _, w := range BurnWindows {
-		p.burnCol = append(p.burnCol, p.column(windowStart(now, w.D)))
+		p.burnCol = append(p.burnCol, p.column(windowStart(now, time.Duration(w))))
 	}
 	p.hourCol = p.column(windowStart(now, time.Hour))
 	return p
@@ -206,7 +206,7 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 	st.Good, st.Total = w.good, w.total
 	st.SLI, st.ErrorBudgetRemaining = w.sli(), w.budgetRemaining(s.ErrorBudget())
 	for j, bw := range BurnWindows {
-		st.BurnRates[bw.Key] = c[p.burnCol[j]].burnRate(s.ErrorBudget())
+		st.BurnRates[bw] = c[p.burnCol[j]].burnRate(s.ErrorBudget())
 	}
 	st.Status = classify(st, e.opts.BurningRate)
 	if p.progress[i] != nil {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
-	"time"
 
 	"github.com/flowslo/flowslo/slo"
 )
@@ -77,12 +77,12 @@ type FlowReadiness struct {
 
 // SLOReadiness is one SLO's part in its flow's verdict.
 type SLOReadiness struct {
-	Name                 string              `json:"name"`
-	Verdict              string              `json:"verdict"`
-	Reasons              []string            `json:"reasons"`
-	Status               string              `json:"status"`
-	ErrorBudgetRemaining *float64            `json:"error_budget_remaining"`
-	BurnRates            map[string]*float64 `json:"burn_rates"`
+	Name                 string                    `json:"name"`
+	Verdict              string                    `json:"verdict"`
+	Reasons              []string                  `json:"reasons"`
+	Status               string                    `json:"status"`
+	ErrorBudgetRemaining *float64                  `json:"error_budget_remaining"`
+	BurnRates            map[slo.Duration]*float64 `json:"burn_rates"`
 }
 
 // Readiness judges every flow from the current SLO numbers.
@@ -153,7 +153,7 @@ func judgeSLO(s SLOStatus, t Thresholds) SLOReadiness {
 		flag(NoData, "no data yet: %s has no events in its %s window, nothing to judge it by", s.Name, s.Window)
 		return r
 	}
-	budget, b1h := *s.ErrorBudgetRemaining, s.BurnRates["1h"]
+	budget, b1h := *s.ErrorBudgetRemaining, s.BurnRates[h1]
 	left := fmt.Sprintf("%s has %s of its error budget left", s.Name, percent(budget))
 	fast, slow := burnRules(s, t)
 	switch {
@@ -163,8 +163,8 @@ func judgeSLO(s SLOStatus, t Thresholds) SLOReadiness {
 		flag(NotReady, "%s; %s (fast burn: it pages)", left, burnWords(s, *firstMet(s, fast)))
 	case firstMet(s, slow) != nil:
 		flag(AtRisk, "%s; %s (slow burn)", left, burnWords(s, *firstMet(s, slow)))
-	case above(b1h, 1) && s.BurnRates["1d"] != nil && *b1h >= t.Rising*math.Max(*s.BurnRates["1d"], 1e-9):
-		flag(AtRisk, "%s; burning %s over the last hour, up from %s over the last day", left, times(b1h), times(s.BurnRates["1d"]))
+	case above(b1h, 1) && s.BurnRates[d1] != nil && *b1h >= t.Rising*math.Max(*s.BurnRates[d1], 1e-9):
+		flag(AtRisk, "%s; burning %s over the last hour, up from %s over the last day", left, times(b1h), times(s.BurnRates[d1]))
 	case budget < t.LowBudget:
 		flag(AtRisk, "%s (below %s)", left, percent(t.LowBudget))
 	default:
@@ -178,25 +178,25 @@ func judgeSLO(s SLOStatus, t Thresholds) SLOReadiness {
 // alerting applies them, the fastest (shortest long window) blocking.
 func burnRules(s SLOStatus, t Thresholds) (fast, slow []AlertThreshold) {
 	if t.FastBurn > 0 {
-		fast = []AlertThreshold{{Severity: "page", Long: "1h", Short: "5m", Factor: t.FastBurn}}
+		fast = []AlertThreshold{{Severity: "page", Long: h1, Short: m5, Factor: t.FastBurn}}
 	}
 	if t.SlowBurn > 0 {
-		slow = []AlertThreshold{{Severity: "page", Long: "6h", Short: "30m", Factor: t.SlowBurn}}
+		slow = []AlertThreshold{{Severity: "page", Long: h6, Short: m30, Factor: t.SlowBurn}}
 	}
 	if fast != nil && slow != nil {
 		return fast, slow
 	}
 	pages := pageRules(s)
-	shortest := time.Duration(math.MaxInt64)
+	shortest := slo.Duration(math.MaxInt64)
 	for _, p := range pages {
-		shortest = min(shortest, p.long)
+		shortest = min(shortest, p.Long)
 	}
 	var f, sl []AlertThreshold
 	for _, p := range pages {
-		if p.long == shortest {
-			f = append(f, p.AlertThreshold)
+		if p.Long == shortest {
+			f = append(f, p)
 		} else {
-			sl = append(sl, p.AlertThreshold)
+			sl = append(sl, p)
 		}
 	}
 	if fast == nil {
@@ -208,24 +208,18 @@ func burnRules(s SLOStatus, t Thresholds) (fast, slow []AlertThreshold) {
 	return fast, slow
 }
 
-type pageRule struct {
-	AlertThreshold
-	long time.Duration
-}
-
 // pageRules are s's page rules whose windows it has burn rates for. A
 // status built without rules (not by the engine) judges by the 30-day
 // defaults.
-func pageRules(s SLOStatus) []pageRule {
+func pageRules(s SLOStatus) []AlertThreshold {
 	rules := s.AlertWindows
 	if rules == nil {
 		rules = thresholdsOf(slo.DefaultAlertWindows)
 	}
-	var out []pageRule
+	var out []AlertThreshold
 	for _, w := range rules {
-		long, ok := burnWindow(w.Long)
-		if _, short := burnWindow(w.Short); w.Severity == "page" && ok && short {
-			out = append(out, pageRule{w, long})
+		if w.Severity == "page" && slices.Contains(BurnWindows, w.Long) && slices.Contains(BurnWindows, w.Short) {
+			out = append(out, w)
 		}
 	}
 	return out

@@ -13,28 +13,19 @@ import (
 // over window with budget left and burn rates 5m … 3d (unset ones at 0.5).
 func status(window slo.Window, budget float64, burns map[string]float64) engine.SLOStatus {
 	s := engine.SLOStatus{Name: "login-success", Flow: "login", Objective: 99, Window: window.String(),
-		Good: 990, Total: 1000, Status: engine.StatusOK, ErrorBudgetRemaining: &budget, BurnRates: map[string]*float64{}}
+		Good: 990, Total: 1000, Status: engine.StatusOK, ErrorBudgetRemaining: &budget, BurnRates: map[slo.Duration]*float64{}}
 	for _, w := range engine.BurnWindows {
-		v, ok := burns[w.Key]
+		v, ok := burns[w.String()]
 		if !ok {
 			v = 0.5
 		}
-		s.BurnRates[w.Key] = &v
+		s.BurnRates[w] = &v
 	}
 	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	for _, w := range (&slo.SLO{Window: window}).AlertWindows(at) {
-		s.AlertWindows = append(s.AlertWindows, engine.AlertThreshold{Severity: w.Severity, Long: key(w.Long), Short: key(w.Short), Factor: w.Factor})
+		s.AlertWindows = append(s.AlertWindows, engine.AlertThreshold{Severity: w.Severity, Long: slo.Duration(w.Long), Short: slo.Duration(w.Short), Factor: w.Factor})
 	}
 	return s
-}
-
-func key(d time.Duration) string {
-	for _, w := range engine.BurnWindows {
-		if w.D == d {
-			return w.Key
-		}
-	}
-	return d.String()
 }
 
 // TestJudge covers every verdict's cases; each at-risk case on its own, so

@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -195,15 +194,10 @@ func (s *script) at(f []string) (int, time.Time, []string, error) {
 	return n, s.now.Add(off), f[3:], err
 }
 
-// days matches a number of days in a duration ("-10d", "3d12h").
-var days = regexp.MustCompile(`(\d+)d`)
-
-// parseDuration is time.ParseDuration that also takes days (24h).
+// parseDuration reads a duration as SLO files write one ("-10d", "3d12h").
 func parseDuration(text string) (time.Duration, error) {
-	return time.ParseDuration(days.ReplaceAllStringFunc(text, func(m string) string {
-		n, _ := strconv.Atoi(m[:len(m)-1])
-		return strconv.Itoa(24*n) + "h"
-	}))
+	d, err := slo.ParseDuration(text)
+	return time.Duration(d), err
 }
 
 func (s *script) spans(f []string) error {
@@ -339,7 +333,11 @@ func (s *script) expect(name string, f []string) error {
 				got = st.PartialSince.Format(time.RFC3339)
 			}
 		case strings.HasPrefix(k, "burn."):
-			r, ok := st.BurnRates[k[5:]]
+			w, err := slo.ParseDuration(k[5:])
+			if err != nil {
+				return err
+			}
+			r, ok := st.BurnRates[w]
 			if !ok {
 				return fmt.Errorf("no burn window %s", k[5:])
 			}

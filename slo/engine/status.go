@@ -22,8 +22,8 @@ type SLOStatus struct {
 	SLI         *float64  `json:"sli"` // good/total over the window
 	// ErrorBudgetRemaining is 1 untouched, 0 spent, negative overspent.
 	ErrorBudgetRemaining *float64 `json:"error_budget_remaining"`
-	// BurnRates is keyed by BurnWindows' keys ("5m" … "3d").
-	BurnRates map[string]*float64 `json:"burn_rates"`
+	// BurnRates is keyed by BurnWindows (in JSON "5m" … "3d").
+	BurnRates map[slo.Duration]*float64 `json:"burn_rates"`
 	// Status is "ok", "burning", "exhausted", "no_data", or "backfilling"
 	// while the history of a new definition is still being rolled up (the
 	// numbers are then partial).
@@ -48,17 +48,17 @@ type SLOStatus struct {
 }
 
 // AlertThreshold is one burn-rate rule: the burn rate at least Factor over
-// both Long and Short (window keys as in BurnRates where one exists).
+// both Long and Short (keys of BurnRates where one exists).
 type AlertThreshold struct {
-	Severity string  `json:"severity"` // page | ticket
-	Long     string  `json:"long"`
-	Short    string  `json:"short"`
-	Factor   float64 `json:"factor"`
+	Severity string       `json:"severity"` // page | ticket
+	Long     slo.Duration `json:"long"`
+	Short    slo.Duration `json:"short"`
+	Factor   float64      `json:"factor"`
 }
 
-// ErrorRate is the share of bad events over a burn window ("5m", "1h"),
-// nil without events: the burn rate times the budget.
-func (s SLOStatus) ErrorRate(window string) *float64 {
+// ErrorRate is the share of bad events over a burn window (5m, 1h), nil
+// without events: the burn rate times the budget.
+func (s SLOStatus) ErrorRate(window slo.Duration) *float64 {
 	b := s.BurnRates[window]
 	if b == nil || s.Objective <= 0 {
 		return nil
@@ -126,7 +126,7 @@ func classify(s SLOStatus, burning float64) string {
 		return StatusNoData
 	case *s.ErrorBudgetRemaining <= 0:
 		return StatusExhausted
-	case above(s.BurnRates["1h"], burning) && above(s.BurnRates["5m"], burning):
+	case above(s.BurnRates[h1], burning) && above(s.BurnRates[m5], burning):
 		return StatusBurning
 	}
 	return StatusOK
@@ -139,7 +139,7 @@ func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
 	return SLOStatus{
 		Name: s.Name, Flow: s.Flow, Service: s.Service, Description: s.Description,
 		Objective: s.Objective, Window: s.Window.String(), WindowStart: start,
-		BurnRates: map[string]*float64{}, Slices: []SliceStatus{}, Hash: s.Hash, EvaluatedAt: now,
+		BurnRates: map[slo.Duration]*float64{}, Slices: []SliceStatus{}, Hash: s.Hash, EvaluatedAt: now,
 		AlertWindows: thresholdsOf(s.AlertWindows(now)), Expects: s.Expects(),
 		LatencyThresholdMS: float64(s.Indicator.Latency) / 1e6,
 	}
@@ -148,7 +148,7 @@ func newStatus(s *slo.SLO, now, start time.Time) SLOStatus {
 func thresholdsOf(ws []slo.AlertWindow) []AlertThreshold {
 	out := make([]AlertThreshold, 0, len(ws))
 	for _, w := range ws {
-		out = append(out, AlertThreshold{Severity: w.Severity, Long: windowKey(w.Long), Short: windowKey(w.Short), Factor: w.Factor})
+		out = append(out, AlertThreshold{Severity: w.Severity, Long: slo.Duration(w.Long), Short: slo.Duration(w.Short), Factor: w.Factor})
 	}
 	return out
 }
