@@ -15,7 +15,7 @@ import (
 // memFrom is the first hour s's windows can need at now: its own window,
 // the longest burn-rate window, and the long windows of its alert rules.
 func memFrom(s *slo.SLO, now time.Time) int64 {
-	d := BurnWindows[len(BurnWindows)-1].D
+	d := time.Duration(BurnWindows[len(BurnWindows)-1])
 	for _, w := range s.AlertWindows(now) {
 		d = max(d, w.Long, w.Short)
 	}
