@@ -23,9 +23,18 @@
 // Rolls stay behind ClickHouse's clock by Options.RollMargin and behind the
 // start of every INSERT still running (safePoint): a row's insertion time
 // is set while its INSERT runs, and only rows whose INSERT has finished
-// are visible. The rows inserted since the watermark are read live from
-// the raw tables at every evaluation (a minmax index on the insertion time
-// keeps that to the newest parts), so numbers are as fresh as the data.
+// are visible. Every cycle rolls before it evaluates, so the numbers hold
+// everything inserted up to RollMargin ago (2 s by default) and
+// evaluation never reads raw rows.
+//
+// A write whose outcome is unknown (the client timed out, the server may
+// have stored it) is retried verbatim, with the same
+// insert_deduplication_token, before anything else is written: stored
+// once either way. While an engine write of another process is still
+// running (a replica that just lost its lease, a process that died mid
+// roll on a ClickHouse server), the engine waits, then reads its
+// bookkeeping again. Engine writes name their subquery rollMarker or
+// backfillMarker so system.processes shows them.
 //
 // # Backfill
 //
@@ -40,15 +49,24 @@
 // definition backfills, its status is "backfilling" with its progress, and
 // alerting holds its alerts (Backfilling).
 //
-// # Reading
+// # Reading: incremental, from memory
 //
 // Windows read whole hours (res 1) and minutes only at their edges (res
-// 0), plus the live rows. Slices keep counts per value; the cap
-// (Options.SliceCap, the rest as "other") is applied when reading, over
-// the SLO's own window. One evaluation of every SLO is three queries
-// however many SLOs there are: one scan of the live raw rows for all SLOs
-// (raw.go), then the whole SLOs and the slices, each one scan of
-// slo_rollup with the live counts passed in as a parameter.
+// 0). Slices keep counts per value; the cap (Options.SliceCap, the rest as
+// "other") is applied when reading, over the SLO's own window.
+//
+// A cycle does not read slo_rollup again: the engine keeps, for every
+// current definition, the same counts in memory (per hour, whole and per
+// declared slice value, plus the minutes of the few hours a window edge
+// falls in), and adds each roll's counts once its INSERT is stored. Rolls
+// pass their counts through Go for that (selected, then inserted from a
+// parameter, in one INSERT with the watermark), so memory gets exactly
+// what the table got. See memory.go. Memory is rebuilt from slo_rollup at
+// start, after a failed write and when a definition becomes current; a
+// definition still backfilling or catching up is read from slo_rollup
+// (eval.go's SQL), which is also the reference every engine script checks
+// memory against. An idle cycle is then two small queries (safePoint and
+// whether anything new was inserted) and sums in memory.
 //
 // # Releases
 //
