@@ -22,6 +22,9 @@ import (
 // whose history is partly older than raw retention stops at the retention
 // and says so (SLOStatus.PartialSince).
 func (e *Engine) Backfill(ctx context.Context) error {
+	if e.opts.ReadOnly {
+		return nil
+	}
 	e.backfillMu.Lock()
 	defer e.backfillMu.Unlock()
 	if ok, err := e.backfillFree(ctx); err != nil || !ok {

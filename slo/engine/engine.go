@@ -56,6 +56,10 @@ type Options struct {
 	// evaluated: alerting evaluates then, on the freshest numbers, instead
 	// of waiting for its own interval.
 	Evaluated func()
+	// ReadOnly makes an engine that never writes (a follower replica, which
+	// reads what the leader rolls up): no rolls, no backfills, and every
+	// evaluation reads slo_rollup, since no roll keeps its memory current.
+	ReadOnly bool
 	// Readiness thresholds; zero fields take DefaultThresholds' values.
 	Readiness Thresholds
 	Logger    *slog.Logger

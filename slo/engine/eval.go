@@ -102,7 +102,7 @@ func (e *Engine) evaluateLocked(ctx context.Context, cold bool) ([]SLOStatus, er
 // back to their earliest column are summed there; the others are read
 // from slo_rollup, as are all with cold.
 func (e *Engine) windowCounts(ctx context.Context, p *plan, withSlices, cold bool) (map[string][]counts, map[string][]sliceRow, error) {
-	if e.suspect { // memory may lack writes it has not seen: read slo_rollup
+	if e.suspect || e.opts.ReadOnly { // memory may lack writes it has not seen: read slo_rollup
 		cold = true
 	} else if err := e.syncMemory(ctx, p.now); err != nil {
 		return nil, nil, err

@@ -43,6 +43,9 @@ const oneInsertPart = "\nSETTINGS min_insert_block_size_rows = 1000000000000, mi
 // INSERT per round (normally one round; more while catching up). Call with
 // mu held.
 func (e *Engine) rollLocked(ctx context.Context) error {
+	if e.opts.ReadOnly {
+		return nil
+	}
 	sp, err := e.safePoint(ctx)
 	if err != nil {
 		return err
