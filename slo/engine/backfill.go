@@ -246,9 +246,7 @@ func backfillSQL(b *params, slos []*slo.SLO, sets []*rawSet, lo time.Time, token
 	if len(sets) > 0 {
 		parts = append(parts, withHours(rawRows(b, sets)))
 	}
-	for _, s := range slos {
-		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, 0, math.MaxInt64, lo.Unix()))
-	}
+	parts = append(parts, bookkeeping(b, slos, 0, math.MaxInt64, lo.Unix()))
 	return insertRollup(parts, token, backfillMarker)
 }
 

@@ -29,6 +29,7 @@ func (e *Engine) Counts(ctx context.Context, windows []time.Duration, at time.Ti
 	for i, w := range windows {
 		cols[i] = p.column(windowStart(at, w))
 	}
+	p.extra = cols
 	whole, _, err := e.windowCounts(ctx, p, false, false)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ type plan struct {
 	sloCol   []int // per SLO: its window's column in starts
 	burnCol  []int // per burn window
 	hourCol  int
+	extra    []int // columns every SLO is read over besides these (Counts' windows)
 	split    time.Time // rolled-up minutes before it are read as hours
 }
 
@@ -56,6 +57,22 @@ func (p *plan) subset(idx []int) *plan {
 }
 
 func (p *plan) earliest() time.Time { return slices.MinFunc(p.starts, time.Time.Compare) }
+
+// cols are the columns SLO i is read over: its window, the burn windows,
+// the last hour and the extra ones. (The other columns are other SLOs'
+// windows.)
+func (p *plan) cols(i int) []int {
+	return append(append([]int{p.sloCol[i], p.hourCol}, p.burnCol...), p.extra...)
+}
+
+// first is the earliest start SLO i is read from.
+func (p *plan) first(i int) time.Time {
+	t := p.starts[p.sloCol[i]]
+	for _, c := range p.cols(i) {
+		t = earlier(t, p.starts[c])
+	}
+	return t
+}
 
 // Evaluate counts the rows inserted since the last roll, then computes
 // every SLO's numbers now, keeps them for Status and returns them. A
@@ -108,9 +125,8 @@ func (e *Engine) windowCounts(ctx context.Context, p *plan, withSlices, cold boo
 		return nil, nil, err
 	}
 	var hot, rest []int
-	first := p.earliest().Unix()
 	for i, s := range p.slos {
-		if d := e.mem.defs[key(s)]; !cold && d != nil && d.from <= first {
+		if d := e.mem.defs[key(s)]; !cold && d != nil && d.from <= p.first(i).Unix() {
 			hot = append(hot, i)
 		} else {
 			rest = append(rest, i)
@@ -144,9 +160,11 @@ func (e *Engine) memCounts(ctx context.Context, p *plan, idx []int, withSlices b
 	}
 	end := p.end.Unix()
 	need := map[int64]int{}
-	for _, t := range p.starts {
-		for _, h := range edgeHours(t.Unix(), end) {
-			need[h] |= wholeRows
+	for _, i := range idx {
+		for _, c := range p.cols(i) {
+			for _, h := range edgeHours(p.starts[c].Unix(), end) {
+				need[h] |= wholeRows
+			}
 		}
 	}
 	sliceCols := []int{p.hourCol}
@@ -169,8 +187,8 @@ func (e *Engine) memCounts(ctx context.Context, p *plan, idx []int, withSlices b
 	for _, i := range idx {
 		s, def := p.slos[i], key(p.slos[i])
 		c := make([]counts, len(p.starts))
-		for j, t := range p.starts {
-			c[j] = e.mem.window(def, seriesKey{}, t.Unix(), end)
+		for _, j := range p.cols(i) {
+			c[j] = e.mem.window(def, seriesKey{}, p.starts[j].Unix(), end)
 		}
 		whole[s.Name] = c
 		if withSlices && len(s.Slices) > 0 {

@@ -82,9 +82,9 @@ func (e *Engine) rollLocked(ctx context.Context) error {
 			return nil
 		}
 		t0 := time.Now()
-		err := e.roll(ctx, slos, since, end)
-		e.opts.Logger.Debug("rolled", "slos", len(slos), "span", time.Duration(end-slices.Min(since))*time.Millisecond, "took", time.Since(t0))
-		if err != nil {
+		wrote, err := e.roll(ctx, slos, since, end)
+		e.opts.Logger.Debug("rolled", "slos", len(slos), "span", time.Duration(end-slices.Min(since))*time.Millisecond, "wrote", wrote, "took", time.Since(t0))
+		if err != nil || !wrote {
 			return err
 		}
 	}
@@ -127,10 +127,7 @@ func (e *Engine) beginNew(ctx context.Context) error {
 	}
 	at := sp.at
 	b := newParams("r")
-	var parts []string
-	for _, s := range begin {
-		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, at, at, noBackfill))
-	}
+	parts := []string{bookkeeping(b, begin, at, at, noBackfill)}
 	if err := e.q.Exec(ctx, insertRollup(parts, "", rollMarker), b.p); err != nil {
 		e.suspect = true // it may have landed: read the bookkeeping again
 		return fmt.Errorf("begin counting %s: %w", names(begin), err)
@@ -164,22 +161,31 @@ func (e *Engine) behind(to int64) (slos []*slo.SLO, since []int64, end int64) {
 // then adds the counts to memory. The counts pass through Go (selected,
 // then inserted from a parameter) so that memory gets exactly what the
 // INSERT wrote, and only once it is written.
-func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64) error {
+func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64) (wrote bool, err error) {
 	sets, err := e.withRows(ctx, rawSets(slos, since, to, true))
 	if err != nil {
-		return err
+		return false, err
+	}
+	if len(sets) == 0 && to-slices.Min(since) < idleWatermark.Milliseconds() {
+		return false, nil // nothing new: the watermark can wait
 	}
 	var rows []string
 	var deltas []delta
 	if len(sets) > 0 {
 		if rows, deltas, err = e.selectRoll(ctx, sets); err != nil {
-			return fmt.Errorf("count rows up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
+			return false, fmt.Errorf("count rows up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
 		}
 	}
 	b := newParams("r")
 	w := &rollWrite{query: rollSQL(b, slos, rows, to, writeToken("roll", slos, append(since, to)...)), params: b.p, slos: slos, to: to, deltas: deltas}
-	return e.writeRoll(ctx, w)
+	return true, e.writeRoll(ctx, w)
 }
+
+// idleWatermark is how far behind the safe point a watermark may stay
+// while nothing new was inserted: writing it every cycle would cost an
+// INSERT (and a part) every 5 s for nothing; an hour would make the
+// definition read as catching up (catchUpLag).
+const idleWatermark = time.Minute
 
 // rollWrite is one roll's INSERT and what follows once it is stored.
 type rollWrite struct {
@@ -254,9 +260,7 @@ func rollSQL(b *params, slos []*slo.SLO, rows []string, to int64, token string) 
 	if len(rows) > 0 {
 		parts = append(parts, withHours(rollRows(b, rows)))
 	}
-	for _, s := range slos {
-		parts = append(parts, bookkeepingRow(b, s.Name, s.Hash, to, math.MaxInt64, noBackfill))
-	}
+	parts = append(parts, bookkeeping(b, slos, to, math.MaxInt64, noBackfill))
 	return insertRollup(parts, token, rollMarker)
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+
+	"github.com/flowslo/flowslo/slo"
 )
 
 // state is where one SLO definition's counts stand: a copy of its
@@ -123,12 +126,19 @@ func (b *params) msTime(ms int64) string {
 	return "fromUnixTimestamp64Milli(" + b.num(ms) + ", 'UTC')"
 }
 
-// bookkeepingRow selects s's bookkeeping row (rawCols plus rolled, cutoff
-// and backfilled) with the given values; noBackfill and math.MaxInt64 for
-// cutoff leave those columns as they are (min), 0 for rolled likewise (max).
-func bookkeepingRow(b *params, name, hash string, rolled, cutoff, backfilled int64) string {
-	return "SELECT " + b.str(name) + " AS slo, " + b.str(hash) + " AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, " +
+// bookkeeping selects the bookkeeping rows of slos (rawCols plus rolled,
+// cutoff and backfilled), all with the given values; noBackfill and
+// math.MaxInt64 for cutoff leave those columns as they are (min), 0 for
+// rolled likewise (max). One SELECT over an array parameter: a SELECT per
+// SLO made ClickHouse analyse a UNION of 200 (a fifth of a second a roll).
+func bookkeeping(b *params, slos []*slo.SLO, rolled, cutoff, backfilled int64) string {
+	pairs := make([]string, len(slos))
+	for i, s := range slos {
+		pairs[i] = "(" + quote(s.Name) + "," + quote(s.Hash) + ")"
+	}
+	return "SELECT t.1 AS slo, t.2 AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, " +
 		"toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, " +
 		"(CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, " +
-		b.num(rolled) + " AS rolled, " + b.num(cutoff) + " AS cutoff, " + b.num(backfilled) + " AS backfilled"
+		b.num(rolled) + " AS rolled, " + b.num(cutoff) + " AS cutoff, " + b.num(backfilled) + " AS backfilled\n" +
+		"FROM (SELECT arrayJoin(" + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]") + ") AS t)"
 }

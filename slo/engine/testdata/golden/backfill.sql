@@ -33,13 +33,8 @@ FROM (
 GROUP BY slo, hash, slice_key, slice_value, minute) ARRAY JOIN [toUInt8(0), toUInt8(1)] AS res
 GROUP BY slo, hash, res, slice_key, slice_value, m
 UNION ALL
-SELECT {gv23:String} AS slo, {gv24:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv25:Int64} AS rolled, {gv26:Int64} AS cutoff, {gv27:Int64} AS backfilled
-UNION ALL
-SELECT {gv28:String} AS slo, {gv29:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv30:Int64} AS rolled, {gv31:Int64} AS cutoff, {gv32:Int64} AS backfilled
-UNION ALL
-SELECT {gv33:String} AS slo, {gv34:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv35:Int64} AS rolled, {gv36:Int64} AS cutoff, {gv37:Int64} AS backfilled
-UNION ALL
-SELECT {gv38:String} AS slo, {gv39:String} AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv40:Int64} AS rolled, {gv41:Int64} AS cutoff, {gv42:Int64} AS backfilled
+SELECT t.1 AS slo, t.2 AS hash, toUInt8(2) AS res, '' AS slice_key, '' AS slice_value, toDateTime(0, 'UTC') AS m, toUInt64(0) AS good, toUInt64(0) AS total, (CAST([], 'Array(UInt16)'), CAST([], 'Array(UInt64)')) AS hist, {gv23:Int64} AS rolled, {gv24:Int64} AS cutoff, {gv25:Int64} AS backfilled
+FROM (SELECT arrayJoin({gv26:Array(Tuple(String, String))}) AS t)
 ) AS flowslo_backfill
 SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes = 1000000000000, max_insert_threads = 1, insert_deduplicate = 1, insert_deduplication_token = 'backfill-0123456789abcdef'
 
@@ -71,24 +66,8 @@ SETTINGS min_insert_block_size_rows = 1000000000000, min_insert_block_size_bytes
 -- gv20 = 1773059696000000000
 -- gv21 = 1773059696
 -- gv22 = [[('push-delivery','aea3ba84091ea6e0','',0)]]
--- gv23 = login-success
--- gv24 = 6e133838b69cf49a
--- gv25 = 0
--- gv26 = 9223372036854775807
--- gv27 = 1772973296
--- gv28 = feed-latency
--- gv29 = 2f5c5bc69466ed4c
--- gv30 = 0
--- gv31 = 9223372036854775807
--- gv32 = 1772973296
--- gv33 = checkout-success
--- gv34 = 6c36b4263da5d338
--- gv35 = 0
--- gv36 = 9223372036854775807
--- gv37 = 1772973296
--- gv38 = push-delivery
--- gv39 = aea3ba84091ea6e0
--- gv40 = 0
--- gv41 = 9223372036854775807
--- gv42 = 1772973296
+-- gv23 = 0
+-- gv24 = 9223372036854775807
+-- gv25 = 1772973296
+-- gv26 = [('login-success','6e133838b69cf49a'),('feed-latency','2f5c5bc69466ed4c'),('checkout-success','6c36b4263da5d338'),('push-delivery','aea3ba84091ea6e0')]
 -- gv9 = [[(1,1,2)],[],[(2,1,4)],[],[(3,1,6),(4,2,6),(5,3,6),(6,4,6)],[]]
