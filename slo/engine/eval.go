@@ -23,7 +23,7 @@ type plan struct {
 	sloCol   []int // per SLO: its window's column in starts
 	burnCol  []int // per burn window
 	hourCol  int
-	extra    []int // columns every SLO is read over besides these (Counts' windows)
+	extra    []int     // columns every SLO is read over besides these (Counts' windows)
 	split    time.Time // rolled-up minutes before it are read as hours
 }
 
