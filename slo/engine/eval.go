@@ -184,6 +184,7 @@ func (e *Engine) memCounts(ctx context.Context, p *plan, idx []int, withSlices b
 		return nil, nil, err
 	}
 	e.mem.touch(need, p.now)
+	var coldSlices []int
 	for _, i := range idx {
 		s, def := p.slos[i], key(p.slos[i])
 		c := make([]counts, len(p.starts))
@@ -192,8 +193,19 @@ func (e *Engine) memCounts(ctx context.Context, p *plan, idx []int, withSlices b
 		}
 		whole[s.Name] = c
 		if withSlices && len(s.Slices) > 0 {
+			if e.mem.defs[def].slicesCold {
+				coldSlices = append(coldSlices, i)
+				continue
+			}
 			sliced[s.Name] = capSlices(e.memSlices(def, p, []int{p.sloCol[i], p.hourCol}), p.sloCol[i], e.opts.SliceCap)
 		}
+	}
+	if len(coldSlices) > 0 {
+		sl, err := e.querySlices(ctx, p.subset(coldSlices))
+		if err != nil {
+			return nil, nil, err
+		}
+		maps.Copy(sliced, sl)
 	}
 	return whole, sliced, nil
 }

@@ -9,3 +9,11 @@ func (e *Engine) EvaluateCold(ctx context.Context) ([]SLOStatus, error) {
 	defer e.mu.Unlock()
 	return e.evaluateLocked(ctx, true)
 }
+
+// SetMemSeriesCap sets how many series one definition keeps in memory,
+// and returns a func restoring it.
+func SetMemSeriesCap(n int) func() {
+	old := memSeriesCap
+	memSeriesCap = n
+	return func() { memSeriesCap = old }
+}

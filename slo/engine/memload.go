@@ -74,7 +74,9 @@ func (e *Engine) loadDefs(ctx context.Context, slos []*slo.SLO, froms []int64) e
 	q := memRowsSQL(b, 1, slos, "minute >= "+b.minute(time.Unix(slices.Min(froms), 0)))
 	err := e.scanMemRows(ctx, q, b, func(def string, k seriesKey, t int64, c counts) {
 		if d := defs[def]; d != nil && t >= d.from && d.holds(k) {
-			d.seriesOf(k).add(t, c)
+			if d.keep(k) {
+				d.seriesOf(k).add(t, c)
+			}
 		}
 	})
 	if err != nil {

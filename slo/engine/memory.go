@@ -40,6 +40,30 @@ type memDef struct {
 	from   int64 // the first hour loaded (unix s): windows may start from here
 	slices int   // declared slices loaded ("0" … slices-1)
 	series map[seriesKey]*hourSeries
+	// slicesCold: its slices have more values than memSeriesCap (a slice
+	// by user id, say); they are read from slo_rollup instead.
+	slicesCold bool
+}
+
+// memSeriesCap bounds the series one definition keeps in memory (a var
+// for tests).
+var memSeriesCap = 10_000
+
+// keep says whether d keeps series k; past memSeriesCap it stops keeping
+// slices at all (slicesCold) and forgets those it kept.
+func (d *memDef) keep(k seriesKey) bool {
+	if k.slice == "" {
+		return true
+	}
+	if !d.slicesCold && d.series[k] == nil && len(d.series) >= memSeriesCap {
+		d.slicesCold = true
+		for sk := range d.series {
+			if sk.slice != "" {
+				delete(d.series, sk)
+			}
+		}
+	}
+	return !d.slicesCold
 }
 
 // seriesKey is one series of an SLO: the whole SLO (slice "") or the
@@ -129,6 +153,12 @@ func (m *memory) apply(rows []delta) {
 			continue
 		}
 		h := floorHourSec(r.minute)
+		if h < d.from {
+			continue // before every window (a very late event)
+		}
+		if !d.keep(r.series) {
+			continue
+		}
 		d.seriesOf(r.series).add(h, r.c)
 		if mh := m.minutes[h]; mh != nil && mh.kinds&kindOf(r.series) != 0 {
 			mh.add(r.def, r.series, r.minute, r.c)

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -76,5 +77,54 @@ func TestReadOnlyEngineFollows(t *testing.T) {
 		if l.Total != want || f.Total != l.Total || f.Good != l.Good || len(f.Slices) != len(l.Slices) || *f.BurnRates[slo.Duration(5*time.Minute)] != *l.BurnRates[slo.Duration(5*time.Minute)] {
 			t.Errorf("round %d: leader %d/%d, follower %d/%d (want total %d), slices %d/%d", round, l.Good, l.Total, f.Good, f.Total, want, len(l.Slices), len(f.Slices))
 		}
+	}
+}
+
+// TestManySliceValuesReadCold: a definition whose slices have more values
+// than memory keeps reads its slices from slo_rollup, with the same
+// numbers, the whole SLO still from memory.
+func TestManySliceValuesReadCold(t *testing.T) {
+	defer engine.SetMemSeriesCap(4)()
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Date(2026, 3, 10, 12, 0, 30, 0, time.UTC)
+	slos, err := slo.Parse("t.yaml", []byte(`slos:
+  - name: login-success
+    flow: login
+    objective: 99
+    window: 7d
+    indicator: {source: traces, total: 'service.name == "auth-api"', bad: 'status.code == "Error"'}
+    slices: ['attributes["user"]']
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(st, engine.Options{Clock: func() time.Time { return now }, RollMargin: time.Millisecond, SliceCap: 3})
+	e.SetSLOs(slos)
+	var spans []store.Span
+	for i := range 40 {
+		spans = append(spans, store.Span{Timestamp: now.Add(-time.Duration(i) * time.Minute), TraceID: hex32(i + 1), SpanID: hex32(i + 1)[16:],
+			ServiceName: "auth-api", StatusCode: []string{"Ok", "Error"}[i%2], SpanAttributes: map[string]string{"user": fmt.Sprint("u", i%9)}})
+	}
+	if err := st.InsertSpans(ctx, spans); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := errors.Join(e.Backfill(ctx), e.Tick(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InsertSpans(ctx, spans[:5]); err != nil { // rolled, not backfilled
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	got, err := e.Evaluate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Total != 45 || len(got[0].Slices) != 4 { // 3 values and "other"
+		t.Fatalf("total %d, %d slices: %+v", got[0].Total, len(got[0].Slices), got[0].Slices)
+	}
+	if err := sameAsCold(ctx, e, got); err != nil {
+		t.Fatal(err)
 	}
 }
