@@ -171,6 +171,9 @@ var Migrations = []Migration{
 	{5, "record insertion time in otel_traces and otel_logs", func(o MigrateOptions) []string {
 		return append(insertedColumnDDL(o, "otel_traces"), insertedColumnDDL(o, "otel_logs")...)
 	}},
+	{6, "usage per day and service: a projection of otel_traces and otel_logs, built for stored parts", func(o MigrateOptions) []string {
+		return append(usageProjectionDDL(o, "otel_traces"), usageProjectionDDL(o, "otel_logs")...)
+	}},
 }
 
 // InsertedColumn is when ClickHouse stored a row of otel_traces or

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -149,8 +151,13 @@ type key struct{ signal, partition string }
 // partSize is a partition's rows and bytes as system.parts has them.
 type partSize struct{ rows, bytes, raw uint64 }
 
-// assemble apportions each partition's bytes to services by their rows.
-func assemble(parts map[key]partSize, counts map[key]map[string]uint64, reads map[string][]string) Report {
+// svcCount is a service's rows in a partition and their raw size
+// (byteSize of the written columns), the weight its share of the
+// partition's bytes is given by.
+type svcCount struct{ rows, raw uint64 }
+
+// assemble apportions each partition's bytes to services by their raw size.
+func assemble(parts map[key]partSize, counts map[key]map[string]svcCount, reads map[string][]string) Report {
 	services := map[string]*Service{}
 	days := map[string]*Day{}
 	var rep Report
@@ -163,7 +170,8 @@ func assemble(parts map[key]partSize, counts map[key]map[string]uint64, reads ma
 		apportion(services, k, size, counts[k])
 	}
 	for k, bySvc := range counts {
-		for svc, n := range bySvc {
+		for svc, c := range bySvc {
+			n := c.rows
 			s := serviceOf(services, svc)
 			sd := dayOfList(&s.Days, k.partition)
 			add(k.signal, n, &s.Spans, &s.Logs)
@@ -196,22 +204,29 @@ func assemble(parts map[key]partSize, counts map[key]map[string]uint64, reads ma
 }
 
 // apportion gives each service of a partition its share of the bytes by
-// rows; the last one takes the rounding remainder, so the shares sum to
-// the partition's bytes exactly.
-func apportion(services map[string]*Service, k key, size partSize, bySvc map[string]uint64) {
-	var rows uint64
-	names := make([]string, 0, len(bySvc))
-	for svc, n := range bySvc {
-		rows += n
-		names = append(names, svc)
+// the raw size of its rows (by rows when sizes are missing); the last one
+// takes the rounding remainder, so the shares sum to the partition's
+// bytes exactly.
+func apportion(services map[string]*Service, k key, size partSize, bySvc map[string]svcCount) {
+	weight := func(c svcCount) uint64 { return c.raw }
+	var total uint64
+	for _, c := range bySvc {
+		total += c.raw
 	}
-	if rows == 0 {
+	if total == 0 {
+		weight = func(c svcCount) uint64 { return c.rows }
+		for _, c := range bySvc {
+			total += c.rows
+		}
+	}
+	if total == 0 {
 		return
 	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(bySvc))
 	var givenB, givenR uint64
 	for i, svc := range names {
-		b, raw := size.bytes*bySvc[svc]/rows, size.raw*bySvc[svc]/rows
+		w := weight(bySvc[svc])
+		b, raw := mulDiv(size.bytes, w, total), mulDiv(size.raw, w, total)
 		if i == len(names)-1 {
 			b, raw = size.bytes-givenB, size.raw-givenR
 		}
@@ -223,6 +238,14 @@ func apportion(services map[string]*Service, k key, size partSize, bySvc map[str
 		sd.Bytes += b
 		sd.RawBytes += raw
 	}
+}
+
+// mulDiv is a*w/total without overflowing: a day's bytes times a
+// service's raw size passes 2^64 from about 4 GB × 4 GB.
+func mulDiv(a, w, total uint64) uint64 {
+	hi, lo := bits.Mul64(a, w)
+	q, _ := bits.Div64(hi, lo, total)
+	return q
 }
 
 func add(signal string, n uint64, spans, logs *uint64) {

@@ -2,6 +2,7 @@ package usage_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,14 @@ const sloFile = `slos:
       source: traces
       total: 'service.name == "auth"'
       bad: 'status.code == "Error"'
+  - name: push-delivery
+    flow: push
+    objective: 99
+    window: 28d
+    indicator:
+      source: traces
+      total: 'service.name == "push" || service.name == "other-writer"'
+      bad: 'status.code == "Error"'
   - name: feed-owned
     flow: feed
     service: feed
@@ -37,12 +46,16 @@ const sloFile = `slos:
 // TestReportMatchesSystemParts: the report's counts and sizes against the
 // same facts computed independently: sizes summed from system.parts per
 // table and per partition, counts with count() per service and per day.
+// Rows come from before the usage projection existed (a database from an
+// older flowslo, migrated afterwards), from after it, and from a plain
+// INSERT as another writer (the upstream clickhouseexporter) would send.
 func TestReportMatchesSystemParts(t *testing.T) {
 	st := chdbtest.Open(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	// Spans today and 10 and 20 days ago, logs today: three day partitions.
-	for i, age := range []int{0, 10, 20} {
+	unmigrate(t, st)
+	// Spans today and 10 days ago, logs today, before the migration.
+	for i, age := range []int{0, 10} {
 		day := now.Truncate(24*time.Hour).AddDate(0, 0, -age).Add(time.Hour)
 		if err := st.InsertSpans(ctx, storetest.Spans(3000+1000*i, day, i)); err != nil {
 			t.Fatal(err)
@@ -50,6 +63,33 @@ func TestReportMatchesSystemParts(t *testing.T) {
 	}
 	if err := st.InsertLogs(ctx, storetest.Logs(1500, now.Add(-time.Hour), 9)); err != nil {
 		t.Fatal(err)
+	}
+	if err := store.Migrate(ctx, st, store.MigrateOptions{EngineCodecs: true}, chdbtest.Schema()); err != nil {
+		t.Fatal(err)
+	}
+	// After it: spans 20 days ago, and rows of another writer today.
+	if err := st.InsertSpans(ctx, storetest.Spans(5000, now.Truncate(24*time.Hour).AddDate(0, 0, -20).Add(time.Hour), 2)); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"INSERT INTO otel_traces (Timestamp, TraceId, SpanId, SpanName, ServiceName, Duration, StatusCode) SELECT now64(9) - INTERVAL number SECOND, hex(number), hex(number), 'batch', 'other-writer', 1000, 'Ok' FROM numbers(50)",
+		"INSERT INTO otel_logs (Timestamp, ServiceName, SeverityText, Body) SELECT now64(9) - INTERVAL number SECOND, 'other-writer', 'INFO', 'line' FROM numbers(20)",
+	} {
+		if err := st.Exec(ctx, q, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The counts come from the projection, built for the old parts too.
+	for _, table := range []string{"otel_traces", "otel_logs"} {
+		parts := one(t, st, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND active AND table = '"+table+"'")
+		proj := one(t, st, "SELECT count() FROM system.projection_parts WHERE database = currentDatabase() AND active AND table = '"+table+"' AND name = '"+store.UsageProjection+"'")
+		if parts == 0 || proj != parts {
+			t.Errorf("%s: %d of %d parts have the usage projection", table, proj, parts)
+		}
+		plan := strings.Join(column(t, st, "EXPLAIN "+usage.CountQuery(table)), "\n")
+		if !strings.Contains(plan, "ReadFromMergeTree ("+store.UsageProjection+")") {
+			t.Errorf("%s: the count query does not read the projection:\n%s", table, plan)
+		}
 	}
 	slos, err := slo.Parse("usage.yaml", []byte(sloFile))
 	if err != nil {
@@ -90,8 +130,8 @@ func TestReportMatchesSystemParts(t *testing.T) {
 	if sumBytes != rep.TotalBytes || sumRaw != rep.TotalRawBytes {
 		t.Errorf("services add up to %d/%d bytes, totals are %d/%d", sumBytes, sumRaw, rep.TotalBytes, rep.TotalRawBytes)
 	}
-	if rep.TotalSpans != 12000 || rep.TotalLogs != 1500 || len(rep.Days) != 3 {
-		t.Errorf("totals %d spans %d logs over %d days, want 12000, 1500, 3", rep.TotalSpans, rep.TotalLogs, len(rep.Days))
+	if rep.TotalSpans != 12050 || rep.TotalLogs != 1520 || len(rep.Days) != 3 {
+		t.Errorf("totals %d spans %d logs over %d days, want 12050, 1520, 3", rep.TotalSpans, rep.TotalLogs, len(rep.Days))
 	}
 
 	// A 7-day retention keeps today's partitions only: what system.parts
@@ -114,6 +154,14 @@ func TestReportMatchesSystemParts(t *testing.T) {
 	if r := readers["auth"]; len(r) != 1 || r[0] != "auth-success" {
 		t.Errorf("auth read by %v, want [auth-success] (its filter matches)", r)
 	}
+	for _, svc := range []string{"push", "other-writer"} {
+		if r := readers[svc]; len(r) != 1 || r[0] != "push-delivery" {
+			t.Errorf("%s read by %v, want [push-delivery] (its filter matches)", svc, r)
+		}
+	}
+	if r := readers["checkout"]; len(r) != 0 {
+		t.Errorf("checkout read by %v, want none", r)
+	}
 	if r := readers["feed"]; len(r) != 1 || r[0] != "feed-owned" {
 		t.Errorf("feed read by %v, want [feed-owned] (its service field)", r)
 	}
@@ -125,6 +173,39 @@ func TestReportMatchesSystemParts(t *testing.T) {
 	if len(rep.SamplingCandidates) == 0 {
 		t.Error("no sampling candidates, though most services are read by no SLO")
 	}
+}
+
+// unmigrate turns st back into a database of a flowslo from before the
+// usage projection: no projection, and migration 6 not recorded.
+func unmigrate(t *testing.T, st store.Store) {
+	t.Helper()
+	for _, q := range []string{
+		"ALTER TABLE otel_traces DROP PROJECTION " + store.UsageProjection,
+		"ALTER TABLE otel_logs DROP PROJECTION " + store.UsageProjection,
+		"ALTER TABLE schema_migrations DELETE WHERE version = 6 SETTINGS mutations_sync = 2",
+	} {
+		if err := st.Exec(context.Background(), q, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func column(t *testing.T, st store.Store, q string) []string {
+	t.Helper()
+	rows, err := st.Query(context.Background(), q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func one(t *testing.T, st store.Store, q string) uint64 { return oneP(t, st, q, nil) }
