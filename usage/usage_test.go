@@ -225,3 +225,72 @@ func oneP(t *testing.T, st store.Store, q string, p store.Params) uint64 {
 	}
 	return n
 }
+
+// TestSignalRetention: traces kept 30 days, logs 7. Each signal's part of
+// the report prices its own table's partitions from system.parts, and the
+// options for both together are their sums.
+func TestSignalRetention(t *testing.T) {
+	st := chdbtest.Open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	at := func(age int) time.Time { return now.Truncate(24*time.Hour).AddDate(0, 0, -age).Add(time.Hour) }
+	for _, age := range []int{0, 10} {
+		if err := st.InsertSpans(ctx, storetest.Spans(2000, at(age), age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, age := range []int{0, 3} {
+		if err := st.InsertLogs(ctx, storetest.Logs(1000, at(age), age)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := usage.New(st, usage.Options{RetentionDays: 30, LogsRetentionDays: 7}).Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ret := rep.Retention
+	if ret.TracesDays != 30 || ret.LogsDays != 7 || ret.Traces.Days != 30 || ret.Logs.Days != 7 {
+		t.Fatalf("retention days %+v, want traces 30 and logs 7", ret)
+	}
+	bytes := func(table, where string) uint64 {
+		return one(t, st, "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = currentDatabase() AND active AND table = '"+table+"'"+where)
+	}
+	today := " AND partition_id = '" + now.Format("20060102") + "'"
+	traces, logs := bytes("otel_traces", ""), bytes("otel_logs", "")
+	tracesToday := bytes("otel_traces", today)
+	if ret.Traces.KeptBytes != traces || ret.Logs.KeptBytes != logs || ret.KeptBytes != traces+logs {
+		t.Errorf("kept: traces %d logs %d all %d; system.parts says %d, %d", ret.Traces.KeptBytes, ret.Logs.KeptBytes, ret.KeptBytes, traces, logs)
+	}
+	check := func(name string, got usage.Change, keeps, kept uint64) {
+		t.Helper()
+		if got.Bytes != keeps || got.SavesBytes != int64(kept)-int64(keeps) {
+			t.Errorf("%s for %d days: keeps %d saves %d, want %d and %d", name, got.Days, got.Bytes, got.SavesBytes, keeps, int64(kept)-int64(keeps))
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range ret.Logs.Options {
+		switch c.Days {
+		case 7: // the configured one: both days of logs
+			check("logs", c, logs, logs)
+			seen["logs 7"] = true
+		case 14: // 7 more days of the mean day (two days with data)
+			check("logs", c, logs+7*(logs/2), logs)
+			seen["logs 14"] = true
+		}
+	}
+	for _, c := range ret.Traces.Options {
+		if c.Days == 7 { // today's spans only
+			check("traces", c, tracesToday, traces)
+			seen["traces 7"] = true
+		}
+	}
+	for _, c := range ret.Options {
+		if c.Days == 7 {
+			check("both", c, tracesToday+logs, traces+logs)
+			seen["both 7"] = true
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("options priced: %v, want logs 7 and 14, traces 7, both 7", seen)
+	}
+}

@@ -231,7 +231,9 @@ func (a *App) buildIngest() error {
 		TLSKeyFile:  a.opts.TLSKeyFile,
 		// The TTL the store applies, in whole days: ingest refuses
 		// what it would delete.
-		Retention: time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
+		Retention:       time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
+		TracesRetention: a.cfg.Storage.SignalRetention("traces"),
+		LogsRetention:   a.cfg.Storage.SignalRetention("logs"),
 	})
 	if err != nil {
 		return fmt.Errorf("build ingest pipeline: %w", err)

@@ -148,11 +148,16 @@ func fingerprint(path string) string {
 // page goes out on the freshest numbers rather than a cycle later.
 func newEngine(a *App) *engine.Engine {
 	return engine.New(a.store, engine.Options{
-		Logger:       a.log,
-		Readiness:    a.cfg.Readiness.Thresholds(),
-		RawRetention: time.Duration(a.cfg.Storage.Retention),
-		RollMargin:   a.cfg.Storage.rollMargin(),
-		Processes:    a.cfg.Storage.processes(),
+		Logger:    a.log,
+		Readiness: a.cfg.Readiness.Thresholds(),
+		// The TTLs the store applies, in whole days: backfills stop there.
+		RawRetention: a.cfg.Storage.SignalRetention("traces"),
+		RawRetentionByTable: map[string]time.Duration{
+			"otel_traces": a.cfg.Storage.SignalRetention("traces"),
+			"otel_logs":   a.cfg.Storage.SignalRetention("logs"),
+		},
+		RollMargin: a.cfg.Storage.rollMargin(),
+		Processes:  a.cfg.Storage.processes(),
 		Evaluated: func() {
 			if a.alerts != nil {
 				a.alerts.Trigger()

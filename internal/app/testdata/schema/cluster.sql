@@ -1,4 +1,4 @@
--- flowslo schema (retention 14 days, cluster flowslo: telemetry in Replicated local tables behind Distributed ones, flowslo's state replicated to every node)
+-- flowslo schema (retention: traces 14 days, logs 14 days; cluster flowslo: telemetry in Replicated local tables behind Distributed ones, flowslo's state replicated to every node)
 
 -- the applied migrations
 CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER `flowslo` (

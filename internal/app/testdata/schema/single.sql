@@ -1,4 +1,4 @@
--- flowslo schema (retention 30 days, single server)
+-- flowslo schema (retention: traces 30 days, logs 30 days; single server)
 
 -- the applied migrations
 CREATE TABLE IF NOT EXISTS schema_migrations (
