@@ -266,12 +266,14 @@ func (a *App) buildServer() error {
 		NoReceivers: a.noReceivers,
 		Usage:       newUsage(a),
 		Access:      access,
-		Addr:        a.opts.HTTPAddr,
-		Logger:      a.log,
-		Gatherer:    a.registry,
-		Ready:       a.ready,
-		Stats:       a.stats,
-		OTLP:        a.otlpInfo,
+		// A refused reload of the SLO files, shown where SLOs are read.
+		SLOLoadError: a.slos.loadError,
+		Addr:         a.opts.HTTPAddr,
+		Logger:       a.log,
+		Gatherer:     a.registry,
+		Ready:        a.ready,
+		Stats:        a.stats,
+		OTLP:         a.otlpInfo,
 	}
 	a.http = ui.New(a.httpOptions)
 	return nil
