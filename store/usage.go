@@ -48,13 +48,15 @@ func UsageSelect(table string) string {
 
 // usageProjectionDDL adds the projection to a data table and builds it
 // for the parts already stored (the backfill: a mutation, waited for on
-// every replica). Lightweight DELETEs stay possible: they rebuild the
-// projection of the parts they touch instead of being refused.
+// every replica). ClickHouse refuses a lightweight DELETE on a table with
+// a projection unless lightweight_mutation_projection_mode says
+// otherwise; that setting is left alone (servers before 24.7 lack it,
+// and flowslo supports 23.8): delete rows with ALTER TABLE … DELETE, a
+// mutation that rebuilds the projection of the parts it rewrites.
 func usageProjectionDDL(o MigrateOptions, table string) []string {
 	alter := "ALTER TABLE " + o.DataTable(table) + o.OnCluster() + " "
 	return []string{
 		alter + "ADD PROJECTION IF NOT EXISTS " + UsageProjection + " (" + UsageSelect(table) + ")",
-		alter + "MODIFY SETTING lightweight_mutation_projection_mode = 'rebuild'",
 		alter + "MATERIALIZE PROJECTION " + UsageProjection + " SETTINGS mutations_sync = 2",
 	}
 }

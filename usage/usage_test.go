@@ -173,6 +173,18 @@ func TestReportMatchesSystemParts(t *testing.T) {
 	if len(rep.SamplingCandidates) == 0 {
 		t.Error("no sampling candidates, though most services are read by no SLO")
 	}
+
+	// Rows deleted by a mutation leave the counts with their parts.
+	if err := st.Exec(ctx, "ALTER TABLE otel_traces DELETE WHERE ServiceName = 'other-writer' SETTINGS mutations_sync = 2", nil); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = usage.New(st, usage.Options{RetentionDays: 30}).Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.TotalSpans != 12000 || rep.TotalLogs != 1520 {
+		t.Errorf("after deleting other-writer's spans: %d spans %d logs, want 12000 and 1520", rep.TotalSpans, rep.TotalLogs)
+	}
 }
 
 // unmigrate turns st back into a database of a flowslo from before the
