@@ -129,12 +129,23 @@ func waitSLOs(t *testing.T, a *App, names ...string) {
 	t.Fatalf("engine has SLOs %q, want %q", got, want)
 }
 
-// TestRetentionReachesEngine: with storage.retention 60d, a 60-day SLO is
-// backfilled from spans stored 45 days ago (the engine stops its backfills
-// where raw retention ends, so it must be told the configured one).
+// TestRetentionReachesEngine: with storage.retention 60d, or
+// retention_traces 60d beside a 30-day default, a 60-day SLO over traces
+// is backfilled from spans stored 45 days ago (the engine stops its
+// backfills where raw retention ends, so it must be told the configured
+// one, that of the signal the SLO reads).
 func TestRetentionReachesEngine(t *testing.T) {
+	for name, cfg := range map[string]string{
+		"retention":        "storage:\n  retention: 60d\n",
+		"retention_traces": "storage:\n  retention: 30d\n  retention_traces: 60d\n",
+	} {
+		t.Run(name, func(t *testing.T) { testRetentionReachesEngine(t, cfg) })
+	}
+}
+
+func testRetentionReachesEngine(t *testing.T, cfg string) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "flowslo.yaml"), "storage:\n  retention: 60d\n")
+	write(t, filepath.Join(dir, "flowslo.yaml"), cfg)
 	write(t, filepath.Join(dir, "slos.yaml"), strings.Replace(oneSLO, "window: 28d", "window: 60d", 1))
 	db := chdbtest.NewDatabase()
 	st, err := chdb.Open(t.Context(), chdb.Options{DataDir: chdbtest.DataDir(), Database: db, TTLDays: 60, Schema: Schema()})
