@@ -47,8 +47,10 @@ func UsageSelect(table string) string {
 }
 
 // usageProjectionDDL adds the projection to a data table and builds it
-// for the parts already stored (the backfill: a mutation, waited for on
-// every replica). ClickHouse refuses a lightweight DELETE on a table with
+// for the parts already stored (the backfill: a mutation, which
+// ClickHouse keeps and runs in the background, through restarts; on a
+// large table it reads every column, so the start does not wait for it,
+// and parts not yet done are counted from their rows meanwhile). ClickHouse refuses a lightweight DELETE on a table with
 // a projection unless lightweight_mutation_projection_mode says
 // otherwise; that setting is left alone (servers before 24.7 lack it,
 // and flowslo supports 23.8): delete rows with ALTER TABLE … DELETE, a
@@ -57,6 +59,6 @@ func usageProjectionDDL(o MigrateOptions, table string) []string {
 	alter := "ALTER TABLE " + o.DataTable(table) + o.OnCluster() + " "
 	return []string{
 		alter + "ADD PROJECTION IF NOT EXISTS " + UsageProjection + " (" + UsageSelect(table) + ")",
-		alter + "MATERIALIZE PROJECTION " + UsageProjection + " SETTINGS mutations_sync = 2",
+		alter + "MATERIALIZE PROJECTION " + UsageProjection,
 	}
 }

@@ -67,6 +67,7 @@ func TestReportMatchesSystemParts(t *testing.T) {
 	if err := store.Migrate(ctx, st, store.MigrateOptions{EngineCodecs: true}, chdbtest.Schema()); err != nil {
 		t.Fatal(err)
 	}
+	waitMutations(t, st) // the projection is built for old parts in the background
 	// After it: spans 20 days ago, and rows of another writer today.
 	if err := st.InsertSpans(ctx, storetest.Spans(5000, now.Truncate(24*time.Hour).AddDate(0, 0, -20).Add(time.Hour), 2)); err != nil {
 		t.Fatal(err)
@@ -198,6 +199,19 @@ func unmigrate(t *testing.T, st store.Store) {
 	} {
 		if err := st.Exec(context.Background(), q, nil); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// waitMutations waits for the mutations of st's database to finish.
+func waitMutations(t *testing.T, st store.Store) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if one(t, st, "SELECT count() FROM system.mutations WHERE database = currentDatabase() AND NOT is_done") == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mutations still running after 30s")
 		}
 	}
 }
