@@ -133,7 +133,7 @@ func (r *Reporter) matched(ctx context.Context, table string, slos []*slo.SLO, o
 		}
 	}
 	params := store.Params{}
-	var bits, any []string
+	var bits, matches []string
 	for i, s := range slos {
 		sql := s.SLI.Total.SQL
 		for _, k := range slices.Sorted(maps.Keys(s.SLI.Total.Params)) {
@@ -142,10 +142,10 @@ func (r *Reporter) matched(ctx context.Context, table string, slos []*slo.SLO, o
 			params[name] = s.SLI.Total.Params[k]
 		}
 		bits = append(bits, fmt.Sprintf("if((%s), toUInt64(%d), toUInt64(0))", sql, uint64(1)<<i))
-		any = append(any, "("+sql+")")
+		matches = append(matches, "("+sql+")")
 	}
 	rows, err := r.q.Query(ctx, "SELECT toString(ServiceName), groupBitOr("+strings.Join(bits, " + ")+") FROM "+table+
-		" WHERE "+col+" >= now() - INTERVAL 1 DAY AND ("+strings.Join(any, " OR ")+") GROUP BY ServiceName", params)
+		" WHERE "+col+" >= now() - INTERVAL 1 DAY AND ("+strings.Join(matches, " OR ")+") GROUP BY ServiceName", params)
 	if err != nil {
 		return scanErr("services read by SLOs over "+table, err)
 	}

@@ -330,8 +330,8 @@ func candidates(services []Service) []Candidate {
 	return out
 }
 
-// retentionOptions are the retentions a report prices besides the
-// configured one.
+// retentionOptions are the retentions a report prices, for each signal
+// and for both.
 var retentionOptions = []int{7, 14, 30, 60, 90}
 
 // retention prices other TTLs, for each signal from its own days, and for
