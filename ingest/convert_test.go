@@ -158,5 +158,5 @@ func TestLogsToRows(t *testing.T) {
 
 // testConversion converts as a server at t0 with the default limits.
 func testConversion() *conversion {
-	return newConversion(Limits{AttributeCount: 128, ValueLength: 8 << 10}, 30*24*time.Hour, t0)
+	return newConversion(Limits{AttributeCount: 128, ValueLength: 8 << 10}, "traces", 30*24*time.Hour, t0)
 }

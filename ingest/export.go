@@ -75,7 +75,7 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		s.seen.finish(fp, outcome{}, err)
 		return outcome{}, err
 	}
-	conv := newConversion(s.limits, s.retention, time.Now())
+	conv := newConversion(s.limits, s.name, s.retention, time.Now())
 	bp := s.buf(req.items)
 	rows := req.toRows((*bp)[:0], conv)
 	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}

@@ -36,20 +36,24 @@ const lookahead = time.Hour
 // time window it must fall in, and what was dropped on the way.
 type conversion struct {
 	lim              Limits
+	signal           string        // "traces", "logs": whose retention
+	retention        time.Duration // that signal's
 	minTime, maxTime pcommon.Timestamp
 	rejected         int64 // items refused: outside the window, or badEnd
 	badEnd           int64 // spans ending before they start or beyond the window
 	droppedAttrs     int64 // attributes over the count limit
 }
 
-// newConversion admits timestamps in [now − retention, now + lookahead]:
-// the table's TTL would delete older rows at its next merge, after the
-// client was told they were stored.
-func newConversion(lim Limits, retention time.Duration, now time.Time) *conversion {
+// newConversion admits timestamps in [now − retention, now + lookahead],
+// retention being signal's: the table's TTL would delete older rows at its
+// next merge, after the client was told they were stored.
+func newConversion(lim Limits, signal string, retention time.Duration, now time.Time) *conversion {
 	return &conversion{
-		lim:     lim,
-		minTime: pcommon.NewTimestampFromTime(now.Add(-retention)),
-		maxTime: pcommon.NewTimestampFromTime(now.Add(lookahead)),
+		lim:       lim,
+		signal:    signal,
+		retention: retention,
+		minTime:   pcommon.NewTimestampFromTime(now.Add(-retention)),
+		maxTime:   pcommon.NewTimestampFromTime(now.Add(lookahead)),
 	}
 }
 
@@ -74,11 +78,25 @@ func (c *conversion) rangeMessage(what string) string {
 		if c.badEnd == c.rejected {
 			return msg
 		}
-		return msg + "; " + fmt.Sprintf("%d %s refused: timestamp outside the accepted range [%s, %s] (retention, and at most %v ahead of the server's clock)",
-			c.rejected-c.badEnd, what, c.minTime.AsTime().UTC().Format(time.RFC3339), c.maxTime.AsTime().UTC().Format(time.RFC3339), lookahead)
+		return msg + "; " + c.outsideMessage(c.rejected-c.badEnd, what)
 	}
-	return fmt.Sprintf("%d %s refused: timestamp outside the accepted range [%s, %s] (retention, and at most %v ahead of the server's clock)",
-		c.rejected, what, c.minTime.AsTime().UTC().Format(time.RFC3339), c.maxTime.AsTime().UTC().Format(time.RFC3339), lookahead)
+	return c.outsideMessage(c.rejected, what)
+}
+
+// outsideMessage names the signal's accepted range and the retention it
+// comes from, which can differ between traces and logs.
+func (c *conversion) outsideMessage(n int64, what string) string {
+	return fmt.Sprintf("%d %s refused: timestamp outside the accepted range for %s [%s, %s] (%s retention %s, and at most %v ahead of the server's clock)",
+		n, what, c.signal, c.minTime.AsTime().UTC().Format(time.RFC3339), c.maxTime.AsTime().UTC().Format(time.RFC3339),
+		c.signal, days(c.retention), lookahead)
+}
+
+// days writes a retention as the config does: 14d, or 36h.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 // attrs flattens attributes with AsString, as the contrib exporter does

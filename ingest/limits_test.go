@@ -141,7 +141,7 @@ func TestResourceLimitsAndBadEnds(t *testing.T) {
 		s.SetStartTimestamp(start)
 		s.SetEndTimestamp(end)
 	}
-	c := newConversion(Limits{AttributeCount: 128, ValueLength: 8192}, 24*time.Hour, now)
+	c := newConversion(Limits{AttributeCount: 128, ValueLength: 8192}, "traces", 24*time.Hour, now)
 	rows := spansToRows(nil, td, c)
 	if len(rows) != 1 || rows[0].Duration != 5*time.Millisecond {
 		t.Fatalf("%d rows stored, want only the span with a real end", len(rows))

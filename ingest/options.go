@@ -27,6 +27,10 @@ type Options struct {
 	// success instead of being stored and then deleted. Default
 	// store.DefaultTTLDays days.
 	Retention time.Duration
+	// TracesRetention and LogsRetention, when set, are one signal's
+	// retention instead of Retention (`storage.retention_traces`,
+	// `storage.retention_logs`).
+	TracesRetention, LogsRetention time.Duration
 	// Limits bound attributes per item; defaults 128 attributes and
 	// 8 KiB per value.
 	Limits Limits
@@ -78,6 +82,8 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.Default()
 	}
 	setDefault(&o.Retention, store.DefaultTTLDays*24*time.Hour)
+	setDefault(&o.TracesRetention, o.Retention)
+	setDefault(&o.LogsRetention, o.Retention)
 	setDefault(&o.Limits.AttributeCount, 128)
 	setDefault(&o.Limits.ValueLength, 8<<10)
 	setDefault(&o.MaxRequestBytes, 20*mib)

@@ -92,13 +92,13 @@ func (p *Pipeline) build() {
 	tm, lm := p.m.signal("traces"), p.m.signal("logs")
 	p.traces = &signalPath[store.Span]{
 		name: "traces", items: "spans", m: tm, seen: seen, mem: p.mem,
-		limits: o.Limits, retention: o.Retention, retryAfter: o.RetryAfter,
+		limits: o.Limits, retention: o.TracesRetention, retryAfter: o.RetryAfter,
 		batch:  newBatcher("traces", o.Store.InsertSpans, cfg, tm, p.health, p.stop),
 		decode: decodeTraces, respond: respondTraces,
 	}
 	p.logs = &signalPath[store.LogRecord]{
 		name: "logs", items: "log records", m: lm, seen: seen, mem: p.mem,
-		limits: o.Limits, retention: o.Retention, retryAfter: o.RetryAfter,
+		limits: o.Limits, retention: o.LogsRetention, retryAfter: o.RetryAfter,
 		batch:  newBatcher("logs", o.Store.InsertLogs, cfg, lm, p.health, p.stop),
 		decode: decodeLogs, respond: respondLogs,
 	}

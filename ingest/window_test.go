@@ -62,7 +62,7 @@ func TestTimestampWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	ps := resp.PartialSuccess()
-	if ps.RejectedSpans() != int64(len(bad)) || !strings.Contains(ps.ErrorMessage(), "outside the accepted range [") {
+	if ps.RejectedSpans() != int64(len(bad)) || !strings.Contains(ps.ErrorMessage(), "outside the accepted range for traces [") {
 		t.Errorf("partial success: rejected %d %q, want %d and the range", ps.RejectedSpans(), ps.ErrorMessage(), len(bad))
 	}
 
@@ -120,4 +120,50 @@ func postLogs(t *testing.T, p *Pipeline, req plogotlp.ExportRequest) plogotlp.Ex
 // tableRows counts the rows of table.
 func tableRows(t *testing.T, st store.Store, table string) int {
 	return chdbtest.CountBy(t, st, "SELECT 'all', count() FROM "+table)["all"]
+}
+
+// TestSignalRetention: logs kept 7 days, traces the default 30. A span
+// and a log record from 10 days ago: the span is stored, the log record
+// refused with the logs' range and retention named in the message.
+func TestSignalRetention(t *testing.T) {
+	st := openCHDB(t)
+	p := startPipeline(t, st, func(o *Options) { o.LogsRetention = 7 * 24 * time.Hour })
+	now := time.Now()
+	old := pcommon.NewTimestampFromTime(now.Add(-10 * 24 * time.Hour))
+
+	td := ptrace.NewTraces()
+	s := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	s.SetSpanID([8]byte{1})
+	s.SetStartTimestamp(old)
+	s.SetEndTimestamp(old)
+	cc, err := grpc.NewClient(p.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	resp, err := ptraceotlp.NewGRPCClient(cc).Export(context.Background(), ptraceotlp.NewExportRequestFromTraces(td))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := resp.PartialSuccess(); ps.RejectedSpans() != 0 {
+		t.Errorf("a 10-day-old span refused under a 30-day traces retention: %q", ps.ErrorMessage())
+	}
+
+	logs := plogotlp.NewExportRequest()
+	lrs := logs.Logs().ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for _, ts := range []pcommon.Timestamp{old, pcommon.NewTimestampFromTime(now)} {
+		lrs.AppendEmpty().SetTimestamp(ts)
+	}
+	ps := postLogs(t, p, logs).PartialSuccess()
+	from := now.Add(-7 * 24 * time.Hour).UTC().Format("2006-01-02T15")
+	if ps.RejectedLogRecords() != 1 || !strings.Contains(ps.ErrorMessage(), "accepted range for logs ["+from) ||
+		!strings.Contains(ps.ErrorMessage(), "logs retention 7d") {
+		t.Errorf("logs partial success: %d %q, want 1 refused, the range from %s and the logs retention", ps.RejectedLogRecords(), ps.ErrorMessage(), from)
+	}
+	if n := tableRows(t, st, "otel_traces"); n != 1 {
+		t.Errorf("otel_traces holds %d rows, want 1", n)
+	}
+	if n := tableRows(t, st, "otel_logs"); n != 1 {
+		t.Errorf("otel_logs holds %d rows, want 1", n)
+	}
 }

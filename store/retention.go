@@ -15,14 +15,14 @@ var retentionTTL = map[string]string{
 
 // applyRetention brings the TTL of existing tables in line with the
 // configured retention. CREATE TABLE IF NOT EXISTS only sets it once, and a
-// changed `storage.retention` must take effect on the next start. The ALTER
+// changed `storage.retention` (or `retention_traces`, `retention_logs`) must take effect on the next start. The ALTER
 // runs only when the days differ, and does not rewrite old parts
 // (materialize_ttl_after_modify=0): ClickHouse drops whole expired parts as
 // it merges, and ttl_only_drop_parts keeps that cheap.
 func applyRetention(ctx context.Context, s Store, o MigrateOptions) error {
 	for name, expr := range retentionTTL {
 		table := o.DataTable(name) // a Distributed table has no TTL
-		want := fmt.Sprintf(expr, o.ttlDays())
+		want := fmt.Sprintf(expr, o.TableTTLDays(name))
 		current, err := createQuery(ctx, s, table)
 		if err != nil {
 			return err

@@ -18,6 +18,9 @@ type MigrateOptions struct {
 	// TTLDays is the retention of otel_traces and otel_logs; 0 means
 	// DefaultTTLDays. Migrate applies a changed value to existing tables.
 	TTLDays int
+	// TracesTTLDays and LogsTTLDays, when set, are one table's retention
+	// instead of TTLDays.
+	TracesTTLDays, LogsTTLDays int
 	// Cluster, when set, adds ON CLUSTER to every DDL statement and uses
 	// Replicated engines (with the server's default replica path).
 	Cluster string
@@ -53,6 +56,21 @@ func (o MigrateOptions) ttlDays() int {
 		return DefaultTTLDays
 	}
 	return o.TTLDays
+}
+
+// TableTTLDays is the retention of a telemetry table (otel_traces,
+// otel_logs) in days.
+func (o MigrateOptions) TableTTLDays(table string) int {
+	own := map[string]int{"otel_traces": o.TracesTTLDays, "otel_logs": o.LogsTTLDays}[table]
+	if own > 0 {
+		return own
+	}
+	return o.ttlDays()
+}
+
+// MaxTTLDays is the longest retention of any telemetry table.
+func (o MigrateOptions) MaxTTLDays() int {
+	return max(o.TableTTLDays("otel_traces"), o.TableTTLDays("otel_logs"))
 }
 
 var clusterName = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
@@ -170,6 +188,9 @@ var Migrations = []Migration{
 	}},
 	{5, "record insertion time in otel_traces and otel_logs", func(o MigrateOptions) []string {
 		return append(insertedColumnDDL(o, "otel_traces"), insertedColumnDDL(o, "otel_logs")...)
+	}},
+	{6, "usage per day and service: a projection of otel_traces and otel_logs, built for stored parts", func(o MigrateOptions) []string {
+		return append(usageProjectionDDL(o, "otel_traces"), usageProjectionDDL(o, "otel_logs")...)
 	}},
 }
 
@@ -312,7 +333,8 @@ func WriteDDL(w io.Writer, o MigrateOptions, domains ...[]Migration) error {
 	if err := CheckVersions(all...); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "-- flowslo schema (retention %d days, %s)\n\n-- the applied migrations\n%s;\n", o.ttlDays(), o.layout(), migrationsDDL(o))
+	fmt.Fprintf(w, "-- flowslo schema (retention: traces %d days, logs %d days; %s)\n\n-- the applied migrations\n%s;\n",
+		o.TableTTLDays("otel_traces"), o.TableTTLDays("otel_logs"), o.layout(), migrationsDDL(o))
 	for _, list := range all {
 		for _, m := range list {
 			fmt.Fprintf(w, "\n-- migration %d: %s\n", m.Version, m.Name)
@@ -345,7 +367,7 @@ ORDER BY version`
 // that exporter (Grafana's ClickHouse source, HyperDX) read flowslo's data.
 func tracesDDL(o MigrateOptions) string {
 	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.shardedEngine(),
-		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows), "{table}", o.DataTable("otel_traces")).Replace(`CREATE TABLE IF NOT EXISTS {table}{on_cluster} (
+		"{ttl}", fmt.Sprint(o.TableTTLDays("otel_traces")), "{compact_rows}", fmt.Sprint(compactPartRows), "{table}", o.DataTable("otel_traces")).Replace(`CREATE TABLE IF NOT EXISTS {table}{on_cluster} (
 	Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
 	TraceId String CODEC(ZSTD(1)),
 	SpanId String CODEC(ZSTD(1)),
@@ -389,7 +411,7 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, min_rows_for_wide_pa
 // Timestamp, so writers never send it).
 func logsDDL(o MigrateOptions) string {
 	return o.codecs(strings.NewReplacer("{on_cluster}", o.OnCluster(), "{engine}", o.shardedEngine(),
-		"{ttl}", fmt.Sprint(o.ttlDays()), "{compact_rows}", fmt.Sprint(compactPartRows), "{table}", o.DataTable("otel_logs")).Replace(`CREATE TABLE IF NOT EXISTS {table}{on_cluster} (
+		"{ttl}", fmt.Sprint(o.TableTTLDays("otel_logs")), "{compact_rows}", fmt.Sprint(compactPartRows), "{table}", o.DataTable("otel_logs")).Replace(`CREATE TABLE IF NOT EXISTS {table}{on_cluster} (
 	Timestamp DateTime64(9) CODEC(Delta(8), ZSTD(1)),
 	TimestampTime DateTime DEFAULT toDateTime(Timestamp),
 	TraceId String CODEC(ZSTD(1)),

@@ -44,7 +44,11 @@ func (s *Server) listSLOs(c echo.Context) error {
 	if st == nil {
 		st = []engine.SLOStatus{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"slos": st})
+	out := map[string]any{"slos": st}
+	if e := s.sloLoadError(); e != nil {
+		out["slo_load_error"] = e
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) getSLO(c echo.Context) error {

@@ -63,6 +63,9 @@ type Options struct {
 	TLSCertFile, TLSKeyFile string
 	// Usage serves /usage and /api/v1/usage; nil answers 503.
 	Usage Usage
+	// SLOLoadError is the last refused reload of the SLO files, nil while
+	// the files on disk are the ones in force (optional).
+	SLOLoadError func() *SLOLoadError
 	// ProbesOnly serves /healthz, /readyz and /metrics and nothing else:
 	// the HTTP port of a collector, which has no engine behind a UI.
 	ProbesOnly bool

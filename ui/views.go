@@ -55,6 +55,9 @@ type FlowsView struct {
 	NoData   bool       `json:"no_data"` // no SLO has any event yet
 	// HistoryError says why sparklines are missing, if they are.
 	HistoryError string `json:"history_error,omitempty"`
+	// LoadError is a refused reload of the SLO files: what is shown is
+	// the last good set.
+	LoadError *SLOLoadError `json:"slo_load_error,omitempty"`
 }
 
 // statusRank orders statuses worst first.
@@ -71,7 +74,7 @@ func (s *Server) flowsView(ctx context.Context, flow, service string) (FlowsView
 	if err != nil {
 		return FlowsView{}, err
 	}
-	v := FlowsView{Flow: flow, Service: service, Flows: []FlowCard{}, NoData: true}
+	v := FlowsView{Flow: flow, Service: service, Flows: []FlowCard{}, NoData: true, LoadError: s.sloLoadError()}
 	flows, services := map[string]bool{}, map[string]bool{}
 	for _, x := range st {
 		flows[x.Flow] = true

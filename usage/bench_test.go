@@ -21,9 +21,13 @@ import (
 //
 //	FLOWSLO_BENCH_SPANS=50000000 go test ./usage -run '^$' -bench Usage -benchtime 10x -timeout 30m
 //
+// BenchmarkUsage/before is the report's queries before the usage
+// projection (as of commit e7c2fa1), in the same run.
+//
 // BenchmarkUsage/count is the baseline measured in the same run: one
 // count() per service and day by toDate(Timestamp), the plain query a
-// user would write for the same numbers.
+// user would write for the same numbers, and what the report read before
+// store.UsageProjection (here with projections turned off, as it scans).
 func BenchmarkUsage(b *testing.B) {
 	st, slos := benchStore(b)
 	ctx := context.Background()
@@ -39,9 +43,16 @@ func BenchmarkUsage(b *testing.B) {
 			}
 		}
 	})
+	b.Run("before", func(b *testing.B) {
+		for b.Loop() {
+			if err := reportBefore(ctx, st, slos); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("count", func(b *testing.B) {
 		for b.Loop() {
-			rows, err := st.Query(ctx, "SELECT ServiceName, toDate(Timestamp), count() FROM otel_traces GROUP BY 1, 2", nil)
+			rows, err := st.Query(ctx, "SELECT ServiceName, toDate(Timestamp), count() FROM otel_traces GROUP BY 1, 2 SETTINGS optimize_use_projections = 0", nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -50,6 +61,36 @@ func BenchmarkUsage(b *testing.B) {
 			rows.Close()
 		}
 	})
+}
+
+// reportBefore runs the queries the report ran before the usage
+// projection, as they were: system.parts, a count per partition and
+// service (here with projections off, as then), one query per SLO.
+func reportBefore(ctx context.Context, st store.Store, slos []*slo.SLO) error {
+	qs := []string{
+		"SELECT table, partition_id, sum(rows), sum(bytes_on_disk), sum(data_uncompressed_bytes) FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('otel_traces', 'otel_logs') GROUP BY table, partition_id",
+		"SELECT _partition_id, toString(ServiceName), count() FROM otel_traces GROUP BY 1, 2 SETTINGS optimize_use_projections = 0",
+		"SELECT _partition_id, toString(ServiceName), count() FROM otel_logs GROUP BY 1, 2 SETTINGS optimize_use_projections = 0",
+	}
+	params := []store.Params{nil, nil, nil}
+	for _, s := range slos {
+		qs = append(qs, "SELECT DISTINCT toString(ServiceName) FROM "+s.SLI.Table+" WHERE Timestamp >= now() - INTERVAL 1 DAY AND ("+s.SLI.Total.SQL+")")
+		params = append(params, store.Params(s.SLI.Total.Params))
+	}
+	for i, q := range qs {
+		rows, err := st.Query(ctx, q, params[i])
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func benchStore(b *testing.B) (store.Store, []*slo.SLO) {

@@ -2,8 +2,10 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/store"
@@ -43,27 +45,30 @@ GROUP BY table, partition_id`, store.Params{"tables": arrayParam(slices.Sorted(m
 	return out, rows.Err()
 }
 
-// counts reads rows per signal, day partition and service. Grouping by
-// the _partition_id virtual column reads ServiceName alone.
-func (r *Reporter) counts(ctx context.Context) (map[key]map[string]uint64, error) {
-	out := map[key]map[string]uint64{}
+// counts reads rows and raw bytes per signal, day partition and
+// service. The query groups as store.UsageProjection does, so ClickHouse
+// answers it from the projection's few rows per part (parts without one
+// are counted from their rows: the answer is the same, only slower).
+func (r *Reporter) counts(ctx context.Context) (map[key]map[string]svcCount, error) {
+	out := map[key]map[string]svcCount{}
 	for _, sig := range []string{"traces", "logs"} {
-		rows, err := r.q.Query(ctx, "SELECT _partition_id, toString(ServiceName), count() FROM "+signalTables[sig].table+" GROUP BY 1, 2", nil)
+		rows, err := r.q.Query(ctx, countQuery(signalTables[sig].table), nil)
 		if err != nil {
 			return nil, scanErr("count "+sig, err)
 		}
 		for rows.Next() {
-			var partition, svc string
-			var n uint64
-			if err := rows.Scan(&partition, &svc, &n); err != nil {
+			var d, svc string
+			var c svcCount
+			if err := rows.Scan(&d, &svc, &c.rows, &c.raw); err != nil {
 				rows.Close()
 				return nil, scanErr("count "+sig, err)
 			}
-			k := key{sig, partition}
+			k := key{sig, strings.ReplaceAll(d, "-", "")} // the day's partition id
 			if out[k] == nil {
-				out[k] = map[string]uint64{}
+				out[k] = map[string]svcCount{}
 			}
-			out[k][svc] += n
+			prev := out[k][svc]
+			out[k][svc] = svcCount{prev.rows + c.rows, prev.raw + c.raw}
 		}
 		err = rows.Err()
 		rows.Close()
@@ -74,6 +79,13 @@ func (r *Reporter) counts(ctx context.Context) (map[key]map[string]uint64, error
 	return out, nil
 }
 
+// countQuery reads rows and raw bytes per day and service of table.
+func countQuery(table string) string {
+	day := store.UsageDay(table)
+	return "SELECT toString(" + day + "), toString(ServiceName), count(), " + store.UsageRawBytes(table) +
+		" FROM " + table + " GROUP BY " + day + ", ServiceName SETTINGS optimize_use_projections = 1"
+}
+
 // readers maps each service to the SLOs that read it: by their service
 // field, and by their total filter matching its rows in the last day.
 func (r *Reporter) readers(ctx context.Context) (map[string][]string, error) {
@@ -81,51 +93,76 @@ func (r *Reporter) readers(ctx context.Context) (map[string][]string, error) {
 	if r.opts.SLOs == nil {
 		return out, nil
 	}
+	byTable := map[string][]*slo.SLO{}
 	for _, s := range r.opts.SLOs() {
-		svcs, err := r.matched(ctx, s)
-		if err != nil {
-			return nil, err
-		}
 		if s.Service != "" {
-			svcs = append(svcs, s.Service)
+			out[s.Service] = append(out[s.Service], s.Name)
 		}
-		slices.Sort(svcs)
-		for _, svc := range slices.Compact(svcs) {
-			out[svc] = append(out[svc], s.Name)
+		byTable[s.SLI.Table] = append(byTable[s.SLI.Table], s)
+	}
+	for _, table := range slices.Sorted(maps.Keys(byTable)) {
+		list := byTable[table]
+		for len(list) > 0 {
+			n := min(len(list), maxSLOsPerQuery)
+			if err := r.matched(ctx, table, list[:n], out); err != nil {
+				return nil, err
+			}
+			list = list[n:]
 		}
 	}
 	for svc := range out {
 		slices.Sort(out[svc])
+		out[svc] = slices.Compact(out[svc])
 	}
 	return out, nil
 }
 
-// matched is the services whose rows of the last day s's total filter
-// selects.
-func (r *Reporter) matched(ctx context.Context, s *slo.SLO) ([]string, error) {
+// maxSLOsPerQuery is how many SLOs one query matches: one bit each of a
+// UInt64.
+const maxSLOsPerQuery = 64
+
+// matched adds to out the services whose rows of the last day each of
+// slos' total filters selects, in one scan of table: bit i of a
+// service's mask is set when slos[i] matched one of its rows. Each SLO's
+// placeholders are renamed apart, as every SLO numbers its own from 0.
+func (r *Reporter) matched(ctx context.Context, table string, slos []*slo.SLO, out map[string][]string) error {
 	col := "Timestamp"
 	for _, t := range signalTables {
-		if t.table == s.SLI.Table {
+		if t.table == table {
 			col = t.time
 		}
 	}
 	params := store.Params{}
-	maps.Copy(params, s.SLI.Total.Params)
-	rows, err := r.q.Query(ctx, "SELECT DISTINCT toString(ServiceName) FROM "+s.SLI.Table+
-		" WHERE "+col+" >= now() - INTERVAL 1 DAY AND ("+s.SLI.Total.SQL+")", params)
+	var bits, matches []string
+	for i, s := range slos {
+		sql := s.SLI.Total.SQL
+		for _, k := range slices.Sorted(maps.Keys(s.SLI.Total.Params)) {
+			name := fmt.Sprintf("u%d_%s", i, k)
+			sql = strings.ReplaceAll(sql, "{"+k+":", "{"+name+":")
+			params[name] = s.SLI.Total.Params[k]
+		}
+		bits = append(bits, fmt.Sprintf("if((%s), toUInt64(%d), toUInt64(0))", sql, uint64(1)<<i))
+		matches = append(matches, "("+sql+")")
+	}
+	rows, err := r.q.Query(ctx, "SELECT toString(ServiceName), groupBitOr("+strings.Join(bits, " + ")+") FROM "+table+
+		" WHERE "+col+" >= now() - INTERVAL 1 DAY AND ("+strings.Join(matches, " OR ")+") GROUP BY ServiceName", params)
 	if err != nil {
-		return nil, scanErr("services read by "+s.Name, err)
+		return scanErr("services read by SLOs over "+table, err)
 	}
 	defer rows.Close()
-	var out []string
 	for rows.Next() {
 		var svc string
-		if err := rows.Scan(&svc); err != nil {
-			return nil, scanErr("services read by "+s.Name, err)
+		var mask uint64
+		if err := rows.Scan(&svc, &mask); err != nil {
+			return scanErr("services read by SLOs over "+table, err)
 		}
-		out = append(out, svc)
+		for i, s := range slos {
+			if mask&(uint64(1)<<i) != 0 {
+				out[svc] = append(out[svc], s.Name)
+			}
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // arrayParam writes a String array as a query parameter value.

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -26,6 +28,9 @@ type Options struct {
 	Parts string
 	// RetentionDays is the configured TTL of spans and logs.
 	RetentionDays int
+	// TracesRetentionDays and LogsRetentionDays, when set, are one
+	// signal's TTL instead of RetentionDays.
+	TracesRetentionDays, LogsRetentionDays int
 	// SLOs are the loaded definitions; nil means none.
 	SLOs func() []*slo.SLO
 	// Clock is the current time; default time.Now.
@@ -68,12 +73,26 @@ type Day struct {
 	RawBytes uint64 `json:"raw_bytes"`
 }
 
-// Retention is what the configured TTL keeps and what others would.
+// Retention is what the configured TTLs keep and what others would: for
+// each signal on its own (retention_traces, retention_logs), and for both
+// set to one value (Options).
 type Retention struct {
-	TracesDays int      `json:"traces_days"`
-	LogsDays   int      `json:"logs_days"`
-	KeptBytes  uint64   `json:"kept_bytes"`
-	Options    []Change `json:"options"`
+	TracesDays int             `json:"traces_days"`
+	LogsDays   int             `json:"logs_days"`
+	KeptBytes  uint64          `json:"kept_bytes"`
+	Traces     SignalRetention `json:"traces"`
+	Logs       SignalRetention `json:"logs"`
+	// Options set both signals to Days; Traces.Options and Logs.Options
+	// price the same days in the same order.
+	Options []Change `json:"options"`
+}
+
+// SignalRetention is one signal's TTL, what it keeps and what other
+// TTLs of that signal alone would.
+type SignalRetention struct {
+	Days      int      `json:"days"`
+	KeptBytes uint64   `json:"kept_bytes"`
+	Options   []Change `json:"options"`
 }
 
 // Change is another retention: the bytes it would keep once in force,
@@ -138,9 +157,18 @@ func (r *Reporter) Report(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	rep := assemble(parts, counts, reads)
-	rep.Retention = retention(rep.Days, r.opts.RetentionDays, r.opts.Clock())
+	rep.Retention = retention(parts, r.ttl("traces"), r.ttl("logs"), r.opts.Clock())
 	rep.Growth = growth(rep.Days, r.opts.Clock())
 	return rep, nil
+}
+
+// ttl is a signal's configured retention in days.
+func (r *Reporter) ttl(signal string) int {
+	own := map[string]int{"traces": r.opts.TracesRetentionDays, "logs": r.opts.LogsRetentionDays}[signal]
+	if own > 0 {
+		return own
+	}
+	return r.opts.RetentionDays
 }
 
 // key is one signal's partition (a day, as partition_id 20261201).
@@ -149,8 +177,13 @@ type key struct{ signal, partition string }
 // partSize is a partition's rows and bytes as system.parts has them.
 type partSize struct{ rows, bytes, raw uint64 }
 
-// assemble apportions each partition's bytes to services by their rows.
-func assemble(parts map[key]partSize, counts map[key]map[string]uint64, reads map[string][]string) Report {
+// svcCount is a service's rows in a partition and their raw size
+// (byteSize of the written columns), the weight its share of the
+// partition's bytes is given by.
+type svcCount struct{ rows, raw uint64 }
+
+// assemble apportions each partition's bytes to services by their raw size.
+func assemble(parts map[key]partSize, counts map[key]map[string]svcCount, reads map[string][]string) Report {
 	services := map[string]*Service{}
 	days := map[string]*Day{}
 	var rep Report
@@ -163,7 +196,8 @@ func assemble(parts map[key]partSize, counts map[key]map[string]uint64, reads ma
 		apportion(services, k, size, counts[k])
 	}
 	for k, bySvc := range counts {
-		for svc, n := range bySvc {
+		for svc, c := range bySvc {
+			n := c.rows
 			s := serviceOf(services, svc)
 			sd := dayOfList(&s.Days, k.partition)
 			add(k.signal, n, &s.Spans, &s.Logs)
@@ -196,22 +230,29 @@ func assemble(parts map[key]partSize, counts map[key]map[string]uint64, reads ma
 }
 
 // apportion gives each service of a partition its share of the bytes by
-// rows; the last one takes the rounding remainder, so the shares sum to
-// the partition's bytes exactly.
-func apportion(services map[string]*Service, k key, size partSize, bySvc map[string]uint64) {
-	var rows uint64
-	names := make([]string, 0, len(bySvc))
-	for svc, n := range bySvc {
-		rows += n
-		names = append(names, svc)
+// the raw size of its rows (by rows when sizes are missing); the last one
+// takes the rounding remainder, so the shares sum to the partition's
+// bytes exactly.
+func apportion(services map[string]*Service, k key, size partSize, bySvc map[string]svcCount) {
+	weight := func(c svcCount) uint64 { return c.raw }
+	var total uint64
+	for _, c := range bySvc {
+		total += c.raw
 	}
-	if rows == 0 {
+	if total == 0 {
+		weight = func(c svcCount) uint64 { return c.rows }
+		for _, c := range bySvc {
+			total += c.rows
+		}
+	}
+	if total == 0 {
 		return
 	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(bySvc))
 	var givenB, givenR uint64
 	for i, svc := range names {
-		b, raw := size.bytes*bySvc[svc]/rows, size.raw*bySvc[svc]/rows
+		w := weight(bySvc[svc])
+		b, raw := mulDiv(size.bytes, w, total), mulDiv(size.raw, w, total)
 		if i == len(names)-1 {
 			b, raw = size.bytes-givenB, size.raw-givenR
 		}
@@ -223,6 +264,14 @@ func apportion(services map[string]*Service, k key, size partSize, bySvc map[str
 		sd.Bytes += b
 		sd.RawBytes += raw
 	}
+}
+
+// mulDiv is a*w/total without overflowing: a day's bytes times a
+// service's raw size passes 2^64 from about 4 GB × 4 GB.
+func mulDiv(a, w, total uint64) uint64 {
+	hi, lo := bits.Mul64(a, w)
+	q, _ := bits.Div64(hi, lo, total)
+	return q
 }
 
 func add(signal string, n uint64, spans, logs *uint64) {
@@ -281,32 +330,69 @@ func candidates(services []Service) []Candidate {
 	return out
 }
 
-// retentionOptions are the retentions a report prices besides the
-// configured one.
+// retentionOptions are the retentions a report prices, for each signal
+// and for both.
 var retentionOptions = []int{7, 14, 30, 60, 90}
 
-// retention prices other TTLs: a shorter one keeps the days it covers; a
-// longer one adds the mean day for every extra day.
-func retention(days []Day, ttl int, now time.Time) Retention {
-	ret := Retention{TracesDays: ttl, LogsDays: ttl}
+// retention prices other TTLs, for each signal from its own days, and for
+// both at once as their sum.
+func retention(parts map[key]partSize, tracesTTL, logsTTL int, now time.Time) Retention {
+	traces := signalRetention(signalDays(parts, "traces"), tracesTTL, now)
+	logs := signalRetention(signalDays(parts, "logs"), logsTTL, now)
+	ret := Retention{TracesDays: tracesTTL, LogsDays: logsTTL, Traces: traces, Logs: logs,
+		KeptBytes: traces.KeptBytes + logs.KeptBytes}
+	for _, n := range retentionOptions {
+		c := Change{Days: n, Bytes: priced(traces, n).Bytes + priced(logs, n).Bytes}
+		c.SavesBytes = int64(ret.KeptBytes) - int64(c.Bytes)
+		ret.Options = append(ret.Options, c)
+	}
+	return ret
+}
+
+// signalDays is a signal's bytes per day.
+func signalDays(parts map[key]partSize, signal string) []Day {
+	var days []Day
+	for k, p := range parts {
+		if k.signal == signal {
+			days = append(days, Day{Day: dayName(k.partition), Bytes: p.bytes, RawBytes: p.raw})
+		}
+	}
+	return days
+}
+
+// signalRetention prices every one of retentionOptions for one signal
+// (the configured one saving nothing): a shorter TTL keeps the days it
+// covers; a longer one adds the mean day for every extra day.
+func signalRetention(days []Day, ttl int, now time.Time) SignalRetention {
+	ret := SignalRetention{Days: ttl}
 	for _, d := range days {
 		ret.KeptBytes += d.Bytes
 	}
 	perDay := growth(days, now).BytesPerDay
 	for _, n := range retentionOptions {
-		if n == ttl {
-			continue
-		}
 		c := Change{Days: n}
-		if n < ttl {
+		switch {
+		case n == ttl:
+			c.Bytes = ret.KeptBytes
+		case n < ttl:
 			c.Bytes = keptWithin(days, n, now)
-		} else {
+		default:
 			c.Bytes = ret.KeptBytes + uint64(n-ttl)*perDay
 		}
 		c.SavesBytes = int64(ret.KeptBytes) - int64(c.Bytes)
 		ret.Options = append(ret.Options, c)
 	}
 	return ret
+}
+
+// priced is the option of days n in r (each signal prices every option).
+func priced(r SignalRetention, n int) Change {
+	for _, c := range r.Options {
+		if c.Days == n {
+			return c
+		}
+	}
+	return Change{}
 }
 
 // keptWithin is the bytes of the days a TTL of n days keeps: a row is

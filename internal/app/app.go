@@ -231,7 +231,9 @@ func (a *App) buildIngest() error {
 		TLSKeyFile:  a.opts.TLSKeyFile,
 		// The TTL the store applies, in whole days: ingest refuses
 		// what it would delete.
-		Retention: time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
+		Retention:       time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
+		TracesRetention: a.cfg.Storage.SignalRetention("traces"),
+		LogsRetention:   a.cfg.Storage.SignalRetention("logs"),
 	})
 	if err != nil {
 		return fmt.Errorf("build ingest pipeline: %w", err)
@@ -264,12 +266,14 @@ func (a *App) buildServer() error {
 		NoReceivers: a.noReceivers,
 		Usage:       newUsage(a),
 		Access:      access,
-		Addr:        a.opts.HTTPAddr,
-		Logger:      a.log,
-		Gatherer:    a.registry,
-		Ready:       a.ready,
-		Stats:       a.stats,
-		OTLP:        a.otlpInfo,
+		// A refused reload of the SLO files, shown where SLOs are read.
+		SLOLoadError: a.slos.loadError,
+		Addr:         a.opts.HTTPAddr,
+		Logger:       a.log,
+		Gatherer:     a.registry,
+		Ready:        a.ready,
+		Stats:        a.stats,
+		OTLP:         a.otlpInfo,
 	}
 	a.http = ui.New(a.httpOptions)
 	return nil

@@ -88,6 +88,12 @@ func (r ReadinessConfig) validate() error {
 type StorageConfig struct {
 	// Retention is how long spans and logs are kept (ClickHouse TTL).
 	Retention slo.Duration `yaml:"retention"`
+	// RetentionTraces and RetentionLogs, when set, are one signal's
+	// retention instead of Retention: its table's TTL, the oldest
+	// timestamp ingest accepts for it, and how far back SLOs over it can
+	// be backfilled.
+	RetentionTraces slo.Duration `yaml:"retention_traces"`
+	RetentionLogs   slo.Duration `yaml:"retention_logs"`
 	// Cluster names a ClickHouse cluster: tables are created ON CLUSTER with
 	// Replicated engines. Empty for a single server or the embedded engine.
 	Cluster string `yaml:"cluster"`
@@ -135,6 +141,11 @@ func (c Config) Validate() error {
 	if r := time.Duration(c.Storage.Retention); r < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("storage.retention %s is too short: write at least 1d, e.g. 30d", r))
 	}
+	for key, r := range map[string]slo.Duration{"retention_traces": c.Storage.RetentionTraces, "retention_logs": c.Storage.RetentionLogs} {
+		if r != 0 && time.Duration(r) < 24*time.Hour {
+			errs = append(errs, fmt.Errorf("storage.%s %s is too short: write at least 1d, e.g. 14d, or leave it out to use storage.retention", key, time.Duration(r)))
+		}
+	}
 	if m := time.Duration(c.Storage.RollMargin); m < 0 || m > time.Hour {
 		errs = append(errs, fmt.Errorf("storage.roll_margin %s is out of range: write 0s to 1h, e.g. 10s", m))
 	}
@@ -172,6 +183,22 @@ func (c StorageConfig) processes() string {
 // TTL clause takes it.
 func (c StorageConfig) RetentionDays() int {
 	return int(time.Duration(c.Retention) / (24 * time.Hour))
+}
+
+// SignalRetentionDays is one signal's ("traces", "logs") retention in
+// whole days: its own setting, or Retention.
+func (c StorageConfig) SignalRetentionDays(signal string) int {
+	own := map[string]slo.Duration{"traces": c.RetentionTraces, "logs": c.RetentionLogs}[signal]
+	if own == 0 {
+		return c.RetentionDays()
+	}
+	return int(time.Duration(own) / (24 * time.Hour))
+}
+
+// SignalRetention is SignalRetentionDays as a duration: what the TTL
+// keeps, so what ingest accepts and backfills can reach.
+func (c StorageConfig) SignalRetention(signal string) time.Duration {
+	return time.Duration(c.SignalRetentionDays(signal)) * 24 * time.Hour
 }
 
 func readLimited(path string, limit int64) ([]byte, error) {

@@ -46,6 +46,21 @@ readiness:
 		}
 	}
 
+	perSignal := filepath.Join(dir, "signals.yaml")
+	writeFile(t, perSignal, "storage:\n  retention: 30d\n  retention_logs: 7d\n")
+	cfg, err = LoadConfig(perSignal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Storage.SignalRetentionDays("traces") != 30 || cfg.Storage.SignalRetentionDays("logs") != 7 {
+		t.Errorf("retention traces %d logs %d, want 30 and 7", cfg.Storage.SignalRetentionDays("traces"), cfg.Storage.SignalRetentionDays("logs"))
+	}
+	badSignal := filepath.Join(dir, "badsignal.yaml")
+	writeFile(t, badSignal, "storage:\n  retention_traces: 12h\n")
+	if _, err := LoadConfig(badSignal); err == nil || !strings.Contains(err.Error(), "storage.retention_traces 12h0m0s is too short") {
+		t.Errorf("a retention_traces under a day must be refused by name, got %v", err)
+	}
+
 	typo := filepath.Join(dir, "typo.yaml")
 	writeFile(t, typo, "storage:\n  retentoin: 7d\n")
 	if _, err := LoadConfig(typo); err == nil || !strings.Contains(err.Error(), "retentoin") {

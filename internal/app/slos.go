@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +18,7 @@ import (
 	"github.com/flowslo/flowslo/alerting"
 	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
+	"github.com/flowslo/flowslo/ui"
 )
 
 // sloWatchInterval is how often the SLO files are checked for changes. A
@@ -31,6 +34,9 @@ type sloSource struct {
 	print   string // fingerprint of the files last loaded
 	reloads *prometheus.CounterVec
 	loaded  prometheus.Gauge
+
+	mu      sync.Mutex
+	refused *ui.SLOLoadError // the last reload refused, nil after a good one
 }
 
 func newSLOSource(a *App) *sloSource {
@@ -77,10 +83,12 @@ func (s *sloSource) reload(why string) {
 		s.reloads.WithLabelValues("error").Inc()
 		s.app.log.Error("SLO reload refused; keeping the last good set", "trigger", why, "path", s.path,
 			"errors", strings.Split(err.Error(), "\n"))
+		s.setRefused(&ui.SLOLoadError{Path: s.path, Problems: problemsOf(err), At: time.Now().UTC(), InForce: len(s.app.engine.SLOs())})
 		return
 	}
 	s.reloads.WithLabelValues("ok").Inc()
 	s.apply(slos)
+	s.setRefused(nil)
 	s.app.log.Info("SLOs reloaded", "trigger", why, "count", len(slos))
 }
 
@@ -100,6 +108,45 @@ func (s *sloSource) read() ([]*slo.SLO, error) {
 		return nil, fmt.Errorf("%s\nadd these receivers to alerting.receivers of the service config (--config), or route to one it has", strings.Join(bad, "\n"))
 	}
 	return slos, nil
+}
+
+func (s *sloSource) setRefused(e *ui.SLOLoadError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused = e
+}
+
+// loadError is the last refused reload, for the Flows page and the API;
+// nil while the files on disk are the ones in force.
+func (s *sloSource) loadError() *ui.SLOLoadError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// problemsOf splits a load error into its problems: slo.Load joins one
+// *slo.Error per problem (file and line); other checks add plain lines.
+func problemsOf(err error) []ui.SLOProblem {
+	var out []ui.SLOProblem
+	var errs []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	for _, e := range errs {
+		var se *slo.Error
+		if errors.As(e, &se) {
+			out = append(out, ui.SLOProblem{File: se.File, Line: se.Line, Message: se.Msg})
+			continue
+		}
+		for _, line := range strings.Split(e.Error(), "\n") {
+			if line != "" {
+				out = append(out, ui.SLOProblem{Message: line})
+			}
+		}
+	}
+	return out
 }
 
 func (s *sloSource) apply(slos []*slo.SLO) {
@@ -148,11 +195,16 @@ func fingerprint(path string) string {
 // page goes out on the freshest numbers rather than a cycle later.
 func newEngine(a *App) *engine.Engine {
 	return engine.New(a.store, engine.Options{
-		Logger:       a.log,
-		Readiness:    a.cfg.Readiness.Thresholds(),
-		RawRetention: time.Duration(a.cfg.Storage.Retention),
-		RollMargin:   a.cfg.Storage.rollMargin(),
-		Processes:    a.cfg.Storage.processes(),
+		Logger:    a.log,
+		Readiness: a.cfg.Readiness.Thresholds(),
+		// The TTLs the store applies, in whole days: backfills stop there.
+		RawRetention: a.cfg.Storage.SignalRetention("traces"),
+		RawRetentionByTable: map[string]time.Duration{
+			"otel_traces": a.cfg.Storage.SignalRetention("traces"),
+			"otel_logs":   a.cfg.Storage.SignalRetention("logs"),
+		},
+		RollMargin: a.cfg.Storage.rollMargin(),
+		Processes:  a.cfg.Storage.processes(),
 		Evaluated: func() {
 			if a.alerts != nil {
 				a.alerts.Trigger()

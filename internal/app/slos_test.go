@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
 	"github.com/flowslo/flowslo/store/chdb/chdbtest"
+	"github.com/flowslo/flowslo/ui"
 )
 
 const oneSLO = `slos:
@@ -44,15 +46,47 @@ func TestSLOReloadKeepsLastGoodSet(t *testing.T) {
 	a := startAppWith(t, func(o *Options) { o.SLOPath, o.Reload = dir, reload })
 	waitSLOs(t, a, "login-success")
 
-	// A broken edit is refused and the running set stays.
+	// A broken edit is refused and the running set stays; the flows and
+	// SLOs API and the Flows page say so, naming the file and the error.
 	write(t, file, strings.Replace(twoSLOs, "objective: 99\n", "objective: 100\n", 1))
 	reload <- struct{}{}
-	time.Sleep(500 * time.Millisecond)
+	base := "http://" + a.HTTPAddr()
+	refused := waitLoadError(t, base, true)
 	waitSLOs(t, a, "login-success")
+	if refused.InForce != 1 || len(refused.Problems) != 1 || refused.Problems[0].File != file ||
+		refused.Problems[0].Line == 0 || !strings.Contains(refused.Problems[0].Message, "objective") {
+		t.Errorf("slo_load_error %+v, want one problem in %s with its line, 1 SLO in force", refused, file)
+	}
+	if _, body := get(t, base+"/api/v1/slos"); !strings.Contains(body, `"slo_load_error":{"path":"`) {
+		t.Errorf("/api/v1/slos lacks slo_load_error: %.400s", body)
+	}
+	if _, page := get(t, base+"/"); !strings.Contains(page, `id="slo-load-error"`) || !strings.Contains(page, file) {
+		t.Errorf("the Flows page lacks the banner naming %s", file)
+	}
 
-	// A good edit is picked up by the file watch alone.
+	// A good edit is picked up by the file watch alone, and the banner goes.
 	write(t, file, twoSLOs)
 	waitSLOs(t, a, "feed-latency", "login-success")
+	waitLoadError(t, base, false)
+}
+
+// waitLoadError waits until GET /api/v1/flows has a slo_load_error (or,
+// with want false, none) and returns it.
+func waitLoadError(t *testing.T, base string, want bool) *ui.SLOLoadError {
+	t.Helper()
+	var v ui.FlowsView
+	for deadline := time.Now().Add(6 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, body := get(t, base+"/api/v1/flows")
+		v = ui.FlowsView{}
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("/api/v1/flows %q: %v", body, err)
+		}
+		if (v.LoadError != nil) == want {
+			return v.LoadError
+		}
+	}
+	t.Fatalf("slo_load_error %+v, want present %v", v.LoadError, want)
+	return nil
 }
 
 func TestStartRefusesInvalidSLOFiles(t *testing.T) {
@@ -95,12 +129,23 @@ func waitSLOs(t *testing.T, a *App, names ...string) {
 	t.Fatalf("engine has SLOs %q, want %q", got, want)
 }
 
-// TestRetentionReachesEngine: with storage.retention 60d, a 60-day SLO is
-// backfilled from spans stored 45 days ago (the engine stops its backfills
-// where raw retention ends, so it must be told the configured one).
+// TestRetentionReachesEngine: with storage.retention 60d, or
+// retention_traces 60d beside a 30-day default, a 60-day SLO over traces
+// is backfilled from spans stored 45 days ago (the engine stops its
+// backfills where raw retention ends, so it must be told the configured
+// one, that of the signal the SLO reads).
 func TestRetentionReachesEngine(t *testing.T) {
+	for name, cfg := range map[string]string{
+		"retention":        "storage:\n  retention: 60d\n",
+		"retention_traces": "storage:\n  retention: 30d\n  retention_traces: 60d\n",
+	} {
+		t.Run(name, func(t *testing.T) { testRetentionReachesEngine(t, cfg) })
+	}
+}
+
+func testRetentionReachesEngine(t *testing.T, cfg string) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "flowslo.yaml"), "storage:\n  retention: 60d\n")
+	write(t, filepath.Join(dir, "flowslo.yaml"), cfg)
 	write(t, filepath.Join(dir, "slos.yaml"), strings.Replace(oneSLO, "window: 28d", "window: 60d", 1))
 	db := chdbtest.NewDatabase()
 	st, err := chdb.Open(t.Context(), chdb.Options{DataDir: chdbtest.DataDir(), Database: db, TTLDays: 60, Schema: Schema()})

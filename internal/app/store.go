@@ -36,7 +36,8 @@ func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger,
 	warnPasswordInDSN(log, "--clickhouse-dsn", opts.ClickHouseDSN)
 	main, err := waitFor(ctx, log, state, "ClickHouse at "+dsnHosts(opts.ClickHouseDSN), func(ctx context.Context) (store.Store, error) {
 		return chserver.Open(ctx, opts.ClickHouseDSN, chserver.Options{
-			TTLDays: cfg.Storage.RetentionDays(), Cluster: cfg.Storage.Cluster, Password: pw, Schema: schemaOf(opts.Role)})
+			TTLDays: cfg.Storage.RetentionDays(), TracesTTLDays: cfg.Storage.SignalRetentionDays("traces"),
+			LogsTTLDays: cfg.Storage.SignalRetentionDays("logs"), Cluster: cfg.Storage.Cluster, Password: pw, Schema: schemaOf(opts.Role)})
 	})
 	if err != nil {
 		return nil, nil, err
@@ -61,6 +62,9 @@ func openEmbedded(ctx context.Context, opts Options, cfg Config, schema []store.
 		Database: opts.Database,
 		TTLDays:  cfg.Storage.RetentionDays(),
 		Schema:   schema,
+		// Each signal's own retention, when set.
+		TracesTTLDays: cfg.Storage.SignalRetentionDays("traces"),
+		LogsTTLDays:   cfg.Storage.SignalRetentionDays("logs"),
 	})
 }
 
@@ -175,7 +179,8 @@ func unreachable(err error) bool {
 
 // MigrateOptions are the schema options cfg gives a ClickHouse server.
 func MigrateOptions(cfg Config) store.MigrateOptions {
-	return store.MigrateOptions{TTLDays: cfg.Storage.RetentionDays(), Cluster: cfg.Storage.Cluster}
+	return store.MigrateOptions{TTLDays: cfg.Storage.RetentionDays(), TracesTTLDays: cfg.Storage.SignalRetentionDays("traces"),
+		LogsTTLDays: cfg.Storage.SignalRetentionDays("logs"), Cluster: cfg.Storage.Cluster}
 }
 
 // WriteSchema writes the DDL flowslo runs on an empty ClickHouse server

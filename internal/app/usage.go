@@ -13,9 +13,11 @@ func newUsage(a *App) *usage.Reporter {
 		parts = "cluster('" + c + "', system.parts)"
 	}
 	return usage.New(a.reads, usage.Options{
-		DataTables:    map[string]string{"traces": mo.DataTable("otel_traces"), "logs": mo.DataTable("otel_logs")},
-		Parts:         parts,
-		RetentionDays: a.cfg.Storage.RetentionDays(),
-		SLOs:          a.engine.SLOs,
+		DataTables:          map[string]string{"traces": mo.DataTable("otel_traces"), "logs": mo.DataTable("otel_logs")},
+		Parts:               parts,
+		RetentionDays:       a.cfg.Storage.RetentionDays(),
+		TracesRetentionDays: a.cfg.Storage.SignalRetentionDays("traces"),
+		LogsRetentionDays:   a.cfg.Storage.SignalRetentionDays("logs"),
+		SLOs:                a.engine.SLOs,
 	})
 }

@@ -1,11 +1,18 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 
@@ -53,5 +60,62 @@ func TestUsageAPIAndPage(t *testing.T) {
 	code, page := get(t, base+"/usage")
 	if code != http.StatusOK || !strings.Contains(page, "Usage and cost") || !strings.Contains(page, svc.Service) {
 		t.Errorf("/usage = %d, lacks the service:\n%.800s", code, page)
+	}
+}
+
+// TestSignalRetentionWired: with retention_logs 7d beside a 30-day
+// default, otel_logs' TTL is 7 days and otel_traces' 30; a log record
+// 10 days old is refused with the logs' range named; the usage API
+// reports each signal's retention.
+func TestSignalRetentionWired(t *testing.T) {
+	cfgFile := filepath.Join(t.TempDir(), "flowslo.yaml")
+	writeFile(t, cfgFile, "storage:\n  retention: 30d\n  retention_logs: 7d\n")
+	a := startAppWith(t, func(o *Options) { o.ConfigFile = cfgFile })
+	for table, ttl := range map[string]string{"otel_traces": "toIntervalDay(30)", "otel_logs": "toIntervalDay(7)"} {
+		rows, err := a.store.Query(context.Background(), "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {t:String}", map[string]string{"t": table})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ddl string
+		for rows.Next() {
+			if err := rows.Scan(&ddl); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows.Close()
+		if !strings.Contains(ddl, "TTL ") || !strings.Contains(ddl[strings.Index(ddl, "TTL "):], ttl) {
+			t.Errorf("%s: TTL is not %s: %s", table, ttl, ddl)
+		}
+	}
+
+	req := plogotlp.NewExportRequest()
+	lr := req.Logs().ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Now().Add(-10 * 24 * time.Hour)))
+	body, _ := req.MarshalProto()
+	resp, err := http.Post("http://"+a.OTLPHTTPAddr()+"/v1/logs", "application/x-protobuf", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	out := plogotlp.NewExportResponse()
+	if err := out.UnmarshalProto(b); err != nil {
+		t.Fatal(err)
+	}
+	if ps := out.PartialSuccess(); ps.RejectedLogRecords() != 1 || !strings.Contains(ps.ErrorMessage(), "logs retention 7d") {
+		t.Errorf("a 10-day-old log record: rejected %d %q, want refused under the logs retention", ps.RejectedLogRecords(), ps.ErrorMessage())
+	}
+
+	code, usageBody := get(t, "http://"+a.HTTPAddr()+"/api/v1/usage")
+	var rep usage.Report
+	if err := json.Unmarshal([]byte(usageBody), &rep); code != http.StatusOK || err != nil {
+		t.Fatalf("/api/v1/usage = %d %v %s", code, err, usageBody)
+	}
+	if r := rep.Retention; r.TracesDays != 30 || r.LogsDays != 7 || r.Logs.Days != 7 || r.Traces.Days != 30 {
+		t.Errorf("usage retention %+v, want traces 30 and logs 7", r)
+	}
+	code, page := get(t, "http://"+a.HTTPAddr()+"/usage")
+	if code != http.StatusOK || !strings.Contains(page, "Spans are kept 30 days and logs 7 days") {
+		t.Errorf("/usage = %d, does not state each signal's retention:\n%.1500s", code, page)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -113,7 +114,15 @@ func (e *Engine) backfillTarget(s *slo.SLO, now time.Time) time.Time {
 	if d := e.opts.BackfillHistory; d > 0 {
 		start = now.Add(-d)
 	}
-	return later(start.Truncate(time.Hour), ceilMinute(now.Add(-e.opts.RawRetention)))
+	return later(start.Truncate(time.Hour), ceilMinute(now.Add(-e.rawRetention(s))))
+}
+
+// rawRetention is how long the rows s reads are kept.
+func (e *Engine) rawRetention(s *slo.SLO) time.Duration {
+	if d := e.opts.RawRetentionByTable[s.SLI.Table]; d > 0 {
+		return d
+	}
+	return e.opts.RawRetention
 }
 
 // backfill counts a batch's history chunk by chunk, each chunk with the
@@ -186,16 +195,14 @@ func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi tim
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.opts.Clock()
-	hi, cutoff = batch[0].st.backfilled, batch[0].st.cutoff
-	var earliest time.Time
+	hi, cutoff = cursor(batch), batch[0].st.cutoff
+	var latest time.Time // the latest target among the SLOs counted
 	for _, b := range batch {
 		t := e.backfillTarget(b.s, now)
 		b.st.target = t
 		if hi.IsZero() || t.Before(hi) {
 			slos = append(slos, b.s)
-			if earliest.IsZero() || t.Before(earliest) {
-				earliest = t
-			}
+			latest = later(latest, t)
 		}
 	}
 	if len(slos) == 0 {
@@ -211,7 +218,25 @@ func (e *Engine) nextChunk(batch []pendingBackfill) (slos []*slo.SLO, lo, hi tim
 	if done := batch[0].st.anchor.Sub(end); done < span {
 		span = max(time.Hour, done)
 	}
-	return slos, later(earliest, end.Add(-span)), hi, cutoff
+	// No chunk reaches past one of its SLOs' targets: each SLO's history
+	// ends exactly at its own (with its own retention, say).
+	return slos, later(latest, end.Add(-span)), hi, cutoff
+}
+
+// cursor is where a batch's next chunk ends: the earliest mark among its
+// SLOs (zero before the first chunk). Marks part once an SLO reaches its
+// target and the others go on.
+func cursor(batch []pendingBackfill) time.Time {
+	var hi time.Time
+	for _, b := range batch {
+		if b.st.backfilled.IsZero() {
+			return time.Time{}
+		}
+		if hi.IsZero() || b.st.backfilled.Before(hi) {
+			hi = b.st.backfilled
+		}
+	}
+	return hi
 }
 
 // chunkWrite is the INSERT of the counts of the rows inserted before
@@ -224,7 +249,11 @@ func (e *Engine) chunkWrite(ctx context.Context, batch []pendingBackfill, slos [
 	b := newParams("r")
 	w := &backfillWrite{query: backfillSQL(b, slos, sets, lo, writeToken("backfill", slos, lo.Unix(), hi.Unix(), cutoff)), params: b.p, lo: lo}
 	for _, pb := range batch {
-		w.states = append(w.states, pb.st)
+		// Only the SLOs the chunk counts: one that reached its target (a
+		// shorter retention, say) keeps its mark, as its bookkeeping row does.
+		if slices.Contains(slos, pb.s) {
+			w.states = append(w.states, pb.st)
+		}
 	}
 	return w, nil
 }

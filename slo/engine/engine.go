@@ -36,6 +36,10 @@ type Options struct {
 	// RawRetention is how long raw rows are kept (the TTL of otel_traces
 	// and otel_logs): backfills stop there. Default 30 days.
 	RawRetention time.Duration
+	// RawRetentionByTable, when it has an SLO's table (otel_traces,
+	// otel_logs), is that table's retention instead of RawRetention: each
+	// signal may be kept for its own time.
+	RawRetentionByTable map[string]time.Duration
 	// BackfillChunk is the event-time range one backfill INSERT covers;
 	// default 24h.
 	BackfillChunk time.Duration

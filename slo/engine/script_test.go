@@ -35,34 +35,44 @@ func TestScripts(t *testing.T) {
 }
 
 type script struct {
-	t         *testing.T
-	ctx       context.Context
-	st        store.Store
-	e         *engine.Engine
-	now       time.Time
-	seq       int
-	retention time.Duration // raw retention the engine assumes; 0: its default
+	t             *testing.T
+	ctx           context.Context
+	st            store.Store
+	e             *engine.Engine
+	now           time.Time
+	seq           int
+	retention     time.Duration // raw retention the engine assumes; 0: its default
+	logsRetention time.Duration // otel_logs' own, when set
 }
 
 func (s *script) options() engine.Options {
 	// A roll margin of 1 ms: rows stored by a previous line are before the
 	// next begin, so scripts exercise backfills as well as rolls.
-	return engine.Options{Clock: func() time.Time { return s.now }, SliceCap: 3, RawRetention: s.retention, RollMargin: time.Millisecond}
+	o := engine.Options{Clock: func() time.Time { return s.now }, SliceCap: 3, RawRetention: s.retention, RollMargin: time.Millisecond}
+	if s.logsRetention > 0 {
+		o.RawRetentionByTable = map[string]time.Duration{"otel_logs": s.logsRetention}
+	}
+	return o
 }
 
 // restart replaces the engine by a new one over the same store, as a
-// process restart does, with the same SLOs: "restart [retention=D]".
+// process restart does, with the same SLOs: "restart [retention=D]
+// [logs-retention=D]".
 func (s *script) restart(f []string) error {
 	for _, p := range f {
 		k, v, _ := strings.Cut(p, "=")
-		if k != "retention" {
-			return fmt.Errorf("unknown restart option %q", k)
-		}
 		d, err := parseDuration(v)
 		if err != nil {
 			return err
 		}
-		s.retention = d
+		switch k {
+		case "retention":
+			s.retention = d
+		case "logs-retention":
+			s.logsRetention = d
+		default:
+			return fmt.Errorf("unknown restart option %q", k)
+		}
 	}
 	slos := s.e.SLOs()
 	s.e = engine.New(s.st, s.options())

@@ -140,3 +140,23 @@ func appendJSONMap(b []byte, m map[string]string) []byte {
 	}
 	return append(b, '}')
 }
+
+// BenchmarkInsertUsageProjection is what store.UsageProjection costs
+// ingest: the RowBinary path with the projection (as migrated) and with
+// it dropped, in the same run (-count interleaves the two).
+func BenchmarkInsertUsageProjection(b *testing.B) {
+	const batch = 50_000
+	spans := storetest.Spans(batch, time.Now().Add(-time.Hour), 1)
+	for _, with := range []bool{true, false} {
+		b.Run(fmt.Sprintf("projection=%v", with), func(b *testing.B) {
+			s := openTest(b, chdb.Options{})
+			defer s.Close()
+			if !with {
+				if err := s.Exec(context.Background(), "ALTER TABLE otel_traces DROP PROJECTION "+store.UsageProjection, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchInsert(b, batch, func() error { return s.InsertSpans(context.Background(), spans) })
+		})
+	}
+}

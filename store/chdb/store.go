@@ -22,6 +22,9 @@ type Options struct {
 	LibPath string
 	// TTLDays is the retention of spans and logs; 0 means store.DefaultTTLDays.
 	TTLDays int
+	// TracesTTLDays and LogsTTLDays, when set, are one signal's retention
+	// instead of TTLDays.
+	TracesTTLDays, LogsTTLDays int
 	// QueryConns is how many queries run at once; default 2.
 	QueryConns int
 	// InsertConns is how many inserts run at once per table (otel_traces,
@@ -92,7 +95,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open chdb at %s: %w", opts.DataDir, err)
 	}
 	// EngineCodecs: engineConfig picks LZ4 or ZSTD(1) by part size.
-	if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: opts.TTLDays, EngineCodecs: true}, opts.Schema); err != nil {
+	if err := store.Migrate(ctx, s, s.migrateOptions(), opts.Schema); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open chdb: %w", err)
 	}
@@ -104,6 +107,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 var querySettings = []string{
 	"--output_format_json_quote_64bit_integers=0",
 	"--output_format_json_quote_denormals=1",
+}
+
+func (s *Store) migrateOptions() store.MigrateOptions {
+	return store.MigrateOptions{TTLDays: s.opts.TTLDays, TracesTTLDays: s.opts.TracesTTLDays, LogsTTLDays: s.opts.LogsTTLDays, EngineCodecs: true}
 }
 
 // insertSettings: skip indexes (the bloom filters over attribute maps) are
@@ -139,12 +146,12 @@ func (s *Store) connectAll(l *lib) error {
 		return err
 	}
 	s.queries = newPool(append(qs, first)...)
-	spans, err := s.connectN(l, s.opts.InsertConns, insertSettings(s.opts.TTLDays))
+	spans, err := s.connectN(l, s.opts.InsertConns, insertSettings(s.migrateOptions().MaxTTLDays()))
 	if err != nil {
 		return err
 	}
 	s.spanInserts = newPool(spans...)
-	logs, err := s.connectN(l, s.opts.InsertConns, insertSettings(s.opts.TTLDays))
+	logs, err := s.connectN(l, s.opts.InsertConns, insertSettings(s.migrateOptions().MaxTTLDays()))
 	if err != nil {
 		return err
 	}

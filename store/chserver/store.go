@@ -18,6 +18,9 @@ import (
 type Options struct {
 	// TTLDays is the retention of spans and logs; 0 means store.DefaultTTLDays.
 	TTLDays int
+	// TracesTTLDays and LogsTTLDays, when set, are one signal's retention
+	// instead of TTLDays.
+	TracesTTLDays, LogsTTLDays int
 	// Cluster, when set, creates the database and tables ON CLUSTER with
 	// Replicated engines.
 	Cluster string
@@ -61,7 +64,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
 	applyOptions(co, opts)
-	mo := store.MigrateOptions{TTLDays: opts.TTLDays, Cluster: opts.Cluster}
+	mo := store.MigrateOptions{TTLDays: opts.TTLDays, TracesTTLDays: opts.TracesTTLDays, LogsTTLDays: opts.LogsTTLDays, Cluster: opts.Cluster}
 	if err := mo.Validate(); err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
@@ -83,7 +86,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
-	s := &Store{conn: conn, db: db, ttlDays: opts.TTLDays, cluster: opts.Cluster != ""}
+	s := &Store{conn: conn, db: db, ttlDays: mo.MaxTTLDays(), cluster: opts.Cluster != ""}
 	if err := store.Migrate(ctx, s, mo, opts.Schema); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("open clickhouse: %w", err)

@@ -72,17 +72,27 @@ func testMigrateIdempotent(t *testing.T, s store.Store) {
 }
 
 // testRetentionChange: a retention changed in the config reaches tables
-// that already exist, on the next Migrate.
+// that already exist, on the next Migrate, each table its own when a
+// signal's retention is set.
 func testRetentionChange(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	for _, days := range []int{7, 45} {
-		if err := store.Migrate(ctx, s, store.MigrateOptions{TTLDays: days}); err != nil {
+	for _, c := range []struct {
+		o            store.MigrateOptions
+		traces, logs int
+	}{
+		{store.MigrateOptions{TTLDays: 7}, 7, 7},
+		{store.MigrateOptions{TTLDays: 45}, 45, 45},
+		{store.MigrateOptions{TTLDays: 45, LogsTTLDays: 3}, 45, 3},
+		{store.MigrateOptions{TTLDays: 10, TracesTTLDays: 20}, 20, 10},
+	} {
+		o := c.o
+		if err := store.Migrate(ctx, s, o); err != nil {
 			t.Fatal(err)
 		}
-		for _, table := range []string{"otel_traces", "otel_logs"} {
+		for table, days := range map[string]int{"otel_traces": c.traces, "otel_logs": c.logs} {
 			q := scanString(t, s, "SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = {t:String}", store.Params{"t": table})
-			if want := fmt.Sprintf("toIntervalDay(%d)", days); !strings.Contains(q, want) {
-				t.Errorf("retention %dd: %s has no %s in\n%s", days, table, want, q)
+			if want := fmt.Sprintf("TTL %s", fmt.Sprintf(map[string]string{"otel_traces": "toDateTime(Timestamp) + toIntervalDay(%d)", "otel_logs": "TimestampTime + toIntervalDay(%d)"}[table], days)); !strings.Contains(q, want) {
+				t.Errorf("retention %+v: %s has no %s in\n%s", o, table, want, q)
 			}
 		}
 	}

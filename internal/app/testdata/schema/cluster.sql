@@ -1,4 +1,4 @@
--- flowslo schema (retention 14 days, cluster flowslo: telemetry in Replicated local tables behind Distributed ones, flowslo's state replicated to every node)
+-- flowslo schema (retention: traces 14 days, logs 14 days; cluster flowslo: telemetry in Replicated local tables behind Distributed ones, flowslo's state replicated to every node)
 
 -- the applied migrations
 CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER `flowslo` (
@@ -123,6 +123,12 @@ ALTER TABLE otel_logs_local ON CLUSTER `flowslo` MATERIALIZE COLUMN FlowsloInser
 ALTER TABLE otel_logs_local ON CLUSTER `flowslo` MODIFY COLUMN FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64(3) CODEC(Delta, ZSTD(1));
 ALTER TABLE otel_logs_local ON CLUSTER `flowslo` ADD INDEX IF NOT EXISTS idx_flowslo_inserted FlowsloInserted TYPE minmax GRANULARITY 1;
 ALTER TABLE otel_logs ON CLUSTER `flowslo` ADD COLUMN IF NOT EXISTS FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64(3);
+
+-- migration 6: usage per day and service: a projection of otel_traces and otel_logs, built for stored parts
+ALTER TABLE otel_traces_local ON CLUSTER `flowslo` ADD PROJECTION IF NOT EXISTS flowslo_usage (SELECT toDate(Timestamp), ServiceName, count(), sum(byteSize(`Timestamp`, `TraceId`, `SpanId`, `ParentSpanId`, `TraceState`, `SpanName`, `SpanKind`, `ServiceName`, `ResourceAttributes`, `ScopeName`, `ScopeVersion`, `SpanAttributes`, `Duration`, `StatusCode`, `StatusMessage`, `Events.Timestamp`, `Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`)) GROUP BY toDate(Timestamp), ServiceName);
+ALTER TABLE otel_traces_local ON CLUSTER `flowslo` MATERIALIZE PROJECTION flowslo_usage;
+ALTER TABLE otel_logs_local ON CLUSTER `flowslo` ADD PROJECTION IF NOT EXISTS flowslo_usage (SELECT toDate(TimestampTime), ServiceName, count(), sum(byteSize(`Timestamp`, `TraceId`, `SpanId`, `TraceFlags`, `SeverityText`, `SeverityNumber`, `ServiceName`, `Body`, `ResourceSchemaUrl`, `ResourceAttributes`, `ScopeSchemaUrl`, `ScopeName`, `ScopeVersion`, `ScopeAttributes`, `LogAttributes`, `EventName`)) GROUP BY toDate(TimestampTime), ServiceName);
+ALTER TABLE otel_logs_local ON CLUSTER `flowslo` MATERIALIZE PROJECTION flowslo_usage;
 
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv ON CLUSTER `flowslo`;

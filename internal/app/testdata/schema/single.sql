@@ -1,4 +1,4 @@
--- flowslo schema (retention 30 days, single server)
+-- flowslo schema (retention: traces 30 days, logs 30 days; single server)
 
 -- the applied migrations
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -117,6 +117,12 @@ ALTER TABLE otel_logs ADD COLUMN IF NOT EXISTS FlowsloInserted DateTime64(3, 'UT
 ALTER TABLE otel_logs MATERIALIZE COLUMN FlowsloInserted SETTINGS mutations_sync = 2;
 ALTER TABLE otel_logs MODIFY COLUMN FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64(3) CODEC(Delta, ZSTD(1));
 ALTER TABLE otel_logs ADD INDEX IF NOT EXISTS idx_flowslo_inserted FlowsloInserted TYPE minmax GRANULARITY 1;
+
+-- migration 6: usage per day and service: a projection of otel_traces and otel_logs, built for stored parts
+ALTER TABLE otel_traces ADD PROJECTION IF NOT EXISTS flowslo_usage (SELECT toDate(Timestamp), ServiceName, count(), sum(byteSize(`Timestamp`, `TraceId`, `SpanId`, `ParentSpanId`, `TraceState`, `SpanName`, `SpanKind`, `ServiceName`, `ResourceAttributes`, `ScopeName`, `ScopeVersion`, `SpanAttributes`, `Duration`, `StatusCode`, `StatusMessage`, `Events.Timestamp`, `Events.Name`, `Events.Attributes`, `Links.TraceId`, `Links.SpanId`, `Links.TraceState`, `Links.Attributes`)) GROUP BY toDate(Timestamp), ServiceName);
+ALTER TABLE otel_traces MATERIALIZE PROJECTION flowslo_usage;
+ALTER TABLE otel_logs ADD PROJECTION IF NOT EXISTS flowslo_usage (SELECT toDate(TimestampTime), ServiceName, count(), sum(byteSize(`Timestamp`, `TraceId`, `SpanId`, `TraceFlags`, `SeverityText`, `SeverityNumber`, `ServiceName`, `Body`, `ResourceSchemaUrl`, `ResourceAttributes`, `ScopeSchemaUrl`, `ScopeName`, `ScopeVersion`, `ScopeAttributes`, `LogAttributes`, `EventName`)) GROUP BY toDate(TimestampTime), ServiceName);
+ALTER TABLE otel_logs MATERIALIZE PROJECTION flowslo_usage;
 
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv;

@@ -1,0 +1,4 @@
+package usage
+
+// CountQuery is the query counts runs for table.
+var CountQuery = countQuery
