@@ -63,10 +63,18 @@ func openEmbedded(ctx context.Context, opts Options, cfg Config, schema []store.
 		TTLDays:  cfg.Storage.RetentionDays(),
 		Schema:   schema,
 		// Each signal's own retention, when set.
-		TracesTTLDays: cfg.Storage.SignalRetentionDays("traces"),
-		LogsTTLDays:   cfg.Storage.SignalRetentionDays("logs"),
+		TracesTTLDays:  cfg.Storage.SignalRetentionDays("traces"),
+		LogsTTLDays:    cfg.Storage.SignalRetentionDays("logs"),
+		MaxMemoryBytes: embeddedMemoryCap,
 	})
 }
+
+// embeddedMemoryCap bounds the embedded ClickHouse's memory. Ingest already
+// refuses new requests while the whole process (Go heap and the engine)
+// holds 1 GiB; this is the backstop behind it, twice that, so a query that
+// runs away (a huge page range, a slice by user id) fails with ClickHouse's
+// memory error instead of taking the host.
+const embeddedMemoryCap = 2 << 30
 
 // Schema is every domain's migrations, in the order they are applied
 // after the core tables': each domain owns its DDL next to its queries.

@@ -22,7 +22,11 @@ const crashBatches, crashBatch = 5, 2000
 // and keeps inserting until killed; "count" prints the stored spans.
 func child(mode, dir string) int {
 	ctx := context.Background()
-	s, err := chdb.Open(ctx, chdb.Options{DataDir: dir})
+	opts := chdb.Options{DataDir: dir}
+	if mode == "memcap" {
+		opts.MaxMemoryBytes = memCap
+	}
+	s, err := chdb.Open(ctx, opts)
 	if err != nil {
 		fmt.Println("error:", err)
 		return 1
@@ -36,6 +40,14 @@ func child(mode, dir string) int {
 			}
 			fmt.Println("acked", i+1)
 		}
+	case "memcap": // a query needing far more than the cap, then a small one
+		_, err := s.Query(ctx, "SELECT length(groupArray(toString(number))) FROM numbers(50000000)", nil)
+		fmt.Println("big:", err)
+		rows, err := s.Query(ctx, "SELECT count() FROM numbers(1000)", nil)
+		if err == nil {
+			rows.Close()
+		}
+		fmt.Println("small:", err)
 	case "count":
 		rows, err := s.Query(ctx, "SELECT count() FROM otel_traces", nil)
 		if err != nil {
@@ -90,4 +102,24 @@ func childCmd(mode, dir string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "FLOWSLO_CHDB_CHILD="+mode, "FLOWSLO_CHDB_CHILD_DIR="+dir)
 	return cmd
+}
+
+// memCap is the engine memory cap TestEngineMemoryCap's child runs with.
+const memCap = 256 << 20
+
+// TestEngineMemoryCap: with Options.MaxMemoryBytes, a query that needs
+// more fails with ClickHouse's memory error (the host keeps its memory)
+// and the engine goes on serving the next query.
+func TestEngineMemoryCap(t *testing.T) {
+	out, err := childCmd("memcap", t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v: %s", err, out)
+	}
+	got := string(out)
+	if !strings.Contains(got, "big:") || !strings.Contains(strings.ToLower(got), "memory limit") {
+		t.Errorf("the big query did not fail on the memory cap: %s", got)
+	}
+	if !strings.Contains(got, "small: <nil>") {
+		t.Errorf("the engine did not serve the next query: %s", got)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 )
 
@@ -99,8 +100,15 @@ func engineRelease(c *conn) {
 // Merges get half the cores (at least one thread): on a small machine two
 // merge threads took CPU from the inserts and request handling they exist to
 // serve, while one keeps up with the part rate of batched inserts.
-var engineConfig = `<clickhouse>
-    <background_pool_size>` + fmt.Sprint(max(1, runtime.NumCPU()/2)) + `</background_pool_size>
+//
+// maxMemory, when not 0, is max_server_memory_usage (Options.MaxMemoryBytes).
+func engineConfig(maxMemory uint64) string {
+	var limit string
+	if maxMemory > 0 {
+		limit = "\n    <max_server_memory_usage>" + strconv.FormatUint(maxMemory, 10) + "</max_server_memory_usage>"
+	}
+	return `<clickhouse>
+    <background_pool_size>` + fmt.Sprint(max(1, runtime.NumCPU()/2)) + `</background_pool_size>` + limit + `
     <compression>
         <case>
             <min_part_size>16777216</min_part_size>
@@ -111,6 +119,7 @@ var engineConfig = `<clickhouse>
     </compression>
 </clickhouse>
 `
+}
 
 // writeEngineConfig writes config into the data dir, where the engine keeps
 // its other files, and returns its path.

@@ -37,6 +37,12 @@ type Options struct {
 	// Schema are the domains' migrations (slo/engine, alerting), applied
 	// after the core ones.
 	Schema []store.Migration
+	// MaxMemoryBytes caps the memory the engine may hold
+	// (max_server_memory_usage): a query that would take it further fails
+	// with ClickHouse's MEMORY_LIMIT_EXCEEDED instead of taking the host.
+	// 0 leaves ClickHouse's default (90% of RAM). Read by the first store
+	// a process opens (the engine starts once per process).
+	MaxMemoryBytes uint64
 }
 
 const defaultDatabase = "flowslo"
@@ -175,7 +181,7 @@ func (s *Store) connectN(l *lib, n int, settings []string) ([]*conn, error) {
 }
 
 func (s *Store) connect(l *lib, settings []string) (*conn, error) {
-	c, err := engineConnect(l, s.opts.DataDir, settings, engineConfig)
+	c, err := engineConnect(l, s.opts.DataDir, settings, engineConfig(s.opts.MaxMemoryBytes))
 	if err != nil {
 		return nil, err
 	}
