@@ -22,7 +22,8 @@ import (
 )
 
 // The evaluation benchmark: FLOWSLO_BENCH_SPANS spans (default 50 million)
-// over 30 days, generated inside the engine, and 200 SLOs over them (every
+// over 30 days, generated inside the engine, and 200 SLOs over them
+// (FLOWSLO_BENCH_SLOS to change; every
 // fourth sliced by platform and app version, half of them latency SLIs),
 // backfilled once. Run:
 //
@@ -60,7 +61,11 @@ func setupBench(b *testing.B) (*engine.Engine, error) {
 		return nil, err
 	}
 	b.Logf("generated %d spans in %s", n, time.Since(t0).Round(time.Millisecond))
-	slos, err := benchSLOs(200)
+	nSLOs := 200
+	if v := os.Getenv("FLOWSLO_BENCH_SLOS"); v != "" {
+		nSLOs, _ = strconv.Atoi(v)
+	}
+	slos, err := benchSLOs(nSLOs)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +81,7 @@ func setupBench(b *testing.B) (*engine.Engine, error) {
 	if err := e.Backfill(ctx); err != nil {
 		return nil, err
 	}
-	b.Logf("backfilled 200 SLOs in %s", time.Since(t0).Round(time.Millisecond))
+	b.Logf("backfilled %d SLOs in %s", nSLOs, time.Since(t0).Round(time.Millisecond))
 	var rows uint64
 	r, err := st.Query(ctx, "SELECT count() FROM slo_rollup", nil)
 	if err != nil {
