@@ -23,9 +23,8 @@ import (
 
 // The evaluation benchmark: FLOWSLO_BENCH_SPANS spans (default 50 million)
 // over 30 days, generated inside the engine, and 200 SLOs over them
-// (FLOWSLO_BENCH_SLOS to change; every
-// fourth sliced by platform and app version, half of them latency SLIs),
-// backfilled once. Run:
+// (FLOWSLO_BENCH_SLOS to change; every fourth sliced by platform and app
+// version, half of them latency SLIs), backfilled once. Run:
 //
 //	go test ./slo/engine -run '^$' -bench . -benchtime 5x -timeout 60m
 var bench struct {
