@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
@@ -119,8 +120,8 @@ type Engine struct {
 	// bookkeeping and memory are read again before the next roll, and
 	// until then evaluation reads slo_rollup.
 	suspect bool
-	last    *snapshot
-	safe    int64 // the last roll's safe point (ms of ClickHouse time)
+	last    atomic.Pointer[snapshot] // the last evaluation; Status reads it without mu
+	safe    int64                    // the last roll's safe point (ms of ClickHouse time)
 
 	backfillMu sync.Mutex // one backfiller at a time
 	// unsureChunk is a backfill chunk whose INSERT failed and may have
@@ -151,7 +152,7 @@ func New(q Querier, opts Options) *Engine {
 func (e *Engine) SetSLOs(slos []*slo.SLO) {
 	e.mu.Lock()
 	e.slos = append([]*slo.SLO(nil), slos...)
-	e.last = nil
+	e.last.Store(nil)
 	e.mu.Unlock()
 	select {
 	case e.wake <- struct{}{}:
@@ -226,11 +227,11 @@ func (e *Engine) Tick(ctx context.Context) error {
 // recent (StaleAfter), else evaluated now from what is rolled up (a page
 // never writes: a roll failing for a full disk must not fail it).
 func (e *Engine) Status(ctx context.Context) ([]SLOStatus, error) {
+	if last := e.last.Load(); last != nil && e.opts.Clock().Sub(last.at) < e.opts.StaleAfter {
+		return last.status, nil // without waiting for a roll that may be running
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if last := e.last; last != nil && e.opts.Clock().Sub(last.at) < e.opts.StaleAfter {
-		return last.status, nil
-	}
 	return e.evaluateLocked(ctx, false)
 }
 

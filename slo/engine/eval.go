@@ -97,7 +97,7 @@ func (e *Engine) evaluateLocked(ctx context.Context, cold bool) ([]SLOStatus, er
 	p := e.plan(now)
 	out := make([]SLOStatus, len(p.slos))
 	if len(p.slos) == 0 {
-		e.last = &snapshot{at: now, status: out}
+		e.last.Store(&snapshot{at: now, status: out})
 		return out, nil
 	}
 	t0 := time.Now()
@@ -109,7 +109,7 @@ func (e *Engine) evaluateLocked(ctx context.Context, cold bool) ([]SLOStatus, er
 	for i, s := range p.slos {
 		out[i] = e.status(s, p, i, whole[s.Name], sliced[s.Name])
 	}
-	e.last = &snapshot{at: now, status: out}
+	e.last.Store(&snapshot{at: now, status: out})
 	return out, nil
 }
 
