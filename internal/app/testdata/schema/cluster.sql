@@ -124,6 +124,8 @@ ALTER TABLE otel_logs_local ON CLUSTER `flowslo` MODIFY COLUMN FlowsloInserted D
 ALTER TABLE otel_logs_local ON CLUSTER `flowslo` ADD INDEX IF NOT EXISTS idx_flowslo_inserted FlowsloInserted TYPE minmax GRANULARITY 1;
 ALTER TABLE otel_logs ON CLUSTER `flowslo` ADD COLUMN IF NOT EXISTS FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64(3);
 
+-- migration 6: keep insert deduplication tokens in otel_traces and otel_logs
+
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv ON CLUSTER `flowslo`;
 DROP TABLE IF EXISTS slo_rollup_hour ON CLUSTER `flowslo`;

@@ -118,6 +118,10 @@ ALTER TABLE otel_logs MATERIALIZE COLUMN FlowsloInserted SETTINGS mutations_sync
 ALTER TABLE otel_logs MODIFY COLUMN FlowsloInserted DateTime64(3, 'UTC') MATERIALIZED now64(3) CODEC(Delta, ZSTD(1));
 ALTER TABLE otel_logs ADD INDEX IF NOT EXISTS idx_flowslo_inserted FlowsloInserted TYPE minmax GRANULARITY 1;
 
+-- migration 6: keep insert deduplication tokens in otel_traces and otel_logs
+ALTER TABLE otel_traces MODIFY SETTING non_replicated_deduplication_window = 10000;
+ALTER TABLE otel_logs MODIFY SETTING non_replicated_deduplication_window = 10000;
+
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv;
 DROP TABLE IF EXISTS slo_rollup_hour;
