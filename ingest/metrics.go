@@ -68,8 +68,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 // signalMetrics are the series of one signal, resolved once.
 type signalMetrics struct {
 	accepted, refused, rejected, duplicates, stored, droppedAttrs, splits, dropped prometheus.Counter
-	queueBytes                                                            prometheus.Gauge
-	insertOK, insertErr                                                   prometheus.Observer
+	queueBytes                                                                     prometheus.Gauge
+	insertOK, insertErr                                                            prometheus.Observer
 }
 
 func (m *metrics) signal(name string) *signalMetrics {

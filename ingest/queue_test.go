@@ -34,7 +34,7 @@ type flakyStore struct {
 	down     bool
 	bad      bool
 	landed   int
-	failures int          // inserts answered with an error
+	failures int           // inserts answered with an error
 	failed   chan struct{} // closed at the first failure
 }
 
@@ -300,5 +300,9 @@ type lockedLog struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedLog) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedLog) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
