@@ -22,9 +22,10 @@ type decoded[T any] struct {
 	items  int
 	toRows func(rows []T, c *conversion) []T
 	// keep and put are the queued path's: keep leaves out of the request
-	// the items c's window refuses, put queues what is left.
+	// the items c's window refuses, put queues what is left (size: the
+	// request's bytes, which bound how many requests one batch merges).
 	keep func(c *conversion)
-	put  func(ctx context.Context, q *diskQueue) error
+	put  func(q *diskQueue, size int64) error
 }
 
 // signalPath is one signal's way from request bytes to stored rows and
@@ -81,7 +82,7 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		return outcome{}, err
 	}
 	if s.queue != nil {
-		return s.enqueue(fp, req)
+		return s.enqueue(fp, req, int64(len(body)))
 	}
 	conv := newConversion(s.limits, s.retention, time.Now())
 	bp := s.buf(req.items)
@@ -126,7 +127,7 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 
 // enqueue acknowledges a request once it is on the persistent queue,
 // its out-of-window items left out and answered by partial success.
-func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T]) (outcome, error) {
+func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], size int64) (outcome, error) {
 	conv := newConversion(s.limits, s.retention, time.Now())
 	req.keep(conv)
 	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}
@@ -134,7 +135,7 @@ func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T]) (outcome, error)
 	n := req.items - int(conv.rejected)
 	var err error
 	if n > 0 {
-		err = s.queue.enqueue(s.name, func(ctx context.Context) error { return req.put(ctx, s.queue) })
+		err = req.put(s.queue, size)
 	}
 	if err != nil {
 		s.refused(n)

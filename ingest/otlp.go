@@ -56,7 +56,7 @@ func decodeTraces(body []byte, json bool) (decoded[store.Span], error) {
 	return decoded[store.Span]{items: td.SpanCount(),
 		toRows: func(rows []store.Span, c *conversion) []store.Span { return spansToRows(rows, td, c) },
 		keep:   func(c *conversion) { keepSpans(td, c) },
-		put:    func(ctx context.Context, q *diskQueue) error { return q.traces.ConsumeTraces(ctx, td) },
+		put:    func(q *diskQueue, size int64) error { return q.tracesIn.submit(td, size) },
 	}, nil
 }
 
@@ -79,7 +79,7 @@ func decodeLogs(body []byte, json bool) (decoded[store.LogRecord], error) {
 	return decoded[store.LogRecord]{items: ld.LogRecordCount(),
 		toRows: func(rows []store.LogRecord, c *conversion) []store.LogRecord { return logsToRows(rows, ld, c) },
 		keep:   func(c *conversion) { keepLogs(ld, c) },
-		put:    func(ctx context.Context, q *diskQueue) error { return q.logs.ConsumeLogs(ctx, ld) },
+		put:    func(q *diskQueue, size int64) error { return q.logsIn.submit(ld, size) },
 	}, nil
 }
 

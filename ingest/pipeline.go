@@ -116,7 +116,7 @@ func (p *Pipeline) build() {
 func (p *Pipeline) buildQueue() error {
 	s := &sink{store: p.opts.Store.(store.TokenInserter), limits: p.opts.Limits, health: p.health, log: p.opts.Logger,
 		m: map[string]*signalMetrics{"traces": p.traces.m, "logs": p.logs.m}}
-	q, err := newDiskQueue(*p.opts.Queue, p.telemetry(), p.opts.InsertTimeout, s)
+	q, err := newDiskQueue(*p.opts.Queue, p.telemetry(), p.opts.InsertTimeout, p.opts.MaxRequestBytes, s)
 	if err != nil {
 		return fmt.Errorf("persistent queue: %w", err)
 	}

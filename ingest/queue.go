@@ -16,7 +16,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/extension"
@@ -70,6 +69,9 @@ type diskQueue struct {
 	traces  exporter.Traces
 	logs    exporter.Logs
 	depth   map[string]*sdkmetric.ManualReader // per signal: exporterhelper's queue_size
+	// tracesIn and logsIn merge concurrent requests into one queued batch.
+	tracesIn *coalescer[ptrace.Traces]
+	logsIn   *coalescer[plog.Logs]
 
 	mu       sync.Mutex
 	refusing map[string]error // per signal: the last enqueue failed so, no success since
@@ -85,8 +87,20 @@ type sink struct {
 	m      map[string]*signalMetrics
 }
 
-func newDiskQueue(o QueueOptions, tel component.TelemetrySettings, timeout time.Duration, s *sink) (*diskQueue, error) {
+func newDiskQueue(o QueueOptions, tel component.TelemetrySettings, timeout time.Duration, maxRequest int64, s *sink) (*diskQueue, error) {
 	q := &diskQueue{opts: o, depth: map[string]*sdkmetric.ManualReader{}, refusing: map[string]error{}}
+	q.tracesIn = &coalescer[ptrace.Traces]{maxBytes: maxRequest,
+		put: func(td ptrace.Traces) error {
+			return q.enqueue("traces", func(ctx context.Context) error { return q.traces.ConsumeTraces(ctx, td) })
+		},
+		merge: func(dst, src ptrace.Traces) { src.ResourceSpans().MoveAndAppendTo(dst.ResourceSpans()) },
+	}
+	q.logsIn = &coalescer[plog.Logs]{maxBytes: maxRequest,
+		put: func(ld plog.Logs) error {
+			return q.enqueue("logs", func(ctx context.Context) error { return q.logs.ConsumeLogs(ctx, ld) })
+		},
+		merge: func(dst, src plog.Logs) { src.ResourceLogs().MoveAndAppendTo(dst.ResourceLogs()) },
+	}
 	var err error
 	if q.storage, err = newFileStorage(o, tel); err != nil {
 		return nil, err
@@ -245,42 +259,56 @@ func noWindow(lim Limits) *conversion {
 }
 
 func (s *sink) pushTraces(ctx context.Context, td ptrace.Traces) error {
-	rows := spansToRows(nil, td, noWindow(s.limits))
-	return s.push(ctx, "traces", len(rows), func(ctx context.Context, token string) error {
-		return s.store.InsertSpansOnce(ctx, token, rows)
+	rss := td.ResourceSpans()
+	return s.push(ctx, "traces", tokenOf(ctx), 0, rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
+		rows := spanRange(nil, rss, lo, hi, noWindow(s.limits))
+		return len(rows), s.store.InsertSpansOnce(ctx, token, rows)
 	})
 }
 
 func (s *sink) pushLogs(ctx context.Context, ld plog.Logs) error {
-	rows := logsToRows(nil, ld, noWindow(s.limits))
-	return s.push(ctx, "logs", len(rows), func(ctx context.Context, token string) error {
-		return s.store.InsertLogsOnce(ctx, token, rows)
+	rls := ld.ResourceLogs()
+	return s.push(ctx, "logs", tokenOf(ctx), 0, rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
+		rows := logRange(nil, rls, lo, hi, noWindow(s.limits))
+		return len(rows), s.store.InsertLogsOnce(ctx, token, rows)
 	})
 }
 
-// push inserts one queued request with its token. A transient failure is
-// returned for exporterhelper to retry; a refusal as bad data ends the
-// request's attempts, and since the client was told it is stored, it is
-// counted (flowslo_ingest_dropped_items_total) and logged with its cause.
-func (s *sink) push(ctx context.Context, signal string, n int, insert func(context.Context, string) error) error {
+// insertRange inserts the rows of a queued batch's resources [lo, hi)
+// under token and says how many rows they were.
+type insertRange func(ctx context.Context, token string, lo, hi int) (int, error)
+
+// push inserts the resources [lo, hi) of one queued batch with token. A
+// transient failure is returned for exporterhelper to retry the batch
+// (halves stored already are then skipped by their tokens). A refusal as
+// bad data of several resources (several clients' requests, merged) is
+// split in halves, each with a token derived from token, so the same
+// halves always carry the same tokens; a lone resource refused so was
+// acknowledged to its client already and cannot be refused any more: it
+// is counted (flowslo_ingest_dropped_items_total) and logged with its
+// cause.
+func (s *sink) push(ctx context.Context, signal, token string, lo, hi int, insert insertRange) error {
+	m := s.m[signal]
+	start := time.Now()
+	n, err := insert(ctx, token, lo, hi)
 	if n == 0 {
 		return nil
 	}
-	token := tokenOf(ctx)
-	m := s.m[signal]
-	start := time.Now()
-	err := insert(ctx, token)
 	m.observeInsert(time.Since(start), err)
 	switch {
 	case err == nil:
 		s.health.ok(signal)
 		m.stored.Add(float64(n))
 		return nil
+	case store.KindOf(err) == store.BadData && hi-lo > 1:
+		m.splits.Inc()
+		mid := lo + (hi-lo)/2
+		return errors.Join(s.push(ctx, signal, token+"-0", lo, mid, insert), s.push(ctx, signal, token+"-1", mid, hi, insert))
 	case store.KindOf(err) == store.BadData:
 		m.dropped.Add(float64(n))
 		s.log.Error("queued batch refused by the store as bad data: dropped after it was acknowledged",
 			"signal", signal, "items", n, "token", token, "cause", brief(err))
-		return consumererror.NewPermanent(err)
+		return nil
 	}
 	s.health.failed(signal, err)
 	return fmt.Errorf("insert %d %s: %w", n, signal, err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -34,6 +35,7 @@ type flakyStore struct {
 	down     bool
 	bad      bool
 	landed   int
+	poison   string // a batch with a span of this service is refused as bad data
 	failures int           // inserts answered with an error
 	failed   chan struct{} // closed at the first failure
 }
@@ -83,6 +85,11 @@ func (f *flakyStore) fail(err error) error {
 func (f *flakyStore) InsertSpansOnce(ctx context.Context, token string, s []store.Span) error {
 	if err := f.before(); err != nil {
 		return err
+	}
+	for i := range s {
+		if f.poison != "" && s[i].ServiceName == f.poison {
+			return &store.InsertError{Kind: store.BadData, Err: errors.New("Too many partitions for single INSERT block (TOO_MANY_PARTS)")}
+		}
 	}
 	return f.after(f.Store.(store.TokenInserter).InsertSpansOnce(ctx, token, s))
 }
@@ -306,3 +313,46 @@ func (l *lockedLog) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestQueueMergedBadData: a queued batch that merged several clients'
+// requests and is refused as bad data is split by resource until the
+// refused one stands alone: only its spans are dropped (and counted), the
+// others stored; the halves' tokens are derived from the batch's, so
+// retrying the whole batch stores nothing twice.
+func TestQueueMergedBadData(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.poison = "poison"
+	p := startQueued(t, f, QueueOptions{}, nil)
+	td := ptrace.NewTraces()
+	now := time.Now()
+	for r, svc := range []string{"feed", "auth", "poison", "push", "checkout"} {
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", svc)
+		spans := rs.ScopeSpans().AppendEmpty().Spans()
+		for i := range 10 {
+			s := spans.AppendEmpty()
+			s.SetName("op")
+			s.SetSpanID([8]byte{byte(r), byte(i), 7})
+			s.SetStartTimestamp(pcommon.NewTimestampFromTime(now))
+			s.SetEndTimestamp(pcommon.NewTimestampFromTime(now))
+		}
+	}
+	ctx := client.NewContext(context.Background(), client.Info{
+		Metadata: client.NewMetadata(map[string][]string{tokenKey: {"batch-merged"}})})
+	sink := &sink{store: f, limits: p.opts.Limits, health: p.health, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		m: map[string]*signalMetrics{"traces": p.traces.m}}
+	for range 2 { // the second as exporterhelper's retry of the same batch
+		if err := sink.pushTraces(ctx, td); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := countRows(t, st, "otel_traces", "ServiceName")
+	want := map[string]int{"feed": 10, "auth": 10, "push": 10, "checkout": 10}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stored by service %v, want %v", got, want)
+	}
+	if n := testutil.ToFloat64(p.traces.m.dropped); n != 20 {
+		t.Errorf("dropped %v, want 20 (the poisoned resource, twice)", n)
+	}
+}
