@@ -356,3 +356,47 @@ func TestQueueMergedBadData(t *testing.T) {
 		t.Errorf("dropped %v, want 20 (the poisoned resource, twice)", n)
 	}
 }
+
+// TestQueueShutdownKeeps: SIGTERM while the store is down stops within
+// its budget, and what was acknowledged stays queued: the next start on
+// the same dir stores it, once.
+func TestQueueShutdownKeeps(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.set(true, false, 0)
+	dir := t.TempDir()
+	opts := Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: f,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: &QueueOptions{Dir: dir}}
+	p, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ex := newExporters(t, p)
+	if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(3, 40)); err != nil {
+		t.Fatal(err)
+	}
+	<-f.failed
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with the store down: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("shutdown used its whole budget")
+	}
+	f.set(false, false, 0)
+	p2 := startQueued(t, f, QueueOptions{Dir: dir}, nil)
+	waitFor(t, "the restarted queue to drain", func() bool { return drained(p2) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	if len(got) != 40 {
+		t.Errorf("%d spans stored after restart, want the 40 acknowledged", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("span %s stored %d times", id, n)
+		}
+	}
+}
