@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -398,5 +400,23 @@ func TestQueueShutdownKeeps(t *testing.T) {
 		if n != 1 {
 			t.Errorf("span %s stored %d times", id, n)
 		}
+	}
+}
+
+// TestQueueDirUnusable: a queue dir that cannot be one gives a clear
+// error at New or Start, naming it, and no half-started pipeline.
+func TestQueueDirUnusable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{GRPCAddr: "127.0.0.1:0", Store: openCHDB(t),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: &QueueOptions{Dir: file}}
+	p, err := New(opts)
+	if err == nil {
+		err = p.Start(context.Background())
+	}
+	if err == nil || !strings.Contains(err.Error(), file) {
+		t.Errorf("queue dir %s that is a file: %v, want an error naming it", file, err)
 	}
 }
