@@ -37,7 +37,7 @@ type flakyStore struct {
 	down     bool
 	bad      bool
 	landed   int
-	poison   string // a batch with a span of this service is refused as bad data
+	poison   string        // a batch with a span of this service is refused as bad data
 	failures int           // inserts answered with an error
 	failed   chan struct{} // closed at the first failure
 }
