@@ -37,22 +37,46 @@ import (
 //	go test ./ingest -run '^$' -bench IngestGRPC -benchtime 400x
 func BenchmarkIngestGRPC(b *testing.B) {
 	for _, t := range benchTargets() {
-		b.Run(t.name, func(b *testing.B) { benchIngest(b, t.start(b)) })
+		b.Run(t.name, func(b *testing.B) { addr, p := t.start(b); benchIngest(b, addr, p) })
 	}
 }
 
-// benchTarget starts an OTLP server and returns its gRPC address.
+// benchTarget starts an OTLP server and returns its gRPC address, and for
+// a queued pipeline the pipeline, whose drain the benchmark waits for.
 type benchTarget struct {
 	name  string
-	start func(testing.TB) string
+	start func(testing.TB) (string, *Pipeline)
 }
 
 func benchTargets() []benchTarget {
-	return []benchTarget{
-		{"otlp-nop", startNopReceiver},
-		{"flowslo-nop", func(tb testing.TB) string { return startPipeline(tb, &fakeStore{}, nil).GRPCAddr() }},
-		{"flowslo-chdb", func(tb testing.TB) string { return startPipeline(tb, openCHDB(tb), nil).GRPCAddr() }},
+	pipeline := func(p *Pipeline) (string, *Pipeline) { return p.GRPCAddr(), nil }
+	queued := func(tb testing.TB, q QueueOptions) (string, *Pipeline) {
+		q.Dir = tb.TempDir()
+		p := startPipeline(tb, openCHDB(tb), func(o *Options) { o.Queue = &q })
+		return p.GRPCAddr(), p
 	}
+	return []benchTarget{
+		{"otlp-nop", func(tb testing.TB) (string, *Pipeline) { return startNopReceiver(tb), nil }},
+		{"flowslo-nop", func(tb testing.TB) (string, *Pipeline) { return pipeline(startPipeline(tb, &fakeStore{}, nil)) }},
+		{"flowslo-chdb", func(tb testing.TB) (string, *Pipeline) { return pipeline(startPipeline(tb, openCHDB(tb), nil)) }},
+		// Acknowledged once on the persistent queue's disk (fsync), stored
+		// from there: spans/s is the acknowledgements, stored-spans/s
+		// counts until the queue has drained.
+		{"flowslo-queue", func(tb testing.TB) (string, *Pipeline) { return queued(tb, QueueOptions{}) }},
+		{"flowslo-queue-nofsync", func(tb testing.TB) (string, *Pipeline) { return queued(tb, QueueOptions{NoFSync: true}) }},
+	}
+}
+
+// reportDrain waits for a queued pipeline to store what it acknowledged
+// and reports the spans stored per second from start until then.
+func reportDrain(b *testing.B, p *Pipeline, spans int, start time.Time) {
+	if p == nil {
+		return
+	}
+	for !drained(p) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.ReportMetric(float64(spans)/time.Since(start).Seconds(), "stored-spans/s")
 }
 
 // startNopReceiver runs the collector's OTLP receiver into a nop consumer:
@@ -90,11 +114,11 @@ func startNopReceiver(tb testing.TB) string {
 //	go test ./ingest -run '^$' -bench SDKClient -benchtime 200000x
 func BenchmarkSDKClient(b *testing.B) {
 	for _, t := range benchTargets() {
-		b.Run(t.name, func(b *testing.B) { benchSDK(b, t.start(b)) })
+		b.Run(t.name, func(b *testing.B) { addr, p := t.start(b); benchSDK(b, addr, p) })
 	}
 }
 
-func benchSDK(b *testing.B, addr string) {
+func benchSDK(b *testing.B, addr string, p *Pipeline) {
 	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(addr), otlptracegrpc.WithInsecure())
 	if err != nil {
 		b.Fatal(err)
@@ -122,6 +146,7 @@ func benchSDK(b *testing.B, addr string) {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
+	reportDrain(b, p, b.N, start)
 	b.StopTimer()
 	_ = tp.Shutdown(context.Background())
 	if failed.Load() > 0 {
@@ -150,11 +175,11 @@ func (c *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.Rea
 //	go test ./ingest -run '^$' -bench LoneRequest -benchtime 500x
 func BenchmarkLoneRequest(b *testing.B) {
 	for _, t := range benchTargets() {
-		b.Run(t.name, func(b *testing.B) { benchLone(b, t.start(b)) })
+		b.Run(t.name, func(b *testing.B) { addr, p := t.start(b); benchLone(b, addr, p) })
 	}
 }
 
-func benchLone(b *testing.B, addr string) {
+func benchLone(b *testing.B, addr string, p *Pipeline) {
 	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		b.Fatal(err)
@@ -171,6 +196,12 @@ func benchLone(b *testing.B, addr string) {
 			b.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
+		if p != nil {
+			// Idle means drained: the next request finds no insert running.
+			for !drained(p) {
+				time.Sleep(time.Millisecond)
+			}
+		}
 	}
 	b.StopTimer()
 	slices.Sort(lat)
@@ -183,7 +214,7 @@ const (
 	benchClients         = 48
 )
 
-func benchIngest(b *testing.B, addr string) {
+func benchIngest(b *testing.B, addr string, p *Pipeline) {
 	clients := make([]ptraceotlp.GRPCClient, benchClients)
 	for i := range clients {
 		cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -216,6 +247,7 @@ func benchIngest(b *testing.B, addr string) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	reportDrain(b, p, b.N*benchSpansPerRequest, start)
 	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if failed.Load() > 0 {

@@ -23,8 +23,12 @@ const serviceNameKey = "service.name"
 // its name and version strings: the rows are read-only once built, and the
 // sharing saves a map per span on the hot path.
 func spansToRows(rows []store.Span, td ptrace.Traces, c *conversion) []store.Span {
-	rss := td.ResourceSpans()
-	for i := 0; i < rss.Len(); i++ {
+	return spanRange(rows, td.ResourceSpans(), 0, td.ResourceSpans().Len(), c)
+}
+
+// spanRange is spansToRows over the resources [lo, hi) of rss.
+func spanRange(rows []store.Span, rss ptrace.ResourceSpansSlice, lo, hi int, c *conversion) []store.Span {
+	for i := lo; i < hi; i++ {
 		rs := rss.At(i)
 		res := c.resourceRow(rs.Resource())
 		sss := rs.ScopeSpans()
@@ -152,8 +156,12 @@ func statusCode(c ptrace.StatusCode) string {
 // logsToRows appends one row per log record of ld to rows and returns it,
 // with the limits and sharing of spansToRows.
 func logsToRows(rows []store.LogRecord, ld plog.Logs, c *conversion) []store.LogRecord {
-	rls := ld.ResourceLogs()
-	for i := 0; i < rls.Len(); i++ {
+	return logRange(rows, ld.ResourceLogs(), 0, ld.ResourceLogs().Len(), c)
+}
+
+// logRange is logsToRows over the resources [lo, hi) of rls.
+func logRange(rows []store.LogRecord, rls plog.ResourceLogsSlice, lo, hi int, c *conversion) []store.LogRecord {
+	for i := lo; i < hi; i++ {
 		rl := rls.At(i)
 		res := c.resourceRow(rl.Resource())
 		sls := rl.ScopeLogs()

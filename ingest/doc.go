@@ -14,6 +14,13 @@
 // transient failures within a bound. Overload, memory pressure, shutdown and
 // failed inserts answer with retryable errors carrying a retry hint.
 //
+// With a persistent queue (QueueOptions; always on `flowslo collector`)
+// the promise changes to: a success answer means the data is on the
+// queue's disk, from where it is inserted, retried without end, each
+// queued request with its own insert_deduplication_token so a retry never
+// stores it twice. The queue is the collector's exporterhelper sending
+// queue in the contrib filestorage extension; only a full queue is refused.
+//
 // It also owns the conversion of pdata into store rows, column for column as
 // the OpenTelemetry contrib clickhouseexporter writes them.
 package ingest

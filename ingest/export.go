@@ -21,6 +21,11 @@ import (
 type decoded[T any] struct {
 	items  int
 	toRows func(rows []T, c *conversion) []T
+	// keep and put are the queued path's: keep leaves out of the request
+	// the items c's window refuses, put queues what is left (size: the
+	// request's bytes, which bound how many requests one batch merges).
+	keep func(c *conversion)
+	put  func(q *diskQueue, size int64) error
 }
 
 // signalPath is one signal's way from request bytes to stored rows and
@@ -32,6 +37,7 @@ type signalPath[T any] struct {
 	batch       *batcher[T]
 	seen        *dedup
 	mem         *memGuard
+	queue       *diskQueue // nil: acknowledge once stored, through batch
 	limits      Limits
 	retention   time.Duration
 	retryAfter  time.Duration
@@ -75,6 +81,9 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		s.seen.finish(fp, outcome{}, err)
 		return outcome{}, err
 	}
+	if s.queue != nil {
+		return s.enqueue(fp, req, int64(len(body)))
+	}
 	conv := newConversion(s.limits, s.name, s.retention, time.Now())
 	bp := s.buf(req.items)
 	rows := req.toRows((*bp)[:0], conv)
@@ -114,6 +123,27 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		go func() { finish(<-done) }()
 		return out, status.FromContextError(ctx.Err()).Err()
 	}
+}
+
+// enqueue acknowledges a request once it is on the persistent queue,
+// its out-of-window items left out and answered by partial success.
+func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], size int64) (outcome, error) {
+	conv := newConversion(s.limits, s.name, s.retention, time.Now())
+	req.keep(conv)
+	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}
+	s.m.rejected.Add(float64(conv.rejected))
+	n := req.items - int(conv.rejected)
+	var err error
+	if n > 0 {
+		err = req.put(s.queue, size)
+	}
+	if err != nil {
+		s.refused(n)
+	} else {
+		s.m.accepted.Add(float64(n))
+	}
+	s.seen.finish(fp, out, err)
+	return out, err
 }
 
 func (s *signalPath[T]) refused(n int) { s.m.refused.Add(float64(n)) }

@@ -18,6 +18,7 @@ type metrics struct {
 	stored       *prometheus.CounterVec
 	droppedAttrs *prometheus.CounterVec
 	splits       *prometheus.CounterVec
+	dropped      *prometheus.CounterVec
 	queueBytes   *prometheus.GaugeVec
 	insertDur    *prometheus.HistogramVec
 }
@@ -40,6 +41,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			"Attributes dropped by the per-item attribute count limit."),
 		splits: counter("flowslo_ingest_batch_splits_total",
 			"Batches refused as bad data and split to isolate the requests that cause it."),
+		dropped: counter("flowslo_ingest_dropped_items_total",
+			"Spans and log records acknowledged from the persistent queue, then refused by the store as bad data (each batch logged with its cause)."),
 		queueBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "flowslo_ingest_queue_bytes",
 			Help: "Bytes of requests received and waiting to be stored, the batch being inserted included.",
@@ -54,7 +57,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.accepted, m.refused, m.rejected, m.duplicates, m.stored,
-		m.droppedAttrs, m.splits, m.queueBytes, m.insertDur} {
+		m.droppedAttrs, m.splits, m.dropped, m.queueBytes, m.insertDur} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -64,9 +67,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 
 // signalMetrics are the series of one signal, resolved once.
 type signalMetrics struct {
-	accepted, refused, rejected, duplicates, stored, droppedAttrs, splits prometheus.Counter
-	queueBytes                                                            prometheus.Gauge
-	insertOK, insertErr                                                   prometheus.Observer
+	accepted, refused, rejected, duplicates, stored, droppedAttrs, splits, dropped prometheus.Counter
+	queueBytes                                                                     prometheus.Gauge
+	insertOK, insertErr                                                            prometheus.Observer
 }
 
 func (m *metrics) signal(name string) *signalMetrics {
@@ -78,6 +81,7 @@ func (m *metrics) signal(name string) *signalMetrics {
 		stored:       m.stored.WithLabelValues(name),
 		droppedAttrs: m.droppedAttrs.WithLabelValues(name),
 		splits:       m.splits.WithLabelValues(name),
+		dropped:      m.dropped.WithLabelValues(name),
 		queueBytes:   m.queueBytes.WithLabelValues(name),
 		insertOK:     m.insertDur.WithLabelValues(name, "ok"),
 		insertErr:    m.insertDur.WithLabelValues(name, "error"),

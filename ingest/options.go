@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -70,6 +71,10 @@ type Options struct {
 	// that a byte-identical retry is acknowledged without a second copy.
 	// Default 10 minutes.
 	DedupWindow time.Duration
+	// Queue, when set, acknowledges requests once they are on the
+	// persistent queue instead of once stored (see QueueOptions); the
+	// store must take deduplication tokens (store.TokenInserter).
+	Queue *QueueOptions
 	// DedupMax bounds the fingerprints kept (about 100 bytes each);
 	// beyond it the oldest are forgotten early. Default 200,000.
 	DedupMax int
@@ -96,6 +101,11 @@ func (o Options) withDefaults() Options {
 	setDefault(&o.MemoryLimitMiB, 1024)
 	setDefault(&o.DedupWindow, 10*time.Minute)
 	setDefault(&o.DedupMax, 200_000)
+	if o.Queue != nil {
+		q := *o.Queue
+		q.withDefaults()
+		o.Queue = &q
+	}
 	return o
 }
 
@@ -117,6 +127,17 @@ func (o Options) Validate() error {
 	}
 	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
 		errs = append(errs, errors.New("give both the TLS certificate and key files, or neither"))
+	}
+	if q := o.Queue; q != nil {
+		if q.Dir == "" {
+			errs = append(errs, errors.New("the persistent queue needs a directory (queue.dir)"))
+		}
+		if _, ok := o.Store.(store.TokenInserter); !ok && o.Store != nil {
+			errs = append(errs, errors.New("the persistent queue needs a store that takes deduplication tokens"))
+		}
+		if q.MaxBytes < o.MaxRequestBytes {
+			errs = append(errs, fmt.Errorf("queue.max_bytes %d is below the largest request (%d bytes): give at least that", q.MaxBytes, o.MaxRequestBytes))
+		}
 	}
 	if o.QueueBytes < o.MaxRequestBytes {
 		errs = append(errs, errors.New("queue bytes must be at least max request bytes"))

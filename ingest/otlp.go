@@ -53,9 +53,11 @@ func decodeTraces(body []byte, json bool) (decoded[store.Span], error) {
 		return decoded[store.Span]{}, err
 	}
 	td := req.Traces()
-	return decoded[store.Span]{items: td.SpanCount(), toRows: func(rows []store.Span, c *conversion) []store.Span {
-		return spansToRows(rows, td, c)
-	}}, nil
+	return decoded[store.Span]{items: td.SpanCount(),
+		toRows: func(rows []store.Span, c *conversion) []store.Span { return spansToRows(rows, td, c) },
+		keep:   func(c *conversion) { keepSpans(td, c) },
+		put:    func(q *diskQueue, size int64) error { return q.tracesIn.submit(td, size) },
+	}, nil
 }
 
 func respondTraces(rejected int64, message string, json bool) ([]byte, error) {
@@ -74,9 +76,11 @@ func decodeLogs(body []byte, json bool) (decoded[store.LogRecord], error) {
 		return decoded[store.LogRecord]{}, err
 	}
 	ld := req.Logs()
-	return decoded[store.LogRecord]{items: ld.LogRecordCount(), toRows: func(rows []store.LogRecord, c *conversion) []store.LogRecord {
-		return logsToRows(rows, ld, c)
-	}}, nil
+	return decoded[store.LogRecord]{items: ld.LogRecordCount(),
+		toRows: func(rows []store.LogRecord, c *conversion) []store.LogRecord { return logsToRows(rows, ld, c) },
+		keep:   func(c *conversion) { keepLogs(ld, c) },
+		put:    func(q *diskQueue, size int64) error { return q.logsIn.submit(ld, size) },
+	}, nil
 }
 
 func respondLogs(rejected int64, message string, json bool) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configgrpc"
 	"go.opentelemetry.io/collector/config/confighttp"
@@ -35,6 +36,7 @@ type Pipeline struct {
 	mem       *memGuard
 	traces    *signalPath[store.Span]
 	logs      *signalPath[store.LogRecord]
+	queue     *diskQueue // nil without Options.Queue
 
 	// stop is cancelled when the shutdown deadline passes: inserts and
 	// retries still running then end, and their clients are refused.
@@ -72,6 +74,11 @@ func New(opts Options) (*Pipeline, error) {
 	}
 	p.stop, p.cancelStop = context.WithCancel(context.Background())
 	p.build()
+	if opts.Queue != nil {
+		if err := p.buildQueue(); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -102,6 +109,37 @@ func (p *Pipeline) build() {
 		batch:  newBatcher("logs", o.Store.InsertLogs, cfg, lm, p.health, p.stop),
 		decode: decodeLogs, respond: respondLogs,
 	}
+}
+
+// buildQueue puts the persistent queue between both signals' requests
+// and the store.
+func (p *Pipeline) buildQueue() error {
+	s := &sink{store: p.opts.Store.(store.TokenInserter), limits: p.opts.Limits, health: p.health, log: p.opts.Logger,
+		m: map[string]*signalMetrics{"traces": p.traces.m, "logs": p.logs.m}}
+	q, err := newDiskQueue(*p.opts.Queue, p.telemetry(), p.opts.InsertTimeout, p.opts.MaxRequestBytes, s)
+	if err != nil {
+		return fmt.Errorf("persistent queue: %w", err)
+	}
+	p.queue, p.traces.queue, p.logs.queue = q, q, q
+	return p.registerQueue()
+}
+
+// registerQueue puts the queue's depth on /metrics.
+func (p *Pipeline) registerQueue() error {
+	if p.opts.Registerer == nil {
+		return nil
+	}
+	for _, signal := range []string{"traces", "logs"} {
+		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "flowslo_ingest_persistent_queue_bytes",
+			Help:        "Bytes (OTLP protobuf) acknowledged and waiting in the persistent queue to be stored.",
+			ConstLabels: prometheus.Labels{"signal": signal},
+		}, func() float64 { return float64(p.queue.Depth(signal)) })
+		if err := p.opts.Registerer.Register(g); err != nil {
+			return fmt.Errorf("register queue metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
@@ -144,6 +182,11 @@ func (p *Pipeline) receiverConfig() *otlpreceiver.Config {
 func (p *Pipeline) Start(ctx context.Context) error {
 	cfg := p.receiverConfig()
 	tel := p.telemetry()
+	if p.queue != nil {
+		if err := p.queue.start(ctx, p.host); err != nil {
+			return errors.Join(fmt.Errorf("start ingest: %w", err), p.Shutdown(ctx))
+		}
+	}
 	if cfg.Protocols.GRPC.HasValue() {
 		if err := p.startGRPC(ctx, cfg.Protocols.GRPC.Get(), tel); err != nil {
 			return errors.Join(fmt.Errorf("start ingest: %w", err), p.Shutdown(ctx))
@@ -223,6 +266,11 @@ func (p *Pipeline) shutdown(ctx context.Context) error {
 	wg.Wait()
 	p.cancelStop()
 	p.serving.Wait()
+	if p.queue != nil {
+		// No request can reach the queue any more: stop its consumers
+		// (what they could not store stays queued for the next start).
+		errs = append(errs, p.queue.shutdown(ctx))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("shutdown ingest: %w", err)
 	}
@@ -257,7 +305,35 @@ func stopGRPC(ctx context.Context, s *grpc.Server) error {
 
 // Problem says why ingest cannot store right now (the latest inserts
 // failed for the store's or the disk's reasons), or nil.
-func (p *Pipeline) Problem() error { return p.health.problem() }
+// With the persistent queue, failing inserts are no reason: the queue
+// takes requests while the store is down; its problem is a queue that
+// refuses them (full, or its disk failing).
+func (p *Pipeline) Problem() error {
+	if p.queue == nil {
+		return p.health.problem()
+	}
+	if err := p.queue.problem(); err != nil {
+		return errors.Join(err, p.health.problem())
+	}
+	return nil
+}
+
+// Queued reports whether requests are acknowledged from the persistent
+// queue.
+func (p *Pipeline) Queued() bool { return p.queue != nil }
+
+// QueueDepth is the bytes waiting in the persistent queue per signal
+// ("traces", "logs"), and its limit per signal; zeros without one.
+func (p *Pipeline) QueueDepth() (traces, logs, limit int64) {
+	if p.queue == nil {
+		return 0, 0, 0
+	}
+	return p.queue.Depth("traces"), p.queue.Depth("logs"), p.queue.opts.MaxBytes
+}
+
+// StoreProblem says why inserts fail (the latest failed for the store's
+// or the disk's reasons), or nil, queue or not.
+func (p *Pipeline) StoreProblem() error { return p.health.problem() }
 
 // endpoints holds the bound addresses, with real ports for ":0".
 type endpoints struct {

@@ -192,6 +192,27 @@ var Migrations = []Migration{
 	{6, "usage per day and service: a projection of otel_traces and otel_logs, built for stored parts", func(o MigrateOptions) []string {
 		return append(usageProjectionDDL(o, "otel_traces"), usageProjectionDDL(o, "otel_logs")...)
 	}},
+	{7, "keep insert deduplication tokens in otel_traces and otel_logs", dedupWindowDDL},
+}
+
+// DedupWindow is how many recent insert blocks per table a non-replicated
+// MergeTree remembers, so that a batch retried with the same
+// insert_deduplication_token (after a timeout whose insert had in fact
+// landed) is stored once. MergeTree keeps none by default; Replicated
+// tables keep their own window (replicated_deduplication_window) by
+// default, so a cluster needs no change. A block is one partition's share
+// of one insert: 10,000 covers the retries of minutes of inserts.
+const DedupWindow = 10_000
+
+func dedupWindowDDL(o MigrateOptions) []string {
+	if o.Cluster != "" {
+		return nil
+	}
+	var stmts []string
+	for _, t := range []string{"otel_traces", "otel_logs"} {
+		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s MODIFY SETTING non_replicated_deduplication_window = %d", t, DedupWindow))
+	}
+	return stmts
 }
 
 // InsertedColumn is when ClickHouse stored a row of otel_traces or

@@ -98,3 +98,27 @@ type LogRecord struct {
 	LogAttributes      map[string]string
 	EventName          string
 }
+
+// TokenInserter is a Store that stores a batch once however often it is
+// retried with the same token: ClickHouse's insert_deduplication_token,
+// remembered per table for the last DedupWindow blocks. A retry after an
+// unclear failure (a timeout whose insert had in fact landed) then adds
+// nothing. Tokens are letters, digits, '-' and '_'; the same token must
+// never be given to different rows.
+type TokenInserter interface {
+	InsertSpansOnce(ctx context.Context, token string, spans []Span) error
+	InsertLogsOnce(ctx context.Context, token string, logs []LogRecord) error
+}
+
+// ValidToken reports whether token can be sent as a deduplication token.
+func ValidToken(token string) bool {
+	if token == "" || len(token) > 128 {
+		return false
+	}
+	for _, c := range token {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

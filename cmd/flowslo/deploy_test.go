@@ -174,6 +174,9 @@ func checkContainer(t *testing.T, o *manifest, c container) {
 	if opts.ConfigFile != "" {
 		checkConfigMount(t, o, c, opts.ConfigFile)
 	}
+	if opts.Role == app.RoleCollector {
+		checkQueueVolume(t, o, c, opts.ConfigFile)
+	}
 	if opts.ClickHouseDSN != "" {
 		if u, err := url.Parse(opts.ClickHouseDSN); err != nil || u.User.String() != "flowslo" || u.Path != "/flowslo" || u.Port() != "9000" {
 			t.Errorf("%s: DSN %s must be flowslo@…:9000/flowslo, as the ClickHouseInstallation and the upstream collector's config", o.Metadata.Name, opts.ClickHouseDSN)
@@ -195,6 +198,34 @@ func checkConfigMount(t *testing.T, o *manifest, c container, path string) {
 		}
 	}
 	t.Errorf("%s: --config %s is not in a mounted flowslo-config ConfigMap", o.Metadata.Name, path)
+}
+
+// checkQueueVolume: a collector's persistent queue (queue.dir of its
+// config) is on a volume claimed per pod, which a replaced pod gets back:
+// on an emptyDir, what was acknowledged and not yet stored would go with
+// the deleted pod.
+func checkQueueVolume(t *testing.T, o *manifest, c container, config string) {
+	cfg, err := app.LoadConfig(filepath.Join(deployDir, "kubernetes", "servers", filepath.Base(config)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Queue.Dir == "" {
+		t.Errorf("%s: the collectors' config sets no queue.dir (default <data-dir>/queue, on the container's own disk)", o.Metadata.Name)
+		return
+	}
+	spec, _ := o.raw["spec"].(map[string]any)
+	claims, _ := spec["volumeClaimTemplates"].([]any)
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != cfg.Queue.Dir {
+			continue
+		}
+		for _, cl := range claims {
+			if md, _ := cl.(map[string]any)["metadata"].(map[string]any); md["name"] == m.Name {
+				return
+			}
+		}
+	}
+	t.Errorf("%s: queue.dir %s is not a mounted volumeClaimTemplate of the %s", o.Metadata.Name, cfg.Queue.Dir, o.Kind)
 }
 
 func checkService(t *testing.T, o *manifest, pods map[string]*manifest) {

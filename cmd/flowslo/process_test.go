@@ -62,8 +62,13 @@ var servingLine = regexp.MustCompile(`flowslo serving" http=(\S+) otlp_grpc=(\S+
 
 func startServer(t *testing.T, dataDir string, flags ...string) *server {
 	t.Helper()
-	args := append([]string{"serve", "--data-dir", dataDir,
-		"--http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0"}, flags...)
+	return startArgs(t, append([]string{"serve", "--data-dir", dataDir,
+		"--http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0"}, flags...)...)
+}
+
+// startArgs runs the binary with args and waits until it serves.
+func startArgs(t *testing.T, args ...string) *server {
+	t.Helper()
 	cmd := exec.Command(binPath, args...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {

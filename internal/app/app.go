@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,12 +235,27 @@ func (a *App) buildIngest() error {
 		Retention:       time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
 		TracesRetention: a.cfg.Storage.SignalRetention("traces"),
 		LogsRetention:   a.cfg.Storage.SignalRetention("logs"),
+		Queue:           a.queueOptions(),
 	})
 	if err != nil {
 		return fmt.Errorf("build ingest pipeline: %w", err)
 	}
 	a.ingest = p
 	return nil
+}
+
+// queueOptions are the persistent queue's: always on a collector (in
+// <data-dir>/queue unless queue.dir says), on the all-in-one when
+// queue.dir is set.
+func (a *App) queueOptions() *ingest.QueueOptions {
+	q := a.cfg.Queue
+	if q.Dir == "" && a.opts.Role != RoleCollector {
+		return nil
+	}
+	if q.Dir == "" {
+		q.Dir = filepath.Join(a.opts.DataDir, "queue")
+	}
+	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, Consumers: q.Consumers}
 }
 
 func (a *App) buildServer() error {
@@ -410,6 +426,12 @@ func (a *App) ready(ctx context.Context) error {
 		}
 		if err := a.ingest.Problem(); err != nil {
 			return err
+		}
+		if a.opts.Role == RoleCollector && a.ingest.Queued() {
+			// The queue takes requests while the store is down: buffering
+			// that outage is its job, so the store's state is no reason
+			// to send clients elsewhere (it shows in /metrics and the log).
+			return nil
 		}
 	}
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -25,6 +25,34 @@ type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
 	Alerting  AlertingConfig  `yaml:"alerting"`
 	Readiness ReadinessConfig `yaml:"readiness"`
+	Queue     QueueConfig     `yaml:"queue"`
+}
+
+// QueueConfig is ingest's persistent queue: requests are acknowledged once
+// on disk there and stored from it, retried while ClickHouse is down. A
+// collector always has one (dir default <data-dir>/queue); the all-in-one
+// only when dir is set.
+//
+//	queue:
+//	  dir: /var/lib/flowslo/queue
+//	  max_bytes: 1073741824   # per signal; beyond it clients get 503 / Unavailable
+//	  fsync: true             # false: a machine crash may lose the last seconds
+type QueueConfig struct {
+	Dir       string `yaml:"dir"`
+	MaxBytes  int64  `yaml:"max_bytes"`
+	FSync     *bool  `yaml:"fsync"`
+	Consumers int    `yaml:"consumers"`
+}
+
+func (q QueueConfig) validate() error {
+	var errs []error
+	if q.MaxBytes < 0 {
+		errs = append(errs, fmt.Errorf("queue.max_bytes %d is negative: write a size in bytes, e.g. 1073741824 (1 GiB)", q.MaxBytes))
+	}
+	if q.Consumers < 0 || q.Consumers > 64 {
+		errs = append(errs, fmt.Errorf("queue.consumers %d is out of range: write 1 to 64, e.g. 2", q.Consumers))
+	}
+	return errors.Join(errs...)
 }
 
 // ReadinessConfig are the thresholds of the release verdicts; unset fields
@@ -154,7 +182,7 @@ func (c Config) Validate() error {
 	}
 	al := c.Alerting
 	al.Config = al.Config.WithDefaults()
-	errs = append(errs, al.Validate(), c.Readiness.validate())
+	errs = append(errs, al.Validate(), c.Readiness.validate(), c.Queue.validate())
 	return errors.Join(errs...)
 }
 

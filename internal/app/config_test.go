@@ -21,13 +21,18 @@ alerting:
 readiness:
   low_budget_percent: 40
   fast_burn: 10
+queue:
+  dir: /var/lib/flowslo/queue
+  max_bytes: 1048576
+  fsync: false
 `)
 	cfg, err := LoadConfig(good)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Storage.RetentionDays() != 7 || cfg.Alerting.EvaluationInterval != 5*time.Second ||
-		cfg.Alerting.RepeatInterval != 4*time.Hour || cfg.Readiness.Thresholds().LowBudget != 0.4 {
+		cfg.Alerting.RepeatInterval != 4*time.Hour || cfg.Readiness.Thresholds().LowBudget != 0.4 ||
+		cfg.Queue.Dir != "/var/lib/flowslo/queue" || cfg.Queue.MaxBytes != 1<<20 || cfg.Queue.FSync == nil || *cfg.Queue.FSync {
 		t.Errorf("loaded %+v", cfg)
 	}
 
@@ -38,9 +43,13 @@ alerting:
   evaluation_interval: 1h
 readiness:
   low_budget_percent: 140
+queue:
+  max_bytes: -1
+  consumers: 100
 `)
 	_, err = LoadConfig(bad)
-	for _, want := range []string{"storage.retention 2h0m0s is too short", "alerting.evaluation_interval 1h0m0s is out of range", "readiness.low_budget_percent 140 is out of range"} {
+	for _, want := range []string{"storage.retention 2h0m0s is too short", "alerting.evaluation_interval 1h0m0s is out of range", "readiness.low_budget_percent 140 is out of range",
+		"queue.max_bytes -1 is negative", "queue.consumers 100 is out of range"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("bad config error %v lacks %q", err, want)
 		}
@@ -76,5 +85,30 @@ func TestSchemaVersionsApart(t *testing.T) {
 	}
 	if len(Schema()) != len(engine.Migrations())+len(alerting.Migrations()) {
 		t.Fatal("Schema leaves out a domain's migrations")
+	}
+}
+
+// TestQueueOptions: a collector always queues (in <data-dir>/queue unless
+// queue.dir says); the all-in-one only when queue.dir is set.
+func TestQueueOptions(t *testing.T) {
+	no := false
+	for _, tc := range []struct {
+		role    Role
+		q       QueueConfig
+		wantDir string // "" means no queue
+	}{
+		{RoleCollector, QueueConfig{}, filepath.Join("/data", "queue")},
+		{RoleCollector, QueueConfig{Dir: "/q"}, "/q"},
+		{RoleAll, QueueConfig{}, ""},
+		{RoleAll, QueueConfig{Dir: "/q", FSync: &no}, "/q"},
+	} {
+		a := &App{opts: Options{Role: tc.role, DataDir: "/data"}, cfg: Config{Queue: tc.q}}
+		got := a.queueOptions()
+		switch {
+		case tc.wantDir == "" && got != nil:
+			t.Errorf("%s %+v: queue %+v, want none", tc.role, tc.q, got)
+		case tc.wantDir != "" && (got == nil || got.Dir != tc.wantDir || got.NoFSync != (tc.q.FSync != nil && !*tc.q.FSync)):
+			t.Errorf("%s %+v: queue %+v, want dir %s", tc.role, tc.q, got, tc.wantDir)
+		}
 	}
 }

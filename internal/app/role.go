@@ -4,7 +4,7 @@ import "fmt"
 
 // Role is what one flowslo process does. The one binary runs as any of
 // them: everything in one process (the default), or, past one machine,
-// many stateless collectors in front of a ClickHouse server or cluster and
+// many collectors (each with its persistent queue) in front of a ClickHouse server or cluster and
 // servers that evaluate, alert and serve the UI against it.
 type Role string
 

@@ -34,6 +34,19 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 // InsertSpans writes spans to otel_traces in one INSERT on the insert connection.
 func (s *Store) InsertSpans(ctx context.Context, spans []store.Span) error {
+	return s.InsertSpansOnce(ctx, "", spans)
+}
+
+// InsertLogs writes log records to otel_logs in one INSERT.
+func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
+	return s.InsertLogsOnce(ctx, "", logs)
+}
+
+var _ store.TokenInserter = (*Store)(nil)
+
+// InsertSpansOnce is InsertSpans with an insert_deduplication_token (none
+// when token is empty): see store.TokenInserter.
+func (s *Store) InsertSpansOnce(ctx context.Context, token string, spans []store.Span) error {
 	if len(spans) == 0 {
 		return nil
 	}
@@ -45,14 +58,14 @@ func (s *Store) InsertSpans(ctx context.Context, spans []store.Span) error {
 	for i := 1; i < len(spans); i++ {
 		b = appendSpan(b, &spans[i])
 	}
-	err := s.insert(ctx, s.spanInserts, spansInsert, b)
+	err := s.insert(ctx, s.spanInserts, spansInsert, token, b)
 	*bp = b
 	bufs.Put(bp)
 	return err
 }
 
-// InsertLogs writes log records to otel_logs in one INSERT.
-func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
+// InsertLogsOnce is InsertLogs with a deduplication token.
+func (s *Store) InsertLogsOnce(ctx context.Context, token string, logs []store.LogRecord) error {
 	if len(logs) == 0 {
 		return nil
 	}
@@ -61,13 +74,21 @@ func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
 	for i := range logs {
 		b = appendLog(b, &logs[i])
 	}
-	err := s.insert(ctx, s.logInserts, logsInsert, b)
+	err := s.insert(ctx, s.logInserts, logsInsert, token, b)
 	*bp = b
 	bufs.Put(bp)
 	return err
 }
 
-func (s *Store) insert(ctx context.Context, p pool, query string, rows []byte) error {
+func (s *Store) insert(ctx context.Context, p pool, query, token string, rows []byte) error {
+	if token != "" {
+		if !store.ValidToken(token) {
+			return fmt.Errorf("chdb insert: deduplication token %q: use letters, digits, '-' and '_'", token)
+		}
+		// The engine keeps the token's blocks (non_replicated_deduplication_window,
+		// see store.DedupWindow) and skips them when they come again.
+		query += " SETTINGS insert_deduplication_token = '" + token + "'"
+	}
 	return s.insert2(ctx, p, query, "RowBinary", rows)
 }
 
@@ -89,7 +110,7 @@ func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows 
 		if left <= 0 {
 			return fmt.Errorf("chdb insert: %w", context.DeadlineExceeded)
 		}
-		query += fmt.Sprintf(" SETTINGS max_execution_time = %.3f", max(left.Seconds(), 0.001))
+		query += settingsSep(query) + fmt.Sprintf("max_execution_time = %.3f", max(left.Seconds(), 0.001))
 	}
 	if _, err := c.insert(query, format, rows); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -98,6 +119,14 @@ func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows 
 		return &store.InsertError{Kind: store.ClassifyMessage(err.Error()), Err: fmt.Errorf("chdb insert: %w", err)}
 	}
 	return nil
+}
+
+// settingsSep continues query's SETTINGS clause, or starts one.
+func settingsSep(query string) string {
+	if strings.Contains(query, " SETTINGS ") {
+		return ", "
+	}
+	return " SETTINGS "
 }
 
 func appendSpan(b []byte, s *store.Span) []byte {

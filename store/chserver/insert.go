@@ -28,22 +28,39 @@ func quoteCols(cols []string) string {
 // InsertSpans sends spans as one native-protocol batch (columnar, so the
 // server converts nothing row by row).
 func (s *Store) InsertSpans(ctx context.Context, spans []store.Span) error {
-	if len(spans) == 0 {
-		return nil
-	}
-	return s.send(ctx, spansInsert, len(spans), func(i int) []any { return spanValues(&spans[i]) })
+	return s.InsertSpansOnce(ctx, "", spans)
 }
 
 // InsertLogs sends log records as one batch.
 func (s *Store) InsertLogs(ctx context.Context, logs []store.LogRecord) error {
+	return s.InsertLogsOnce(ctx, "", logs)
+}
+
+var _ store.TokenInserter = (*Store)(nil)
+
+// InsertSpansOnce is InsertSpans with an insert_deduplication_token (none
+// when token is empty): see store.TokenInserter.
+func (s *Store) InsertSpansOnce(ctx context.Context, token string, spans []store.Span) error {
+	if len(spans) == 0 {
+		return nil
+	}
+	return s.send(ctx, spansInsert, token, len(spans), func(i int) []any { return spanValues(&spans[i]) })
+}
+
+// InsertLogsOnce is InsertLogs with a deduplication token.
+func (s *Store) InsertLogsOnce(ctx context.Context, token string, logs []store.LogRecord) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	return s.send(ctx, logsInsert, len(logs), func(i int) []any { return logValues(&logs[i]) })
+	return s.send(ctx, logsInsert, token, len(logs), func(i int) []any { return logValues(&logs[i]) })
 }
 
-func (s *Store) send(ctx context.Context, query string, n int, row func(i int) []any) error {
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(s.insertSettings()))
+func (s *Store) send(ctx context.Context, query, token string, n int, row func(i int) []any) error {
+	set := s.insertSettings()
+	if token != "" {
+		set["insert_deduplication_token"] = token
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(set))
 	batch, err := s.conn.PrepareBatch(ctx, query)
 	if err != nil {
 		return classify(fmt.Errorf("clickhouse insert: %w", err))

@@ -32,6 +32,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"ParamTypes", testParamTypes},
 		{"ExactCounts", testExactCounts},
 		{"EmptyBatches", testEmptyBatches},
+		{"DedupToken", testDedupToken},
 		{"Concurrent", testConcurrent},
 		{"Errors", testErrors},
 	}
@@ -360,6 +361,39 @@ func testExactCounts(t *testing.T, s store.Store) {
 		if n := count(t, s, "SELECT count() FROM "+tbl); n != uint64(total) {
 			t.Errorf("%s: %d rows, want %d", tbl, n, total)
 		}
+	}
+}
+
+// testDedupToken: a batch inserted again with its token (a retry after a
+// timeout whose insert had landed) is stored once, spread over several
+// days' partitions too; another token stores the same rows again.
+func testDedupToken(t *testing.T, s store.Store) {
+	ti, ok := s.(store.TokenInserter)
+	if !ok {
+		t.Fatalf("%T does not take deduplication tokens", s)
+	}
+	ctx := context.Background()
+	spans := Spans(300, t0.Add(-50*time.Hour), 40) // over three days
+	for i := range spans {
+		spans[i].Timestamp = spans[i].Timestamp.Add(time.Duration(i) * 10 * time.Minute)
+	}
+	logs := Logs(100, t0, 41)
+	for _, token := range []string{"batch-1", "batch-1", "batch-2"} {
+		if err := ti.InsertSpansOnce(ctx, token, spans); err != nil {
+			t.Fatal(err)
+		}
+		if err := ti.InsertLogsOnce(ctx, token, logs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, s, "SELECT count() FROM otel_traces"); n != 600 {
+		t.Errorf("otel_traces: %d rows after tokens batch-1, batch-1, batch-2; want 600", n)
+	}
+	if n := count(t, s, "SELECT count() FROM otel_logs"); n != 200 {
+		t.Errorf("otel_logs: %d rows, want 200", n)
+	}
+	if err := ti.InsertSpansOnce(ctx, "x'; DROP TABLE otel_traces; --", spans[:1]); err == nil {
+		t.Error("a token with quotes was accepted")
 	}
 }
 

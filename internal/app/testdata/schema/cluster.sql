@@ -130,6 +130,8 @@ ALTER TABLE otel_traces_local ON CLUSTER `flowslo` MATERIALIZE PROJECTION flowsl
 ALTER TABLE otel_logs_local ON CLUSTER `flowslo` ADD PROJECTION IF NOT EXISTS flowslo_usage (SELECT toDate(TimestampTime), ServiceName, count(), sum(byteSize(`Timestamp`, `TraceId`, `SpanId`, `TraceFlags`, `SeverityText`, `SeverityNumber`, `ServiceName`, `Body`, `ResourceSchemaUrl`, `ResourceAttributes`, `ScopeSchemaUrl`, `ScopeName`, `ScopeVersion`, `ScopeAttributes`, `LogAttributes`, `EventName`)) GROUP BY toDate(TimestampTime), ServiceName);
 ALTER TABLE otel_logs_local ON CLUSTER `flowslo` MATERIALIZE PROJECTION flowslo_usage;
 
+-- migration 7: keep insert deduplication tokens in otel_traces and otel_logs
+
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv ON CLUSTER `flowslo`;
 DROP TABLE IF EXISTS slo_rollup_hour ON CLUSTER `flowslo`;

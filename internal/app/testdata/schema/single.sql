@@ -124,6 +124,10 @@ ALTER TABLE otel_traces MATERIALIZE PROJECTION flowslo_usage;
 ALTER TABLE otel_logs ADD PROJECTION IF NOT EXISTS flowslo_usage (SELECT toDate(TimestampTime), ServiceName, count(), sum(byteSize(`Timestamp`, `TraceId`, `SpanId`, `TraceFlags`, `SeverityText`, `SeverityNumber`, `ServiceName`, `Body`, `ResourceSchemaUrl`, `ResourceAttributes`, `ScopeSchemaUrl`, `ScopeName`, `ScopeVersion`, `ScopeAttributes`, `LogAttributes`, `EventName`)) GROUP BY toDate(TimestampTime), ServiceName);
 ALTER TABLE otel_logs MATERIALIZE PROJECTION flowslo_usage;
 
+-- migration 7: keep insert deduplication tokens in otel_traces and otel_logs
+ALTER TABLE otel_traces MODIFY SETTING non_replicated_deduplication_window = 10000;
+ALTER TABLE otel_logs MODIFY SETTING non_replicated_deduplication_window = 10000;
+
 -- migration 102: slo_rollup counted by insertion (replaces 100, 101)
 DROP VIEW IF EXISTS slo_rollup_hour_mv;
 DROP TABLE IF EXISTS slo_rollup_hour;

@@ -1,0 +1,422 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/flowslo/flowslo/store"
+)
+
+// flakyStore is the real chDB store that fails when told to: while down,
+// every insert fails as with an unreachable ClickHouse, before reaching
+// it; the next `landed` inserts are stored and then reported as timed
+// out (the unclear failure whose retry must not store twice); while bad,
+// inserts are refused as bad data.
+type flakyStore struct {
+	store.Store
+	mu       sync.Mutex
+	down     bool
+	bad      bool
+	landed   int
+	poison   string        // a batch with a span of this service is refused as bad data
+	failures int           // inserts answered with an error
+	failed   chan struct{} // closed at the first failure
+}
+
+func newFlaky(st store.Store) *flakyStore { return &flakyStore{Store: st, failed: make(chan struct{})} }
+
+func (f *flakyStore) set(down, bad bool, landed int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down, f.bad, f.landed = down, bad, landed
+}
+
+var errUnreachable = errors.New("dial tcp 10.0.0.9:9000: connect: connection refused")
+
+// before is the failure an insert meets before the store, if any.
+func (f *flakyStore) before() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.down:
+		return f.fail(errUnreachable)
+	case f.bad:
+		return f.fail(&store.InsertError{Kind: store.BadData, Err: errors.New("Cannot parse input (CANNOT_PARSE_INPUT_ASSERTION_FAILED)")})
+	}
+	return nil
+}
+
+// after turns a landed insert into a timeout while landed lasts.
+func (f *flakyStore) after(err error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err == nil && f.landed > 0 {
+		f.landed--
+		return f.fail(fmt.Errorf("read: %w", context.DeadlineExceeded))
+	}
+	return err
+}
+
+func (f *flakyStore) fail(err error) error {
+	if f.failures == 0 {
+		close(f.failed)
+	}
+	f.failures++
+	return err
+}
+
+func (f *flakyStore) InsertSpansOnce(ctx context.Context, token string, s []store.Span) error {
+	if err := f.before(); err != nil {
+		return err
+	}
+	for i := range s {
+		if f.poison != "" && s[i].ServiceName == f.poison {
+			return &store.InsertError{Kind: store.BadData, Err: errors.New("Too many partitions for single INSERT block (TOO_MANY_PARTS)")}
+		}
+	}
+	return f.after(f.Store.(store.TokenInserter).InsertSpansOnce(ctx, token, s))
+}
+
+func (f *flakyStore) InsertLogsOnce(ctx context.Context, token string, l []store.LogRecord) error {
+	if err := f.before(); err != nil {
+		return err
+	}
+	return f.after(f.Store.(store.TokenInserter).InsertLogsOnce(ctx, token, l))
+}
+
+// startQueued runs a pipeline with a persistent queue in a fresh dir.
+func startQueued(t *testing.T, st store.Store, q QueueOptions, mod func(*Options)) *Pipeline {
+	t.Helper()
+	if q.Dir == "" {
+		q.Dir = t.TempDir()
+	}
+	return startPipeline(t, st, func(o *Options) {
+		o.Queue = &q
+		if mod != nil {
+			mod(o)
+		}
+	})
+}
+
+// waitFor polls cond until it holds: the event the test waits for is the
+// store's state, which nothing signals. The bound only ends a broken test.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s after 60 s", what)
+		}
+	}
+}
+
+func drained(p *Pipeline) bool { tr, lg, _ := p.QueueDepth(); return tr == 0 && lg == 0 }
+
+// TestQueueStoreOutage: while the store is down, the OTel SDK exporters'
+// requests are acknowledged from the queue and the pipeline stays ready;
+// when it comes back with timeouts after inserts that landed, everything
+// acknowledged is stored exactly once.
+func TestQueueStoreOutage(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.set(true, false, 0)
+	p := startQueued(t, f, QueueOptions{}, nil)
+	ex := newExporters(t, p)
+	ctx := context.Background()
+	want := map[string]bool{}
+	for b := range 20 {
+		spans := makeSpans(b, 50)
+		exp := ex.traceGRPC
+		if b%2 == 1 {
+			exp = ex.traceHTTP
+		}
+		if err := exp.ExportSpans(ctx, spans); err != nil {
+			t.Fatalf("batch %d while the store is down: %v, want acknowledged from the queue", b, err)
+		}
+		for _, s := range spans {
+			want[spanIDOf(s)] = true
+		}
+	}
+	for b := range 4 {
+		if err := ex.logGRPC.Export(ctx, makeLogs(b, 25)); err != nil {
+			t.Fatalf("logs %d while the store is down: %v", b, err)
+		}
+	}
+	<-f.failed
+	if err := p.Problem(); err != nil {
+		t.Errorf("not ready while the queue takes requests: %v", err)
+	}
+	if p.StoreProblem() == nil {
+		t.Error("StoreProblem is nil while every insert fails")
+	}
+	f.set(false, false, 6) // back, but the first six inserts time out after landing
+	waitFor(t, "the queue to drain", func() bool { return drained(p) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	for id := range want {
+		if got[id] != 1 {
+			t.Errorf("span %s stored %d times, want once", id, got[id])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d span IDs stored, want %d", len(got), len(want))
+	}
+	logs := countRows(t, st, "otel_logs", "Body")
+	for id, n := range logs {
+		if n != 1 {
+			t.Errorf("log %s stored %d times", id, n)
+		}
+	}
+	if len(logs) != 100 {
+		t.Errorf("%d log records stored, want 100", len(logs))
+	}
+	if p.StoreProblem() != nil {
+		t.Errorf("store problem after recovery: %v", p.StoreProblem())
+	}
+}
+
+// tracesBody is one OTLP/HTTP protobuf request of n spans with payload
+// bytes each.
+func tracesBody(t *testing.T, batch, n, payload int) []byte {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "feed")
+	ss := rs.ScopeSpans().AppendEmpty().Spans()
+	now := time.Now()
+	for i := range n {
+		s := ss.AppendEmpty()
+		s.SetName("GET /feed")
+		s.SetTraceID([16]byte{byte(batch >> 8), byte(batch), 1})
+		s.SetSpanID([8]byte{byte(batch >> 8), byte(batch), byte(i >> 8), byte(i), 1})
+		s.SetStartTimestamp(pcommon.NewTimestampFromTime(now))
+		s.SetEndTimestamp(pcommon.NewTimestampFromTime(now.Add(time.Millisecond)))
+		s.Attributes().PutStr("payload", strings.Repeat("x", payload))
+	}
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// TestQueueFull: with the store down, requests are acknowledged until the
+// queue holds its byte limit; then OTLP/HTTP answers 503 with Retry-After,
+// OTLP/gRPC Unavailable, and the pipeline is not ready, saying why. When
+// the store is back, every acknowledged request is stored once and the
+// pipeline is ready again.
+func TestQueueFull(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.set(true, false, 0)
+	p := startQueued(t, f, QueueOptions{MaxBytes: 256 << 10}, func(o *Options) { o.MaxRequestBytes = 64 << 10 })
+	url := "http://" + p.HTTPAddr() + "/v1/traces"
+	acked := 0
+	var resp *http.Response
+	for b := 0; b < 100; b++ {
+		r, err := http.Post(url, protoType, bytes.NewReader(tracesBody(t, b, 20, 1000)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			resp = r
+			break
+		}
+		acked++
+	}
+	if resp == nil {
+		t.Fatal("100 requests of 20 KiB acknowledged by a 256 KiB queue")
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("full queue answered %d Retry-After=%q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if acked < 8 {
+		t.Errorf("only %d requests of ~20 KiB acknowledged by a 256 KiB queue", acked)
+	}
+	err := newExporters(t, p).traceGRPC.ExportSpans(context.Background(), makeSpans(999, 150))
+	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "queue full") {
+		t.Errorf("gRPC on a full queue: %v, want Unavailable naming the full queue", err)
+	}
+	if err := p.Problem(); err == nil || !strings.Contains(err.Error(), "traces queue refusing") || !strings.Contains(err.Error(), "unreachable") && !strings.Contains(err.Error(), "refused") {
+		t.Errorf("readiness with a full queue and the store down: %v, want the queue and the store named", err)
+	}
+	f.set(false, false, 0)
+	waitFor(t, "the queue to drain", func() bool { return drained(p) })
+	if got := countRows(t, st, "otel_traces", "TraceId"); len(got) != acked {
+		t.Errorf("%d requests stored, %d acknowledged", len(got), acked)
+	} else {
+		for id, n := range got {
+			if n != 20 {
+				t.Errorf("trace %x: %d spans stored, want 20", id, n)
+			}
+		}
+	}
+	if err := p.Problem(); err != nil {
+		t.Errorf("not ready once drained: %v", err)
+	}
+}
+
+// TestQueueBadData: a queued request the store refuses as bad data was
+// acknowledged already, so it must not vanish silently: it is counted in
+// flowslo_ingest_dropped_items_total and logged with its cause, and the
+// queue moves on to the next request.
+func TestQueueBadData(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.set(false, true, 0)
+	var logged lockedLog
+	p := startQueued(t, f, QueueOptions{}, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&logged, nil))
+	})
+	ex := newExporters(t, p)
+	if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(1, 30)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the bad batch to be dropped", func() bool { return drained(p) })
+	if n := testutil.ToFloat64(p.traces.m.dropped); n != 30 {
+		t.Errorf("dropped counter %v, want 30", n)
+	}
+	if s := logged.String(); !strings.Contains(s, "refused by the store as bad data") || !strings.Contains(s, "CANNOT_PARSE_INPUT") || !strings.Contains(s, "items=30") {
+		t.Errorf("log does not name the dropped batch and its cause:\n%s", s)
+	}
+	f.set(false, false, 0)
+	if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(2, 10)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the next batch to be stored", func() bool { return len(countRows(t, st, "otel_traces", "SpanId")) == 10 })
+}
+
+type lockedLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// TestQueueMergedBadData: a queued batch that merged several clients'
+// requests and is refused as bad data is split by resource until the
+// refused one stands alone: only its spans are dropped (and counted), the
+// others stored; the halves' tokens are derived from the batch's, so
+// retrying the whole batch stores nothing twice.
+func TestQueueMergedBadData(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.poison = "poison"
+	p := startQueued(t, f, QueueOptions{}, nil)
+	td := ptrace.NewTraces()
+	now := time.Now()
+	for r, svc := range []string{"feed", "auth", "poison", "push", "checkout"} {
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", svc)
+		spans := rs.ScopeSpans().AppendEmpty().Spans()
+		for i := range 10 {
+			s := spans.AppendEmpty()
+			s.SetName("op")
+			s.SetSpanID([8]byte{byte(r), byte(i), 7})
+			s.SetStartTimestamp(pcommon.NewTimestampFromTime(now))
+			s.SetEndTimestamp(pcommon.NewTimestampFromTime(now))
+		}
+	}
+	ctx := client.NewContext(context.Background(), client.Info{
+		Metadata: client.NewMetadata(map[string][]string{tokenKey: {"batch-merged"}})})
+	sink := &sink{store: f, limits: p.opts.Limits, health: p.health, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		m: map[string]*signalMetrics{"traces": p.traces.m}}
+	for range 2 { // the second as exporterhelper's retry of the same batch
+		if err := sink.pushTraces(ctx, td); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := countRows(t, st, "otel_traces", "ServiceName")
+	want := map[string]int{"feed": 10, "auth": 10, "push": 10, "checkout": 10}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stored by service %v, want %v", got, want)
+	}
+	if n := testutil.ToFloat64(p.traces.m.dropped); n != 20 {
+		t.Errorf("dropped %v, want 20 (the poisoned resource, twice)", n)
+	}
+}
+
+// TestQueueShutdownKeeps: SIGTERM while the store is down stops within
+// its budget, and what was acknowledged stays queued: the next start on
+// the same dir stores it, once.
+func TestQueueShutdownKeeps(t *testing.T) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.set(true, false, 0)
+	dir := t.TempDir()
+	opts := Options{GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Store: f,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: &QueueOptions{Dir: dir}}
+	p, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ex := newExporters(t, p)
+	if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(3, 40)); err != nil {
+		t.Fatal(err)
+	}
+	<-f.failed
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with the store down: %v", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("shutdown used its whole budget")
+	}
+	f.set(false, false, 0)
+	p2 := startQueued(t, f, QueueOptions{Dir: dir}, nil)
+	waitFor(t, "the restarted queue to drain", func() bool { return drained(p2) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	if len(got) != 40 {
+		t.Errorf("%d spans stored after restart, want the 40 acknowledged", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("span %s stored %d times", id, n)
+		}
+	}
+}
+
+// TestQueueDirUnusable: a queue dir that cannot be one gives a clear
+// error at New or Start, naming it, and no half-started pipeline.
+func TestQueueDirUnusable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{GRPCAddr: "127.0.0.1:0", Store: openCHDB(t),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Queue: &QueueOptions{Dir: file}}
+	p, err := New(opts)
+	if err == nil {
+		err = p.Start(context.Background())
+	}
+	if err == nil || !strings.Contains(err.Error(), file) {
+		t.Errorf("queue dir %s that is a file: %v, want an error naming it", file, err)
+	}
+}
