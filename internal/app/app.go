@@ -73,6 +73,9 @@ type Options struct {
 	// Database is the ClickHouse database flowslo uses; default "flowslo".
 	// Tests that share one embedded data dir give each app its own.
 	Database string
+	// leaseDuration is the leader lease's duration (tests); zero: the
+	// lease's default.
+	leaseDuration time.Duration
 }
 
 // DefaultOptions are the flag defaults.
@@ -104,9 +107,12 @@ type App struct {
 	http   *ui.Server
 	// httpOptions are kept to report an open access configuration at start.
 	httpOptions ui.Options
-	engine      *engine.Engine
-	alerts      *alerting.Manager
-	noReceivers bool // alerts are evaluated and shown, not sent
+	engine      *engineView
+	alerts      *alertsView
+	leader      *leadership
+	// alertOptions build each leader term's alert manager.
+	alertOptions alerting.Options
+	noReceivers  bool // alerts are evaluated and shown, not sent
 	slos        *sloSource
 	started     atomic.Bool
 
@@ -242,13 +248,16 @@ func (a *App) buildIngest() error {
 
 func (a *App) buildServer() error {
 	var err error
-	a.engine = newEngine(a)
+	a.engine = newEngineView(a.store, a.log, func(q engine.Querier) *engine.Engine { return newEngine(a, q) })
 	a.slos = newSLOSource(a)
 	if err := a.slos.load(); err != nil {
 		return err
 	}
 	if a.alerts, err = newAlerting(a); err != nil {
 		return fmt.Errorf("alerting: %w", err)
+	}
+	if a.leader, err = newLeadership(a); err != nil {
+		return err
 	}
 	a.registry.MustRegister(&sloCollector{engine: a.engine, alerts: a.alerts.Firing, log: a.log, since: time.Now().Truncate(time.Minute)})
 	access, err := a.access()
@@ -342,13 +351,23 @@ func (a *App) Shutdown(ctx context.Context) error {
 	return a.shutdownErr
 }
 
-// startLoops runs the SLO engine and the SLO file watch until Shutdown.
+// startLoops campaigns for the leader lease (the leader runs the SLO
+// engine's cycle and alerting) and watches the SLO files until Shutdown,
+// which releases the lease once the leader's work has stopped.
 func (a *App) startLoops() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
-	a.wg.Go(func() { _ = a.engine.Run(ctx) })
-	a.wg.Go(func() { _ = a.alerts.Run(ctx) })
+	a.wg.Go(func() { a.leader.run(ctx) })
 	a.wg.Go(func() { a.slos.watch(ctx, a.opts.Reload) })
+}
+
+// Leading says whether this process holds the leader lease now.
+func (a *App) Leading() bool {
+	if a.alerts == nil {
+		return false
+	}
+	_, leading := a.alerts.current()
+	return leading
 }
 
 func (a *App) shutdown(ctx context.Context) error {

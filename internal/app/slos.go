@@ -146,8 +146,8 @@ func fingerprint(path string) string {
 
 // newEngine evaluates the SLOs; after every cycle it wakes alerting, so a
 // page goes out on the freshest numbers rather than a cycle later.
-func newEngine(a *App) *engine.Engine {
-	return engine.New(a.store, engine.Options{
+func newEngine(a *App, q engine.Querier) *engine.Engine {
+	return engine.New(q, engine.Options{
 		Logger:       a.log,
 		Readiness:    a.cfg.Readiness.Thresholds(),
 		RawRetention: time.Duration(a.cfg.Storage.Retention),
