@@ -113,8 +113,8 @@ type App struct {
 	// alertOptions build each leader term's alert manager.
 	alertOptions alerting.Options
 	noReceivers  bool // alerts are evaluated and shown, not sent
-	slos        *sloSource
-	started     atomic.Bool
+	slos         *sloSource
+	started      atomic.Bool
 
 	// stop ends the background loops (SLO engine, file watch); wg waits
 	// for them.

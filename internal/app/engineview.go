@@ -199,7 +199,9 @@ func (v *engineView) Latency(ctx context.Context, name string, from, to time.Tim
 }
 
 func (v *engineView) MissingAttributes(ctx context.Context, name string, from, to time.Time) ([]engine.MissingAttribute, error) {
-	return read(ctx, v, func(e *engine.Engine) ([]engine.MissingAttribute, error) { return e.MissingAttributes(ctx, name, from, to) })
+	return read(ctx, v, func(e *engine.Engine) ([]engine.MissingAttribute, error) {
+		return e.MissingAttributes(ctx, name, from, to)
+	})
 }
 
 func (v *engineView) Releases(ctx context.Context, f engine.ReleaseFilter) ([]engine.ReleaseInfo, error) {
