@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,7 @@ func TestTwoServersOnePage(t *testing.T) {
 		time.Sleep(500 * time.Millisecond) // past the cached status of the early read
 	}
 	checkNoDoubleCount(t, follower)
+	checkFollowerAlerts(t, follower)
 
 	stopped := time.Now()
 	leader.cancel()
@@ -190,4 +192,30 @@ func waitEvaluated(t *testing.T, s *server) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatal("the new leader did not evaluate the firing alert within 60s")
+}
+
+// checkFollowerAlerts: a follower shows the leader's firing page with its
+// burn rates, and /metrics says it fires and who leads.
+func checkFollowerAlerts(t *testing.T, s *server) {
+	t.Helper()
+	_, body := get(t, "http://"+s.HTTPAddr()+"/api/v1/alerts")
+	var resp struct{ Alerts []alerting.Alert }
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatalf("/api/v1/alerts: %v %s", err, body)
+	}
+	var page *alerting.Alert
+	for i, a := range resp.Alerts {
+		if a.Severity == alerting.Page {
+			page = &resp.Alerts[i]
+		}
+	}
+	if page == nil || page.State != alerting.Firing || page.BurnRates["5m"] < 14 {
+		t.Errorf("the follower's /api/v1/alerts shows %+v, want the firing page with its burn rates", page)
+	}
+	_, metrics := get(t, "http://"+s.HTTPAddr()+"/metrics")
+	for _, want := range []string{`flowslo_alert_firing{severity="page",slo="login-success"} 1`, "flowslo_leader 0"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("the follower's /metrics lacks %s", want)
+		}
+	}
 }
