@@ -66,13 +66,13 @@ func (v *engineView) SLOs() []*slo.SLO {
 	return append([]*slo.SLO(nil), v.slos...)
 }
 
-// lead builds the engine of a leader's term, with the SLOs of now, and
+// lead builds the engine of a leader's term over q, with the SLOs of now, and
 // serves reads from it until unlead. The engine loads the watermarks when
 // it first runs, after the caller's fence.
-func (v *engineView) lead() *engine.Engine {
+func (v *engineView) lead(q engine.Querier) *engine.Engine {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.leader = v.build(v.st)
+	v.leader = v.build(q)
 	v.leader.SetSLOs(v.slos)
 	v.follower = nil
 	return v.leader
@@ -119,7 +119,11 @@ func read[T any](ctx context.Context, v *engineView, f func(*engine.Engine) (T, 
 		if err != nil {
 			return out, err
 		}
-		if out, err = f(e); err != nil || marks == "" {
+		out, err = f(e)
+		if errors.Is(err, errTermOver) && try < followerTries {
+			continue // the term ended during the read: read as a follower
+		}
+		if err != nil || marks == "" {
 			return out, err
 		}
 		after, err := bookkeeping(ctx, v.st)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/lease"
 )
 
@@ -56,13 +58,19 @@ func (l *leadership) lead(ctx context.Context) {
 	if err := l.fence(ctx); err != nil {
 		return
 	}
-	m, err := alerting.New(a.alertOptions)
+	// The term's engine and manager write through a store that refuses
+	// once the term is over: an engine's background backfill, or a last
+	// evaluation, cannot start a write after this process stopped leading.
+	st := termStore{Store: a.store, term: ctx}
+	opts := a.alertOptions
+	opts.Store = st
+	m, err := alerting.New(opts)
 	if err != nil { // validated when the app was built
 		a.log.Error("alerting", "err", err)
 		return
 	}
 	a.alerts.lead(m)
-	e := a.engine.lead()
+	e := a.engine.lead(st)
 	l.leading.Set(1)
 	a.log.Info("leading: rolling up, evaluating alerts and notifying", "holder", l.lease.Holder())
 	var wg sync.WaitGroup
@@ -116,6 +124,30 @@ WHERE query_kind = 'Insert' AND (positionCaseInsensitive(query, 'slo_rollup') > 
 		return 0, fmt.Errorf("read running inserts: %w", err)
 	}
 	return n, rows.Err()
+}
+
+// termStore is the store of one leader term: it refuses every statement
+// once the term has ended. Reads are refused too: the term's engine and
+// manager serve no one after it.
+type termStore struct {
+	store.Store
+	term context.Context
+}
+
+var errTermOver = errors.New("no longer the leader")
+
+func (s termStore) Exec(ctx context.Context, query string, params store.Params) error {
+	if s.term.Err() != nil {
+		return errTermOver
+	}
+	return s.Store.Exec(ctx, query, params)
+}
+
+func (s termStore) Query(ctx context.Context, query string, params store.Params) (store.Rows, error) {
+	if s.term.Err() != nil {
+		return nil, errTermOver
+	}
+	return s.Store.Query(ctx, query, params)
 }
 
 // alertsView is alerting as the UI, the API and /metrics read it: the
