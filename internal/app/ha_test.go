@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store/chdb/chdbtest"
 )
@@ -217,5 +219,36 @@ func checkFollowerAlerts(t *testing.T, s *server) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("the follower's /metrics lacks %s", want)
 		}
+	}
+}
+
+// TestTermStoreFencesTheEngine: once a term has ended, its engine can
+// start no write (a background backfill included): the store refuses and
+// slo_rollup is left as it was.
+func TestTermStoreFencesTheEngine(t *testing.T) {
+	st := chdbtest.Open(t)
+	slos, err := slo.Parse("t.yaml", []byte(outageSLO))
+	if err != nil {
+		t.Fatal(err)
+	}
+	term, end := context.WithCancel(context.Background())
+	e := engine.New(termStore{Store: st, term: term}, engine.Options{})
+	e.SetSLOs(slos)
+	if err := e.Tick(context.Background()); err != nil {
+		t.Fatalf("a roll during the term: %v", err)
+	}
+	before, err := countRows(context.Background(), st, "slo_rollup")
+	if err != nil || before == 0 {
+		t.Fatalf("the term's roll wrote nothing: %d %v", before, err)
+	}
+	end()
+	if err := e.Tick(context.Background()); !errors.Is(err, errTermOver) {
+		t.Errorf("a roll after the term: %v, want it refused", err)
+	}
+	if err := e.Backfill(context.Background()); !errors.Is(err, errTermOver) {
+		t.Errorf("a backfill after the term: %v, want it refused", err)
+	}
+	if after, _ := countRows(context.Background(), st, "slo_rollup"); after != before {
+		t.Errorf("slo_rollup went from %d to %d rows after the term", before, after)
 	}
 }
