@@ -84,34 +84,43 @@ func (v *engineView) unlead() {
 	v.mu.Unlock()
 }
 
-// engine is the engine to read from: the leader's, or a follower engine
-// built on the bookkeeping read now (marks, empty on the leader).
+// engine is the engine to read from: the leader's, or the follower engine
+// with the bookkeeping it was built on (marks, empty on the leader).
 func (v *engineView) engine(ctx context.Context) (*engine.Engine, string, error) {
 	v.mu.Lock()
-	e := v.leader
-	v.mu.Unlock()
-	if e != nil {
-		return e, "", nil
+	if v.leader != nil || v.follower != nil {
+		defer v.mu.Unlock()
+		if v.leader != nil {
+			return v.leader, "", nil
+		}
+		return v.follower, v.marks, nil
 	}
+	v.mu.Unlock()
 	marks, err := bookkeeping(ctx, v.st)
 	if err != nil {
 		return nil, "", err
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.leader != nil {
-		return v.leader, "", nil
-	}
-	if v.follower == nil || v.marks != marks {
-		v.follower = v.build(readOnly{v.st})
-		v.follower.SetSLOs(v.slos)
-		v.marks = marks
-	}
-	return v.follower, marks, nil
+	v.rebuild("", marks)
+	return v.engine(ctx)
 }
 
-// read runs f on the engine to read from; on a follower, again on a fresh
-// engine while a roll landed during f.
+// rebuild replaces a follower engine built on old bookkeeping (none: "")
+// by one built on marks, read before it loads its own.
+func (v *engineView) rebuild(old, marks string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.leader != nil || (v.follower != nil && v.marks != old) {
+		return // the leader's now, or another read rebuilt it
+	}
+	v.follower = v.build(readOnly{v.st})
+	v.follower.SetSLOs(v.slos)
+	v.marks = marks
+}
+
+// read runs f on the engine to read from. On a follower it then reads the
+// bookkeeping: unchanged since the engine was built, no roll landed before
+// or during f (the bookkeeping only moves forward), so f saw one
+// consistent state; changed, f runs again on an engine built on it.
 func read[T any](ctx context.Context, v *engineView, f func(*engine.Engine) (T, error)) (T, error) {
 	var out T
 	for try := 1; ; try++ {
@@ -134,6 +143,7 @@ func read[T any](ctx context.Context, v *engineView, f func(*engine.Engine) (T, 
 			v.log.Warn("follower: the leader rolled during every read; these numbers may count one roll twice", "tries", try)
 			return out, nil
 		}
+		v.rebuild(marks, after)
 	}
 }
 
