@@ -76,6 +76,9 @@ type Options struct {
 	// leaseDuration is the leader lease's duration (tests); zero: the
 	// lease's default.
 	leaseDuration time.Duration
+	// wrapStore, when set, wraps the opened store (tests that cut a
+	// server off from ClickHouse, as if it died).
+	wrapStore func(store.Store) store.Store
 }
 
 // DefaultOptions are the flag defaults.
@@ -183,6 +186,12 @@ func (a *App) open(ctx context.Context) error {
 	var err error
 	if a.store, a.reads, err = openStores(ctx, a.opts, a.cfg, a.log, a.front.SetState); err != nil {
 		return err
+	}
+	if w := a.opts.wrapStore; w != nil {
+		same := a.reads == a.store
+		if a.store = w(a.store); same {
+			a.reads = a.store
+		}
 	}
 	if err := a.build(); err != nil {
 		a.closeStores()

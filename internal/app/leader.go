@@ -58,12 +58,16 @@ func (l *leadership) lead(ctx context.Context) {
 	if err := l.fence(ctx); err != nil {
 		return
 	}
-	// The term's engine and manager write through a store that refuses
-	// once the term is over: an engine's background backfill, or a last
-	// evaluation, cannot start a write after this process stopped leading.
+	// The term's engine writes through a store that refuses once the term
+	// is over: its background backfill cannot start a write after that.
+	// The manager's store refuses once it has stopped: it records the
+	// outcome of the sends it cancels (so the next leader knows what may
+	// have reached a receiver), and nothing after.
 	st := termStore{Store: a.store, term: ctx}
+	stopped, stop := context.WithCancel(context.Background())
+	defer stop()
 	opts := a.alertOptions
-	opts.Store = st
+	opts.Store = termStore{Store: a.store, term: stopped}
 	m, err := alerting.New(opts)
 	if err != nil { // validated when the app was built
 		a.log.Error("alerting", "err", err)
@@ -79,6 +83,7 @@ func (l *leadership) lead(ctx context.Context) {
 	wg.Wait()
 	a.engine.unlead()
 	a.alerts.unlead()
+	stop()
 	l.leading.Set(0)
 	a.log.Info("no longer leading: serving the UI and API only", "holder", l.lease.Holder())
 }
