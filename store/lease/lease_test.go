@@ -105,7 +105,7 @@ func expireNow(q lease.Querier, epoch uint64) error {
 SELECT 'flowslo', {e:UInt64}, holder, 1000000, now64(3) FROM flowslo_lease WHERE epoch = {e:UInt64} AND seq = 0`, store.Params{"e": fmt.Sprint(epoch)})
 }
 
-// TestHeldLeaseRefusesClaims: while the lease is valid nobody claims it;
+// TestExpiry: while the lease is valid nobody claims it;
 // once it expired on ClickHouse's clock the next epoch goes to whoever
 // claims, and the old holder's renewal is refused.
 func TestExpiry(t *testing.T) {
