@@ -77,6 +77,9 @@ func (m *Manager) Alerts(ctx context.Context) ([]Alert, error) {
 		}
 		a.ResolvedAt, a.NotifiedAt = timePtr(r.resolved), timePtr(r.notified)
 		a.BurnRates = m.burnRates(r.id, key{r.slo, r.sev})
+		if a.BurnRates == nil && r.state == Firing {
+			a.BurnRates = m.freshBurnRates(ctx, r.slo, r.sev)
+		}
 		out = append(out, a)
 	}
 	return out, nil
@@ -91,6 +94,29 @@ func (m *Manager) burnRates(id string, k key) map[slo.Duration]float64 {
 	}
 	out := map[slo.Duration]float64{}
 	for _, r := range e.t.LastVerdict.Results {
+		if r.LongCounts.Total > 0 {
+			out[slo.Duration(r.Long)] = r.LongBurn
+		}
+		if r.ShortCounts.Total > 0 {
+			out[slo.Duration(r.Short)] = r.ShortBurn
+		}
+	}
+	return out
+}
+
+// freshBurnRates are the burn rates of an alert this manager does not
+// evaluate (on a server that does not lead, see internal/app): its rules
+// evaluated now, as Tiers does.
+func (m *Manager) freshBurnRates(ctx context.Context, name string, sev Severity) map[slo.Duration]float64 {
+	results, ok, err := m.Tiers(ctx, name)
+	if err != nil || !ok {
+		return nil
+	}
+	out := map[slo.Duration]float64{}
+	for _, r := range results {
+		if r.Severity != sev {
+			continue
+		}
 		if r.LongCounts.Total > 0 {
 			out[slo.Duration(r.Long)] = r.LongBurn
 		}

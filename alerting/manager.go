@@ -154,6 +154,9 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	if err := m.load(ctx); err != nil {
 		return err
 	}
+	if err := m.reloadSilences(ctx); err != nil {
+		return err
+	}
 	at := m.o.Clock()
 	slos := m.o.SLOs()
 	rules, windows := rulesOf(slos, at)
@@ -177,6 +180,20 @@ func (m *Manager) Evaluate(ctx context.Context) error {
 	m.dispatch()
 	m.refresh(ctx)
 	return errors.Join(errs...)
+}
+
+// reloadSilences reads the active silences again: with several servers,
+// a silence may have been created through another one's API.
+func (m *Manager) reloadSilences(ctx context.Context) error {
+	now := m.o.Clock()
+	sil, err := loadSilences(ctx, m.o.Store, now, now)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.silences = sil
+	m.mu.Unlock()
+	return nil
 }
 
 // Tiers evaluates the rules of the SLO named name now, on fresh counts

@@ -115,11 +115,29 @@ func TestDeployManifests(t *testing.T) {
 			}
 		}
 	}
-	// Until servers elect a leader, a second replica would roll up the same
-	// rows again and send every page twice.
-	if c := pods["flowslo-server"]; c == nil || replicas(c) != 1 || strategy(c) != "Recreate" {
-		t.Error("the servers' Deployment must run 1 replica with the Recreate strategy")
+	// Servers elect a leader (store/lease): two replicas keep the pages
+	// going when one dies, and a rolling update keeps one serving.
+	if c := pods["flowslo-server"]; c == nil || replicas(c) < 2 || strategy(c) != "RollingUpdate" {
+		t.Error("the servers' Deployment must run at least 2 replicas with the RollingUpdate strategy")
 	}
+	if pdb := byName(objs, "PodDisruptionBudget", "flowslo-server"); pdb == nil || pdbMinAvailable(pdb) < 1 {
+		t.Error("the servers' PDB must keep at least one replica available (minAvailable: 1)")
+	}
+}
+
+func byName(objs []*manifest, kind, name string) *manifest {
+	for _, o := range objs {
+		if o.Kind == kind && o.Metadata.Name == name {
+			return o
+		}
+	}
+	return nil
+}
+
+func pdbMinAvailable(o *manifest) int {
+	spec, _ := o.raw["spec"].(map[string]any)
+	n, _ := spec["minAvailable"].(int)
+	return n
 }
 
 func strategy(o *manifest) string {

@@ -12,17 +12,18 @@ import (
 // and for example traces: the recent past is what on-call acts on.
 const detailRange = time.Hour
 
-// newAlerting builds the burn-rate alert manager over the SLO engine, with
-// the configured receivers (without any, alerts are recorded and shown,
-// not sent).
-func newAlerting(a *App) (*alerting.Manager, error) {
+// newAlerting builds the burn-rate alerting over the SLO engine, with the
+// configured receivers (without any, alerts are recorded and shown, not
+// sent): the options each leader term builds its manager from, and the
+// manager that serves reads while this process does not lead.
+func newAlerting(a *App) (*alertsView, error) {
 	cfg := a.cfg.Alerting
 	receivers, closers, err := cfg.receivers(a.log)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, closers...)
-	opts := alerting.Options{
+	a.alertOptions = alerting.Options{
 		Config:    cfg.Config,
 		Receivers: receivers,
 		SLOs:      a.engine.SLOs,
@@ -36,11 +37,15 @@ func newAlerting(a *App) (*alerting.Manager, error) {
 	if a.noReceivers {
 		a.log.Warn("no alert receiver configured (alerting.slack or alerting.receivers): alerts are evaluated and shown in the UI, not sent")
 	}
-	return alerting.New(opts)
+	follower, err := alerting.New(a.alertOptions)
+	if err != nil {
+		return nil, err
+	}
+	return &alertsView{follower: follower}, nil
 }
 
 // engineCounts adapts the engine's rollup counts to what alert rules read.
-func engineCounts(e *engine.Engine) alerting.CountsFunc {
+func engineCounts(e *engineView) alerting.CountsFunc {
 	return func(ctx context.Context, windows []time.Duration, at time.Time) (map[string]map[time.Duration]alerting.Counts, error) {
 		in, err := e.Counts(ctx, windows, at)
 		if err != nil {
@@ -60,7 +65,7 @@ func engineCounts(e *engine.Engine) alerting.CountsFunc {
 
 // engineDetail gives a page what on-call starts from: the slice with most
 // bad events, a few example traces, the budget left.
-func engineDetail(e *engine.Engine) alerting.DetailFunc {
+func engineDetail(e *engineView) alerting.DetailFunc {
 	return func(ctx context.Context, name string, at time.Time) (*alerting.Detail, error) {
 		d := &alerting.Detail{}
 		if st, err := e.StatusOf(ctx, name); err == nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"testing"
 	"time"
@@ -51,9 +52,11 @@ func TestAlertDetailTopSliceShare(t *testing.T) {
 	if err := st.InsertSpans(ctx, spans); err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(st, engine.Options{Clock: func() time.Time { return now }})
-	e.SetSLOs(slos)
-	d, err := engineDetail(e)(ctx, "login-success", now)
+	v := newEngineView(st, slog.New(slog.DiscardHandler), func(q engine.Querier, readOnly bool) *engine.Engine {
+		return engine.New(q, engine.Options{Clock: func() time.Time { return now }, ReadOnly: readOnly})
+	})
+	v.SetSLOs(slos)
+	d, err := engineDetail(v)(ctx, "login-success", now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,12 @@ type Options struct {
 	// Database is the ClickHouse database flowslo uses; default "flowslo".
 	// Tests that share one embedded data dir give each app its own.
 	Database string
+	// leaseDuration is the leader lease's duration (tests); zero: the
+	// lease's default.
+	leaseDuration time.Duration
+	// wrapStore, when set, wraps the opened store (tests that cut a
+	// server off from ClickHouse, as if it died).
+	wrapStore func(store.Store) store.Store
 }
 
 // DefaultOptions are the flag defaults.
@@ -105,11 +111,14 @@ type App struct {
 	http   *ui.Server
 	// httpOptions are kept to report an open access configuration at start.
 	httpOptions ui.Options
-	engine      *engine.Engine
-	alerts      *alerting.Manager
-	noReceivers bool // alerts are evaluated and shown, not sent
-	slos        *sloSource
-	started     atomic.Bool
+	engine      *engineView
+	alerts      *alertsView
+	leader      *leadership
+	// alertOptions build each leader term's alert manager.
+	alertOptions alerting.Options
+	noReceivers  bool // alerts are evaluated and shown, not sent
+	slos         *sloSource
+	started      atomic.Bool
 
 	// stop ends the background loops (SLO engine, file watch); wg waits
 	// for them.
@@ -178,6 +187,12 @@ func (a *App) open(ctx context.Context) error {
 	var err error
 	if a.store, a.reads, err = openStores(ctx, a.opts, a.cfg, a.log, a.front.SetState); err != nil {
 		return err
+	}
+	if w := a.opts.wrapStore; w != nil {
+		same := a.reads == a.store
+		if a.store = w(a.store); same {
+			a.reads = a.store
+		}
 	}
 	if err := a.build(); err != nil {
 		a.closeStores()
@@ -260,13 +275,16 @@ func (a *App) queueOptions() *ingest.QueueOptions {
 
 func (a *App) buildServer() error {
 	var err error
-	a.engine = newEngine(a)
+	a.engine = newEngineView(a.store, a.log, func(q engine.Querier, readOnly bool) *engine.Engine { return newEngine(a, q, readOnly) })
 	a.slos = newSLOSource(a)
 	if err := a.slos.load(); err != nil {
 		return err
 	}
 	if a.alerts, err = newAlerting(a); err != nil {
 		return fmt.Errorf("alerting: %w", err)
+	}
+	if a.leader, err = newLeadership(a); err != nil {
+		return err
 	}
 	a.registry.MustRegister(&sloCollector{engine: a.engine, alerts: a.alerts.Firing, log: a.log, since: time.Now().Truncate(time.Minute)})
 	access, err := a.access()
@@ -362,13 +380,23 @@ func (a *App) Shutdown(ctx context.Context) error {
 	return a.shutdownErr
 }
 
-// startLoops runs the SLO engine and the SLO file watch until Shutdown.
+// startLoops campaigns for the leader lease (the leader runs the SLO
+// engine's cycle and alerting) and watches the SLO files until Shutdown,
+// which releases the lease once the leader's work has stopped.
 func (a *App) startLoops() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stop = cancel
-	a.wg.Go(func() { _ = a.engine.Run(ctx) })
-	a.wg.Go(func() { _ = a.alerts.Run(ctx) })
+	a.wg.Go(func() { a.leader.run(ctx) })
 	a.wg.Go(func() { a.slos.watch(ctx, a.opts.Reload) })
+}
+
+// Leading says whether this process holds the leader lease now.
+func (a *App) Leading() bool {
+	if a.alerts == nil {
+		return false
+	}
+	_, leading := a.alerts.current()
+	return leading
 }
 
 func (a *App) shutdown(ctx context.Context) error {

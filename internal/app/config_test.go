@@ -9,6 +9,7 @@ import (
 	"github.com/flowslo/flowslo/alerting"
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
+	"github.com/flowslo/flowslo/store/lease"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -77,13 +78,13 @@ queue:
 	}
 }
 
-// TestSchemaVersionsApart: the core tables, the SLO engine and alerting
-// each number their migrations in a range of their own.
+// TestSchemaVersionsApart: the core tables, the SLO engine, alerting and
+// the leader lease each number their migrations in a range of their own.
 func TestSchemaVersionsApart(t *testing.T) {
-	if err := store.CheckVersions(store.Migrations, engine.Migrations(), alerting.Migrations()); err != nil {
+	if err := store.CheckVersions(store.Migrations, engine.Migrations(), alerting.Migrations(), lease.Migrations()); err != nil {
 		t.Fatal(err)
 	}
-	if len(Schema()) != len(engine.Migrations())+len(alerting.Migrations()) {
+	if len(Schema()) != len(engine.Migrations())+len(alerting.Migrations())+len(lease.Migrations()) {
 		t.Fatal("Schema leaves out a domain's migrations")
 	}
 }

@@ -2,4 +2,12 @@
 // ClickHouse server), runs the migrations, starts the ingest pipeline and the
 // HTTP server, and shuts them down in the order that loses nothing. It is the
 // only package that knows every other one.
+//
+// Servers (and the all-in-one) campaign for the leader lease (store/lease):
+// the leader runs the SLO engine's cycle and alerting, each term with a
+// fresh engine and alert manager that write through a store refusing once
+// the term is over (leadership, termStore); every server serves the UI and
+// the API, a follower through engineView and alertsView, which read the
+// store as the leader left it (see engineView for why a follower cannot
+// keep an engine of its own).
 package app

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flowslo/flowslo/alerting"
+	"github.com/flowslo/flowslo/slo"
 	"github.com/flowslo/flowslo/slo/engine"
 )
 
@@ -15,13 +16,20 @@ import (
 // scrapes flowslo can chart it, and alert on it with the rules of
 // `flowslo rules export prometheus`.
 type sloCollector struct {
-	engine *engine.Engine
+	engine sloNumbers
 	alerts func() []alerting.FiringAlert
 	log    *slog.Logger
 	// since is when the event counters start: they count the events with
 	// a timestamp after it, so they only grow (late events included) and
 	// rate() over them is the SLI of any window.
 	since time.Time
+}
+
+// sloNumbers is what the collector reads from the engine.
+type sloNumbers interface {
+	Status(ctx context.Context) ([]engine.SLOStatus, error)
+	Counts(ctx context.Context, windows []time.Duration, at time.Time) (map[string]map[time.Duration]engine.WindowCounts, error)
+	SLOs() []*slo.SLO
 }
 
 var (

@@ -192,9 +192,11 @@ func fingerprint(path string) string {
 }
 
 // newEngine evaluates the SLOs; after every cycle it wakes alerting, so a
-// page goes out on the freshest numbers rather than a cycle later.
-func newEngine(a *App) *engine.Engine {
-	return engine.New(a.store, engine.Options{
+// page goes out on the freshest numbers rather than a cycle later. A
+// follower's is readOnly (see engineView).
+func newEngine(a *App, q engine.Querier, readOnly bool) *engine.Engine {
+	return engine.New(q, engine.Options{
+		ReadOnly:  readOnly,
 		Logger:    a.log,
 		Readiness: a.cfg.Readiness.Thresholds(),
 		// The TTLs the store applies, in whole days: backfills stop there.

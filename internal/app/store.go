@@ -19,6 +19,7 @@ import (
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
 	"github.com/flowslo/flowslo/store/chserver"
+	"github.com/flowslo/flowslo/store/lease"
 )
 
 // openStores opens the store, migrated, and the one the UI reads from:
@@ -79,7 +80,7 @@ const embeddedMemoryCap = 2 << 30
 // Schema is every domain's migrations, in the order they are applied
 // after the core tables': each domain owns its DDL next to its queries.
 func Schema() []store.Migration {
-	return slices.Concat(engine.Migrations(), alerting.Migrations())
+	return slices.Concat(engine.Migrations(), alerting.Migrations(), lease.Migrations())
 }
 
 // schemaOf is the domain schema a role migrates: none for a collector,
@@ -194,5 +195,5 @@ func MigrateOptions(cfg Config) store.MigrateOptions {
 // WriteSchema writes the DDL flowslo runs on an empty ClickHouse server
 // (or cluster) with cfg: the core tables and every domain's.
 func WriteSchema(w io.Writer, cfg Config) error {
-	return store.WriteDDL(w, MigrateOptions(cfg), engine.Migrations(), alerting.Migrations())
+	return store.WriteDDL(w, MigrateOptions(cfg), engine.Migrations(), alerting.Migrations(), lease.Migrations())
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/flowslo/flowslo/slo/engine"
 	"github.com/flowslo/flowslo/store"
 	"github.com/flowslo/flowslo/store/chdb"
+	"github.com/flowslo/flowslo/store/lease"
 )
 
 var (
@@ -65,7 +67,7 @@ func Open(t testing.TB) store.Store {
 // Schema is every domain's migrations, as the app applies them
 // (internal/app.Schema, which tests below internal/ cannot import).
 func Schema() []store.Migration {
-	return append(engine.Migrations(), alerting.Migrations()...)
+	return slices.Concat(engine.Migrations(), alerting.Migrations(), lease.Migrations())
 }
 
 // CountBy runs query, which must select a string key and a count, and

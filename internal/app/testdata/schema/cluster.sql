@@ -239,3 +239,16 @@ ALTER TABLE alerting_alerts ON CLUSTER `flowslo` MODIFY TTL toDateTime(started_a
 ALTER TABLE alerting_notifications ON CLUSTER `flowslo` MODIFY TTL toDateTime(at) + INTERVAL 90 DAY;
 ALTER TABLE alerting_silences ON CLUSTER `flowslo` MODIFY TTL toDateTime(ends_at) + INTERVAL 90 DAY;
 ALTER TABLE alerting_outbox ON CLUSTER `flowslo` MODIFY TTL toDateTime(created_at) + INTERVAL 90 DAY;
+
+-- migration 200: create flowslo_lease
+CREATE TABLE IF NOT EXISTS flowslo_lease ON CLUSTER `flowslo` (
+	name LowCardinality(String),
+	epoch UInt64,
+	holder String,
+	seq UInt64,
+	expires_at DateTime64(3, 'UTC'),
+	written_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ReplicatedMergeTree('/clickhouse/flowslo/{database}/{table}', '{replica}')
+ORDER BY (name, epoch, seq)
+TTL toDateTime(written_at) + INTERVAL 1 DAY WHERE seq > 0
+SETTINGS replicated_deduplication_window = 10000, replicated_deduplication_window_seconds = 604800;

@@ -236,3 +236,16 @@ ALTER TABLE alerting_alerts MODIFY TTL toDateTime(started_at) + INTERVAL 90 DAY;
 ALTER TABLE alerting_notifications MODIFY TTL toDateTime(at) + INTERVAL 90 DAY;
 ALTER TABLE alerting_silences MODIFY TTL toDateTime(ends_at) + INTERVAL 90 DAY;
 ALTER TABLE alerting_outbox MODIFY TTL toDateTime(created_at) + INTERVAL 90 DAY;
+
+-- migration 200: create flowslo_lease
+CREATE TABLE IF NOT EXISTS flowslo_lease (
+	name LowCardinality(String),
+	epoch UInt64,
+	holder String,
+	seq UInt64,
+	expires_at DateTime64(3, 'UTC'),
+	written_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = MergeTree
+ORDER BY (name, epoch, seq)
+TTL toDateTime(written_at) + INTERVAL 1 DAY WHERE seq > 0
+SETTINGS non_replicated_deduplication_window = 10000;
