@@ -25,7 +25,7 @@ func TestMemoryWindowMatchesMinutes(t *testing.T) {
 		m.apply([]delta{{def: def, series: k, minute: t, c: c}})
 	}
 	m.apply([]delta{{def: def, series: k, minute: base - hourSec, c: counts{1, 1}}}) // before every window: not kept
-	for h := base; h < base+span*minuteSec; h += hourSec {         // every hour's minutes kept
+	for h := base; h < base+span*minuteSec; h += hourSec {                           // every hour's minutes kept
 		mh := m.minuteHourOf(h, wholeRows)
 		for i := int64(0); i < 60; i++ {
 			if c, ok := minutes[h+i*minuteSec]; ok {
