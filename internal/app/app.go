@@ -286,7 +286,7 @@ func (a *App) buildServer() error {
 	if a.leader, err = newLeadership(a); err != nil {
 		return err
 	}
-	a.registry.MustRegister(&sloCollector{engine: a.engine, alerts: a.alerts.Firing, log: a.log, since: time.Now().Truncate(time.Minute)})
+	a.registry.MustRegister(&sloCollector{engine: a.engine, alerts: a.alerts.Firing, log: a.log})
 	access, err := a.access()
 	if err != nil {
 		return err

@@ -237,6 +237,18 @@ func (v *engineView) Progress() []engine.Progress {
 }
 
 // Backfilling says whether name's numbers are partial (alerting holds it).
+// Counted is the leader's events counted since its term began; nil on a
+// follower.
+func (v *engineView) Counted() map[string]engine.WindowCounts {
+	v.mu.Lock()
+	e := v.leader
+	v.mu.Unlock()
+	if e == nil {
+		return nil
+	}
+	return e.Counted()
+}
+
 func (v *engineView) Backfilling(name string) bool {
 	e := v.memory()
 	return e != nil && e.Backfilling(name)

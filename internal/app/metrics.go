@@ -19,16 +19,12 @@ type sloCollector struct {
 	engine sloNumbers
 	alerts func() []alerting.FiringAlert
 	log    *slog.Logger
-	// since is when the event counters start: they count the events with
-	// a timestamp after it, so they only grow (late events included) and
-	// rate() over them is the SLI of any window.
-	since time.Time
 }
 
 // sloNumbers is what the collector reads from the engine.
 type sloNumbers interface {
 	Status(ctx context.Context) ([]engine.SLOStatus, error)
-	Counts(ctx context.Context, windows []time.Duration, at time.Time) (map[string]map[time.Duration]engine.WindowCounts, error)
+	Counted() map[string]engine.WindowCounts
 	SLOs() []*slo.SLO
 }
 
@@ -37,7 +33,7 @@ var (
 	sliDesc       = prometheus.NewDesc("flowslo_slo_sli", "Good events over all events in the SLO's window (0..1).", append(sloLabels, "window"), nil)
 	budgetDesc    = prometheus.NewDesc("flowslo_slo_error_budget_remaining", "Error budget left over the SLO's window: 1 untouched, 0 spent, negative overspent.", append(sloLabels, "window"), nil)
 	burnDesc      = prometheus.NewDesc("flowslo_slo_burn_rate", "How fast the error budget burns over the last window (1 spends it exactly over the SLO window).", append(sloLabels, "window"), nil)
-	eventsDesc    = prometheus.NewDesc("flowslo_slo_events_total", "Events of the SLO with a timestamp since flowslo started, by result.", append(sloLabels, "result"), nil)
+	eventsDesc    = prometheus.NewDesc("flowslo_slo_events_total", "Events of the SLO stored since this flowslo (the leader) started, counted once as they were stored, late ones included, by result.", append(sloLabels, "result"), nil)
 	objectiveDesc = prometheus.NewDesc("flowslo_slo_objective", "The SLO's objective (0..1).", append(sloLabels, "window"), nil)
 	firingDesc    = prometheus.NewDesc("flowslo_alert_firing", "1 while the SLO's alert of this severity fires.", []string{"slo", "severity"}, nil)
 )
@@ -73,7 +69,7 @@ func (c *sloCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	c.collectEvents(ctx, ch)
+	c.collectEvents(ch)
 	if c.alerts != nil {
 		for _, a := range c.alerts() {
 			ch <- prometheus.MustNewConstMetric(firingDesc, prometheus.GaugeValue, 1, a.SLO, string(a.Severity))
@@ -81,18 +77,17 @@ func (c *sloCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// collectEvents counts each SLO's events from since (a whole minute) to
-// now: the window's start stays put, so the counts only grow.
-func (c *sloCollector) collectEvents(ctx context.Context, ch chan<- prometheus.Metric) {
-	at := time.Now()
-	d := at.Truncate(time.Minute).Sub(c.since) + time.Minute // a window of whole minutes starting at since, open minute included
-	counts, err := c.engine.Counts(ctx, []time.Duration{d}, at)
-	if err != nil {
-		c.log.Warn("metrics: SLO event counts", "err", err)
+// collectEvents reports the events the leader's engine has counted since
+// it started: they only grow (late events included), so rate() over them
+// is the SLI of any window, and reading them costs no query. A follower
+// counts nothing and reports none (the leader's are the ones to scrape).
+func (c *sloCollector) collectEvents(ch chan<- prometheus.Metric) {
+	counted := c.engine.Counted()
+	if counted == nil {
 		return
 	}
 	for _, s := range c.engine.SLOs() {
-		n := counts[s.Name][d]
+		n := counted[s.Name]
 		l := []string{s.Name, s.Flow, s.Service}
 		ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(n.Good), append(l, "good")...)
 		ch <- prometheus.MustNewConstMetric(eventsDesc, prometheus.CounterValue, float64(n.Total-min(n.Good, n.Total)), append(l, "bad")...)

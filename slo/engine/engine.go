@@ -107,11 +107,12 @@ type Engine struct {
 
 	// mu guards the fields below and serialises rolls with evaluations, so
 	// an evaluation never counts a row both rolled up and live.
-	mu     sync.Mutex
-	slos   []*slo.SLO
-	states map[string]*state // by key(name, hash)
-	loaded bool
-	mem    *memory // current definitions' rollups (memory.go)
+	mu      sync.Mutex
+	slos    []*slo.SLO
+	states  map[string]*state // by key(name, hash)
+	loaded  bool
+	mem     *memory           // current definitions' rollups (memory.go)
+	counted map[string]counts // per definition: events rolls counted since New (Counted)
 	// unsureRoll is a roll whose INSERT failed and may have landed: it is
 	// retried as it was before anything else is rolled.
 	unsureRoll *rollWrite
@@ -143,7 +144,7 @@ func key(s *slo.SLO) string { return s.Name + "/" + s.Hash }
 
 // New returns an engine over q. Call SetSLOs, then Run.
 func New(q Querier, opts Options) *Engine {
-	return &Engine{q: q, opts: opts.withDefaults(), states: map[string]*state{}, mem: newMemory(), wake: make(chan struct{}, 1)}
+	return &Engine{q: q, opts: opts.withDefaults(), states: map[string]*state{}, mem: newMemory(), counted: map[string]counts{}, wake: make(chan struct{}, 1)}
 }
 
 // SetSLOs replaces the evaluated SLOs (at start and on reload). SLOs whose
@@ -247,4 +248,24 @@ func (e *Engine) StatusOf(ctx context.Context, name string) (SLOStatus, error) {
 		}
 	}
 	return SLOStatus{}, ErrUnknownSLO
+}
+
+// Counted returns, per SLO (its current definition), the events this
+// engine's rolls have counted since it was created: every event stored
+// since, once, whatever its timestamp (late ones included), and none
+// twice. It only grows, so it suits a counter (rate() of it is the SLI of
+// the events as they arrive), and it costs no query. A read-only engine
+// rolls nothing: nil.
+func (e *Engine) Counted() map[string]WindowCounts {
+	if e.opts.ReadOnly {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]WindowCounts, len(e.slos))
+	for _, s := range e.slos {
+		c := e.counted[key(s)]
+		out[s.Name] = WindowCounts{Good: c.good, Total: c.total}
+	}
+	return out
 }

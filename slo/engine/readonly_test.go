@@ -77,6 +77,15 @@ func TestReadOnlyEngineFollows(t *testing.T) {
 		if l.Total != want || f.Total != l.Total || f.Good != l.Good || len(f.Slices) != len(l.Slices) || *f.BurnRates[slo.Duration(5*time.Minute)] != *l.BurnRates[slo.Duration(5*time.Minute)] {
 			t.Errorf("round %d: leader %d/%d, follower %d/%d (want total %d), slices %d/%d", round, l.Good, l.Total, f.Good, f.Total, want, len(l.Slices), len(f.Slices))
 		}
+		// Counted: the events rolls counted (not the backfilled ones of
+		// round 0), each once, growing by what each round stored.
+		c := leader.Counted()["login-success"]
+		if round > 0 && c.Total != want-10 || c.Total-c.Good != 2*uint64(round) && round > 0 {
+			t.Errorf("round %d: counted %+v, want %d events, %d bad", round, c, want-10, 2*round)
+		}
+		if follower.Counted() != nil {
+			t.Errorf("a read-only engine reports counted events: %v", follower.Counted())
+		}
 	}
 }
 

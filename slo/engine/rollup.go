@@ -215,6 +215,11 @@ func (e *Engine) writeRoll(ctx context.Context, w *rollWrite) error {
 		st.rolled, st.err = w.to, nil
 	}
 	e.mem.apply(w.deltas)
+	for _, d := range w.deltas {
+		if d.series.slice == "" {
+			e.counted[d.def] = e.counted[d.def].plus(d.c)
+		}
+	}
 	return nil
 }
 
