@@ -484,8 +484,15 @@ func (a *App) queueReady(ctx context.Context) error {
 		return nil
 	}
 	traces, logs, _ := a.ingest.QueueDepth()
-	return ui.Degraded{Reason: fmt.Sprintf("accepting into the disk queue (%.1f MiB queued); %v",
-		float64(traces+logs)/(1<<20), trouble)}
+	return ui.Degraded{Reason: fmt.Sprintf("accepting into the disk queue (%s queued); %v", size(traces+logs), trouble)}
+}
+
+// size is n bytes for people: MiB, or KiB below one.
+func size(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // storeTrouble says why the collector's inserts do not get through, or

@@ -32,7 +32,8 @@ import (
 // and 503 once the queue is full. When ClickHouse comes up, the store is
 // opened in the background and everything acknowledged is stored exactly
 // once, even though its first inserts land and then time out (the
-// insert deduplication tokens).
+// insert deduplication tokens). ClickHouse going away again later: the
+// same, /readyz saying since when.
 //
 // There is no ClickHouse server on the test machines, so the server
 // store's opener is injected (Options.openServer): its first attempt dials
@@ -58,7 +59,7 @@ func TestCollectorStartsBeforeClickHouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := &landsThenTimesOut{Store: real}
+	ch := &landsThenTimesOut{Store: real, deadAddr: deadAddr}
 	ch.timeouts.Store(3)
 	up := make(chan struct{})
 	var attempts atomic.Int32
@@ -113,7 +114,7 @@ func TestCollectorStartsBeforeClickHouse(t *testing.T) {
 	}
 	code, reason := readyz(t, base)
 	if code != http.StatusOK || !strings.Contains(reason, "accepting into the disk queue (") ||
-		!strings.Contains(reason, "MiB queued); ClickHouse unreachable since ") || !strings.Contains(reason, "connection refused") {
+		!strings.Contains(reason, "KiB queued); ClickHouse unreachable since ") || !strings.Contains(reason, "connection refused") {
 		t.Errorf("/readyz with ClickHouse down = %d %q, want 200 saying it queues and that ClickHouse refuses connections", code, reason)
 	}
 
@@ -152,14 +153,49 @@ func TestCollectorStartsBeforeClickHouse(t *testing.T) {
 	if code, reason := readyz(t, base); code != http.StatusOK || reason != "" {
 		t.Errorf("/readyz after the queue drained = %d %q, want 200 with no caveat", code, reason)
 	}
+
+	// ClickHouse goes away again: the same queue, and /readyz says since
+	// when.
+	ch.down.Store(true)
+	if code, reason := readyz(t, base); code != http.StatusOK || !strings.Contains(reason, "accepting into the disk queue") ||
+		!strings.Contains(reason, "ClickHouse unreachable since ") || !strings.Contains(reason, "connection refused") {
+		t.Errorf("/readyz with ClickHouse gone after start = %d %q, want 200 saying it queues and that ClickHouse refuses connections", code, reason)
+	}
+	if err := httpExp.ExportSpans(ctx, payloadSpans(want, 90, 100, 10)); err != nil {
+		t.Fatalf("batch with ClickHouse gone after start: %v, want acknowledged into the queue", err)
+	}
+	ch.down.Store(false)
+	waitDrained(t, a)
+	if got := storedSpans(t, real); len(got) != len(want) {
+		t.Errorf("%d spans stored after the second outage, %d acknowledged", len(got), len(want))
+	}
+	if code, reason := readyz(t, base); code != http.StatusOK || reason != "" {
+		t.Errorf("/readyz after the second outage = %d %q, want 200 with no caveat", code, reason)
+	}
 	t.Logf("%d spans acknowledged with ClickHouse down; %d open attempts", len(want), attempts.Load())
 }
 
 // landsThenTimesOut inserts, then reports its first `timeouts` inserts as
-// timed out: the unclear failure a retry must not store twice.
+// timed out: the unclear failure a retry must not store twice. While down,
+// inserts and pings are refused as by a server gone away.
 type landsThenTimesOut struct {
 	store.Store
 	timeouts atomic.Int32
+	down     atomic.Bool
+	deadAddr string
+}
+
+// gone is the error of a server that refuses connections.
+func (s *landsThenTimesOut) gone() error {
+	_, err := net.Dial("tcp", s.deadAddr)
+	return fmt.Errorf("clickhouse: %w", err)
+}
+
+func (s *landsThenTimesOut) Ping(ctx context.Context) error {
+	if s.down.Load() {
+		return s.gone()
+	}
+	return s.Store.Ping(ctx)
 }
 
 func (s *landsThenTimesOut) unclear(err error) error {
@@ -170,10 +206,16 @@ func (s *landsThenTimesOut) unclear(err error) error {
 }
 
 func (s *landsThenTimesOut) InsertSpansOnce(ctx context.Context, token string, spans []store.Span) error {
+	if s.down.Load() {
+		return s.gone()
+	}
 	return s.unclear(s.Store.(store.TokenInserter).InsertSpansOnce(ctx, token, spans))
 }
 
 func (s *landsThenTimesOut) InsertLogsOnce(ctx context.Context, token string, logs []store.LogRecord) error {
+	if s.down.Load() {
+		return s.gone()
+	}
 	return s.unclear(s.Store.(store.TokenInserter).InsertLogsOnce(ctx, token, logs))
 }
 
