@@ -32,45 +32,45 @@ type laterStore struct {
 
 var _ store.TokenInserter = (*laterStore)(nil)
 
-// openLater starts opening the store with open, with waitFor's backoff,
-// until it succeeds or Close. Errors that waiting does not cure (a
-// password, a server version, a failing migration) are retried too, at
-// the slowest pace: the collector has acknowledged data by then, and
-// the queue keeps it until someone fixes ClickHouse.
+// openLater starts opening the store with open, with the start-up
+// backoff (firstRetry doubling to maxRetry), until it succeeds or Close.
+// Errors that waiting alone does not cure (a password, a server version,
+// a failing migration) are retried too, and logged as errors: they show
+// only once ClickHouse answers, when the collector has acknowledged data,
+// and the queue keeps that data until someone fixes ClickHouse.
 func openLater(log *slog.Logger, what string, open func(context.Context) (store.Store, error)) *laterStore {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &laterStore{cancel: cancel, done: make(chan struct{}), since: time.Now(), last: errors.New("not connected yet")}
-	attempt := func(ctx context.Context) (store.Store, error) {
-		st, err := open(ctx)
-		if err != nil {
-			s.observe(err)
-		}
-		return st, err
-	}
-	go s.run(ctx, log, what, attempt)
+	go s.run(ctx, log, what, open)
 	return s
 }
 
 func (s *laterStore) run(ctx context.Context, log *slog.Logger, what string, open func(context.Context) (store.Store, error)) {
 	defer close(s.done)
-	for {
-		st, err := waitFor(ctx, log, func(string) {}, what, open)
+	for attempt, delay := 1, firstRetry; ; attempt, delay = attempt+1, min(2*delay, maxRetry) {
+		actx, cancel := context.WithTimeout(ctx, openTimeout)
+		st, err := open(actx)
+		cancel()
 		if err == nil {
 			s.mu.Lock()
 			s.st, s.since, s.last = st, time.Time{}, nil
 			s.mu.Unlock()
-			log.Info("ClickHouse open: storing what the queue holds", "server", what)
+			log.Info("ClickHouse open: storing what the queue holds", "server", what, "attempt", attempt)
 			return
 		}
 		if ctx.Err() != nil {
-			return
+			return // closing
 		}
-		log.Error("cannot open ClickHouse, and waiting alone will not fix it: the queue keeps what it acknowledged; retrying",
-			"server", what, "retry_in", maxRetry, "err", err)
+		s.observe(err)
+		level, msg := slog.LevelWarn, "waiting for ClickHouse; the queue keeps what is acknowledged"
+		if !unreachable(err) {
+			level, msg = slog.LevelError, "ClickHouse refuses the collector, and waiting alone will not fix it; the queue keeps what is acknowledged"
+		}
+		log.Log(ctx, level, msg, "server", what, "attempt", attempt, "retry_in", delay, "err", err)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(maxRetry):
+		case <-time.After(delay):
 		}
 	}
 }
@@ -111,9 +111,12 @@ func (s *laterStore) outage() error {
 	if s.last == nil {
 		return nil
 	}
-	how := "unreachable"
-	if store.KindOf(s.last) == store.StorageFull {
+	how := "failing"
+	switch {
+	case store.KindOf(s.last) == store.StorageFull:
 		how = "failing (storage full)"
+	case unreachable(s.last):
+		how = "unreachable"
 	}
 	return fmt.Errorf("ClickHouse %s since %s: %w", how, s.since.UTC().Format(time.RFC3339), s.last)
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -287,4 +288,87 @@ func storedSpans(t *testing.T, st store.Store) map[string]int {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestCollectorClickHouseRefusesLogin: a ClickHouse that answers but
+// refuses the collector (its password wrong) is a failure waiting does
+// not cure, and one that shows only once ClickHouse answers: the
+// collector keeps acknowledging into its queue, /readyz names the error,
+// and it keeps trying, so once the password is put right the queue is
+// stored. (The opener is injected, over the real chDB store, as in
+// TestCollectorStartsBeforeClickHouse.) A DSN whose database name is
+// wrong fails at once, as on a server.
+func TestCollectorClickHouseRefusesLogin(t *testing.T) {
+	opts := testOptions()
+	opts.Role = RoleCollector
+	opts.ConfigFile = queueConfig(t)
+	cfg, err := LoadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, err := openEmbedded(context.Background(), opts, cfg, schemaOf(RoleCollector))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := make(chan struct{})
+	var attempts atomic.Int32
+	opts.openServer = func(ctx context.Context) (store.Store, error) {
+		if attempts.Add(1) == 1 {
+			return nil, errors.New("open clickhouse: code: 516, message: flowslo: Authentication failed: password is incorrect")
+		}
+		select {
+		case <-fixed: // the password is put right
+			return real, nil
+		case <-ctx.Done():
+			return nil, fmt.Errorf("open clickhouse: %w", ctx.Err())
+		}
+	}
+	a := startAppWith(t, func(o *Options) { *o = opts })
+	ctx := context.Background()
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(a.OTLPGRPCAddr()), otlptracegrpc.WithInsecure(),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exp.Shutdown(ctx)
+	if err := exp.ExportSpans(ctx, loginSpans(0, 10)); err != nil {
+		t.Fatalf("export while ClickHouse refuses the collector: %v, want acknowledged into the queue", err)
+	}
+	// The first attempt runs in the background, which signals nothing:
+	// poll. The bound only ends a broken test.
+	code, reason := readyz(t, "http://"+a.HTTPAddr())
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(reason, "Authentication failed") && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		code, reason = readyz(t, "http://"+a.HTTPAddr())
+	}
+	if code != http.StatusOK || !strings.Contains(reason, "accepting into the disk queue") || !strings.Contains(reason, "ClickHouse failing since ") ||
+		!strings.Contains(reason, "Authentication failed") {
+		t.Errorf("/readyz with ClickHouse refusing the login = %d %q, want 200 naming the refusal", code, reason)
+	}
+	close(fixed)
+	waitDrained(t, a)
+	if got := storedSpans(t, real); len(got) != 10 {
+		t.Errorf("%d spans stored once the login works, want the 10 acknowledged", len(got))
+	}
+
+	bad := testOptions()
+	bad.Role = RoleCollector
+	bad.ClickHouseDSN = "clickhouse://127.0.0.1:1/not-a-name!"
+	if a, err := New(ctx, bad); err == nil || !strings.Contains(err.Error(), "database name") {
+		if a != nil {
+			_ = a.Shutdown(ctx)
+		}
+		t.Errorf("collector with a bad database name: %v, want an error at once", err)
+	}
+}
+
+// queueConfig is a service config whose queue is in a directory of the
+// test's own.
+func queueConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "collector.yml")
+	if err := os.WriteFile(config, fmt.Appendf(nil, "queue:\n  dir: %s\n", filepath.Join(dir, "queue")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config
 }
