@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -112,6 +116,22 @@ func TestCollectorStartsBeforeClickHouse(t *testing.T) {
 		if err := exp.ExportSpans(ctx, payloadSpans(want, b, 100, 10)); err != nil {
 			t.Fatalf("batch %d with ClickHouse down: %v, want acknowledged into the queue", b, err)
 		}
+	}
+	// A byte-identical retry is answered from the fingerprints, not queued
+	// twice (each enqueue takes a token of its own).
+	body, ids := retriedBody(t)
+	for try := range 2 {
+		resp, err := http.Post("http://"+a.OTLPHTTPAddr()+"/v1/traces", "application/x-protobuf", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("try %d of a request with ClickHouse down: %d, want acknowledged", try, resp.StatusCode)
+		}
+	}
+	for _, id := range ids {
+		want[id] = true
 	}
 	code, reason := readyz(t, base)
 	if code != http.StatusOK || !strings.Contains(reason, "accepting into the disk queue (") ||
@@ -240,6 +260,32 @@ func payloadSpans(ids map[string]bool, batch, n, payload int) []sdktrace.ReadOnl
 		}
 	}
 	return stubs.Snapshots()
+}
+
+// retriedBody is one OTLP/HTTP protobuf request of three spans, and
+// their span IDs.
+func retriedBody(t *testing.T) ([]byte, []string) {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "auth-api")
+	ss := rs.ScopeSpans().AppendEmpty().Spans()
+	now := time.Now()
+	var ids []string
+	for i := range 3 {
+		sp := ss.AppendEmpty()
+		sp.SetName("POST /v1/login")
+		sp.SetTraceID([16]byte{9, 9, byte(i)})
+		id := [8]byte{9, 9, 9, byte(i)}
+		sp.SetSpanID(id)
+		sp.SetStartTimestamp(pcommon.NewTimestampFromTime(now))
+		sp.SetEndTimestamp(pcommon.NewTimestampFromTime(now.Add(time.Millisecond)))
+		ids = append(ids, pcommon.SpanID(id).String())
+	}
+	body, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, ids
 }
 
 // readyz is /readyz's status code and reason.
