@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -21,8 +22,16 @@ type Stats struct {
 // StatsFunc counts the stored spans and logs.
 type StatsFunc func(ctx context.Context) (Stats, error)
 
-// ReadyFunc reports whether flowslo can take traffic, and why not if it can't.
+// ReadyFunc reports whether flowslo can take traffic, and why not if it
+// can't. A Degraded error means it takes traffic, with a caveat.
 type ReadyFunc func(ctx context.Context) error
+
+// Degraded is a ReadyFunc answer for a process that takes traffic but not
+// at its best (a collector queueing while ClickHouse is down): /readyz
+// answers 200, with Reason.
+type Degraded struct{ Reason string }
+
+func (d Degraded) Error() string { return d.Reason }
 
 // Options are what the server needs from the rest of flowslo.
 type Options struct {
@@ -142,7 +151,12 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 func (s *Server) readyz(c echo.Context) error {
-	if err := s.opts.Ready(c.Request().Context()); err != nil {
+	err := s.opts.Ready(c.Request().Context())
+	var d Degraded
+	if errors.As(err, &d) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready", "reason": d.Reason})
+	}
+	if err != nil {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -173,5 +174,66 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("still waiting for %s after 90 s", what)
 		}
+	}
+}
+
+// TestCollectorStartsWithClickHouseDown: `flowslo collector` pointed at a
+// ClickHouse that refuses connections (a closed port) listens at once,
+// acknowledges into its disk queue, and /readyz answers 200 saying it
+// queues and why ClickHouse is not there; SIGTERM exits promptly, and the
+// next life, ClickHouse still down, has the queue as it was. Storing once
+// ClickHouse comes up is internal/app's TestCollectorStartsBeforeClickHouse
+// (no ClickHouse server runs on the test machines).
+func TestCollectorStartsWithClickHouseDown(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens there now: connections are refused
+	dataDir := t.TempDir()
+	collector := func() *server {
+		return startArgs(t, "collector", "--clickhouse-dsn", "clickhouse://flowslo@"+deadAddr+"/flowslo", "--data-dir", dataDir,
+			"--http-addr", "127.0.0.1:0", "--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0")
+	}
+	c1 := collector()
+	client := otlptracegrpc.NewClient(otlptracegrpc.WithEndpoint(c1.grpcAddr), otlptracegrpc.WithInsecure(),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}), otlptracegrpc.WithTimeout(10*time.Second))
+	if err := client.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for b := range 5 {
+		batch, _ := spanBatch(fmt.Sprintf("down%d", b), 200)
+		if err := client.UploadTraces(context.Background(), batch); err != nil {
+			t.Fatalf("batch %d with ClickHouse down: %v, want acknowledged into the queue", b, err)
+		}
+	}
+	_ = client.Stop(context.Background())
+	var code int
+	var body string
+	waitUntil(t, "/readyz to name the refused connection", func() bool {
+		code, body = httpGet(t, "http://"+c1.httpAddr+"/readyz")
+		return strings.Contains(body, "connection refused")
+	})
+	if code != http.StatusOK || !strings.Contains(body, "accepting into the disk queue") || !strings.Contains(body, "ClickHouse unreachable since") {
+		t.Errorf("/readyz with ClickHouse down = %d %s, want 200 saying it queues and since when ClickHouse is unreachable", code, body)
+	}
+	queued := queueBytes(t, c1)
+	if queued == 0 {
+		t.Fatal("nothing queued after five acknowledged batches")
+	}
+	if err := c1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-c1.done; err != nil {
+		t.Errorf("exit after SIGTERM with ClickHouse down: %v\n%s", err, c1.stderr)
+	}
+
+	c2 := collector()
+	if got := queueBytes(t, c2); got != queued {
+		t.Errorf("second life queues %d bytes, the first left %d", got, queued)
+	}
+	if code, _ := httpGet(t, "http://"+c2.httpAddr+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz of the second life with ClickHouse down = %d, want 200", code)
 	}
 }

@@ -80,6 +80,10 @@ type Options struct {
 	// wrapStore, when set, wraps the opened store (tests that cut a
 	// server off from ClickHouse, as if it died).
 	wrapStore func(store.Store) store.Store
+	// openServer, when set, replaces opening the ClickHouse server at
+	// --clickhouse-dsn (tests of a collector whose ClickHouse comes up
+	// late: there is no ClickHouse server on the test machines).
+	openServer func(context.Context) (store.Store, error)
 }
 
 // DefaultOptions are the flag defaults.
@@ -456,16 +460,53 @@ func (a *App) ready(ctx context.Context) error {
 			return err
 		}
 		if a.opts.Role == RoleCollector && a.ingest.Queued() {
-			// The queue takes requests while the store is down: buffering
-			// that outage is its job, so the store's state is no reason
-			// to send clients elsewhere (it shows in /metrics and the log).
-			return nil
+			return a.queueReady(ctx)
 		}
 	}
+	if err := a.ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+func (a *App) ping(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if err := a.store.Ping(pctx); err != nil {
-		return fmt.Errorf("store: %w", err)
+	return a.store.Ping(pctx)
+}
+
+// queueReady: a collector whose queue takes requests is ready while
+// ClickHouse is down (buffering that outage is the queue's job), and
+// says so, with what is queued and since when ClickHouse fails.
+func (a *App) queueReady(ctx context.Context) error {
+	trouble := a.storeTrouble(ctx)
+	if trouble == nil {
+		return nil
+	}
+	traces, logs, _ := a.ingest.QueueDepth()
+	return ui.Degraded{Reason: fmt.Sprintf("accepting into the disk queue (%s queued); %v", size(traces+logs), trouble)}
+}
+
+// size is n bytes for people: MiB, or KiB below one.
+func size(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+// storeTrouble says why the collector's inserts do not get through, or
+// nil: the store not open yet or not answering (since when, if the store
+// keeps count), else the latest inserts failing.
+func (a *App) storeTrouble(ctx context.Context) error {
+	if err := a.ping(ctx); err != nil {
+		if later, ok := a.store.(*laterStore); ok && later.outage() != nil {
+			return later.outage()
+		}
+		return fmt.Errorf("ClickHouse unreachable: %w", err)
+	}
+	if err := a.ingest.StoreProblem(); err != nil {
+		return fmt.Errorf("ClickHouse inserts failing: %w", err)
 	}
 	return nil
 }

@@ -10,4 +10,8 @@
 // the API, a follower through engineView and alertsView, which read the
 // store as the leader left it (see engineView for why a follower cannot
 // keep an engine of its own).
+//
+// A collector on a ClickHouse server opens it in the background
+// (laterStore): its persistent queue acknowledges from the start, and its
+// consumers retry until ClickHouse is open and migrated.
 package app

@@ -24,9 +24,11 @@ import (
 
 // openStores opens the store, migrated, and the one the UI reads from:
 // the embedded engine for both, or a ClickHouse server (waited for) with
-// an optional separate reader.
+// an optional separate reader. A collector on a server waits for nothing:
+// its store opens in the background (openLater) while its queue takes
+// requests.
 func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger, state func(string)) (store.Store, store.Store, error) {
-	if opts.ClickHouseDSN == "" {
+	if opts.ClickHouseDSN == "" && opts.openServer == nil {
 		st, err := openEmbedded(ctx, opts, cfg, schemaOf(opts.Role))
 		return st, st, err
 	}
@@ -34,12 +36,17 @@ func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger,
 	if err != nil {
 		return nil, nil, err
 	}
-	warnPasswordInDSN(log, "--clickhouse-dsn", opts.ClickHouseDSN)
-	main, err := waitFor(ctx, log, state, "ClickHouse at "+dsnHosts(opts.ClickHouseDSN), func(ctx context.Context) (store.Store, error) {
-		return chserver.Open(ctx, opts.ClickHouseDSN, chserver.Options{
-			TTLDays: cfg.Storage.RetentionDays(), TracesTTLDays: cfg.Storage.SignalRetentionDays("traces"),
-			LogsTTLDays: cfg.Storage.SignalRetentionDays("logs"), Cluster: cfg.Storage.Cluster, Password: pw, Schema: schemaOf(opts.Role)})
-	})
+	open, err := serverOpener(opts, cfg, log, pw)
+	if err != nil {
+		return nil, nil, err
+	}
+	what := "ClickHouse at " + dsnHosts(opts.ClickHouseDSN)
+	if opts.Role == RoleCollector {
+		// It reads nothing: no reader connection.
+		st := openLater(log, what, open)
+		return st, st, nil
+	}
+	main, err := waitFor(ctx, log, state, what, open)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -49,6 +56,22 @@ func openStores(ctx context.Context, opts Options, cfg Config, log *slog.Logger,
 		return nil, nil, err
 	}
 	return main, reads, nil
+}
+
+// serverOpener opens and migrates the ClickHouse server's store, once
+// the DSN and options passed the checks waiting cannot fix.
+func serverOpener(opts Options, cfg Config, log *slog.Logger, pw string) (func(context.Context) (store.Store, error), error) {
+	if opts.openServer != nil {
+		return opts.openServer, nil
+	}
+	warnPasswordInDSN(log, "--clickhouse-dsn", opts.ClickHouseDSN)
+	co := chserver.Options{
+		TTLDays: cfg.Storage.RetentionDays(), TracesTTLDays: cfg.Storage.SignalRetentionDays("traces"),
+		LogsTTLDays: cfg.Storage.SignalRetentionDays("logs"), Cluster: cfg.Storage.Cluster, Password: pw, Schema: schemaOf(opts.Role)}
+	if err := chserver.Check(opts.ClickHouseDSN, co); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (store.Store, error) { return chserver.Open(ctx, opts.ClickHouseDSN, co) }, nil
 }
 
 func openEmbedded(ctx context.Context, opts Options, cfg Config, schema []store.Migration) (store.Store, error) {

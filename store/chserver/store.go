@@ -59,21 +59,9 @@ var _ store.Store = (*Store)(nil)
 // (clickhouse://user:pass@host:9000/db, database default "flowslo"), refuses
 // servers older than MinVersion, creates the database and runs migrations.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	co, err := clickhouse.ParseDSN(dsn)
+	co, db, mo, err := parse(dsn, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open clickhouse: %w", err)
-	}
-	applyOptions(co, opts)
-	mo := store.MigrateOptions{TTLDays: opts.TTLDays, TracesTTLDays: opts.TracesTTLDays, LogsTTLDays: opts.LogsTTLDays, Cluster: opts.Cluster}
-	if err := mo.Validate(); err != nil {
-		return nil, fmt.Errorf("open clickhouse: %w", err)
-	}
-	db := co.Auth.Database
-	if db == "" {
-		db = defaultDatabase
-	}
-	if !dbName.MatchString(db) {
-		return nil, fmt.Errorf("open clickhouse: database name %q: use letters, digits and '_'", db)
+		return nil, err
 	}
 	if opts.Reader {
 		return openReader(ctx, co, db)
@@ -92,6 +80,34 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open clickhouse: %w", err)
 	}
 	return s, nil
+}
+
+// Check reports what Open refuses before it connects (the DSN's syntax,
+// the database name, the retention options), so a caller that opens in
+// the background can fail at once on what waiting never fixes.
+func Check(dsn string, opts Options) error {
+	_, _, _, err := parse(dsn, opts)
+	return err
+}
+
+func parse(dsn string, opts Options) (*clickhouse.Options, string, store.MigrateOptions, error) {
+	co, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return nil, "", store.MigrateOptions{}, fmt.Errorf("open clickhouse: %w", err)
+	}
+	applyOptions(co, opts)
+	mo := store.MigrateOptions{TTLDays: opts.TTLDays, TracesTTLDays: opts.TracesTTLDays, LogsTTLDays: opts.LogsTTLDays, Cluster: opts.Cluster}
+	if err := mo.Validate(); err != nil {
+		return nil, "", mo, fmt.Errorf("open clickhouse: %w", err)
+	}
+	db := co.Auth.Database
+	if db == "" {
+		db = defaultDatabase
+	}
+	if !dbName.MatchString(db) {
+		return nil, "", mo, fmt.Errorf("open clickhouse: database name %q: use letters, digits and '_'", db)
+	}
+	return co, db, mo, nil
 }
 
 func applyOptions(co *clickhouse.Options, opts Options) {
