@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,7 +20,7 @@ type refusingStore struct {
 
 func (r *refusingStore) Exec(ctx context.Context, q string, p store.Params) error {
 	if r.refuse && strings.HasPrefix(q, "INSERT INTO slo_rollup") {
-		return errors.New("disk full")
+		return fmt.Errorf("chdb: disk full (query: %s)", q) // as the store words it
 	}
 	return r.Store.Exec(ctx, q, p)
 }
@@ -74,6 +73,11 @@ func TestStaleWhileRollsFail(t *testing.T) {
 	}
 	if got.Total != 0 || !strings.Contains(got.Stale, "counted until") {
 		t.Errorf("rolls failing: total %d, stale %q; want 0 and a stale note", got.Total, got.Stale)
+	}
+	for _, p := range e.Progress() {
+		if p.State != "failed" || strings.Contains(p.Error, "INSERT") {
+			t.Errorf("progress while rolls fail: %s %q; want failed, without the SQL", p.State, p.Error)
+		}
 	}
 	st.refuse = false
 	if err := e.Tick(ctx); err != nil {
