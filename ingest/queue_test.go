@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -418,5 +419,43 @@ func TestQueueDirUnusable(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), file) {
 		t.Errorf("queue dir %s that is a file: %v, want an error naming it", file, err)
+	}
+}
+
+// TestQueueDiskLow: with less free space on the queue's filesystem than
+// diskReserve, requests are refused with 503 and Retry-After (and
+// readiness says why) instead of written: on a full disk exporterhelper
+// drops a request whose dispatch it cannot record, after it was
+// acknowledged. Once space is back, requests are taken and stored.
+func TestQueueDiskLow(t *testing.T) {
+	st := openCHDB(t)
+	p := startQueued(t, st, QueueOptions{}, nil)
+	url := "http://" + p.HTTPAddr() + "/v1/traces"
+	post := func(b int) *http.Response {
+		t.Helper()
+		r, err := http.Post(url, protoType, bytes.NewReader(tracesBody(t, b, 20, 100)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		return r
+	}
+	old := diskReserve
+	diskReserve = math.MaxUint64 // more than any disk has free
+	r := post(1)
+	diskReserve = old
+	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Errorf("queue disk low: %d Retry-After=%q, want 503 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if err := p.Problem(); err == nil || !strings.Contains(err.Error(), "disk almost full") {
+		t.Errorf("readiness with the queue disk low: %v, want it named", err)
+	}
+	if r := post(2); r.StatusCode != http.StatusOK {
+		t.Fatalf("with space again: %d, want 200", r.StatusCode)
+	}
+	waitFor(t, "the queue to drain", func() bool { return drained(p) })
+	if got := countRows(t, st, "otel_traces", "TraceId"); len(got) != 1 {
+		t.Errorf("%d requests stored, want the one acknowledged", len(got))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/flowslo/flowslo/slo"
@@ -339,7 +340,8 @@ func (e *Engine) progressOf(s *slo.SLO, now time.Time) Progress {
 		p.State = "backfilling"
 	}
 	if st.err != nil {
-		p.State, p.Error = "failed", st.err.Error()
+		// The API serves it: the store's errors end with their SQL, for the log.
+		p.State, p.Error = "failed", strings.SplitN(st.err.Error(), " (query: ", 2)[0]
 	}
 	if anchor := st.anchor; p.State != "current" && !p.Done.IsZero() && anchor.After(p.From) {
 		p.Ratio = min(1, max(0, float64(anchor.Sub(p.Done))/float64(anchor.Sub(p.From))))

@@ -163,6 +163,9 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 		st.BurnRates[bw] = c[p.burnCol[j]].burnRate(s.ErrorBudget())
 	}
 	st.Status = classify(st, e.opts.BurningRate)
+	if r := e.states[key(s)]; r != nil && r.err != nil {
+		st.Stale = "counted until " + time.UnixMilli(r.rolled).UTC().Format(time.RFC3339) + ": rolling up fails since (the log says why)"
+	}
 	if p.progress[i] != nil {
 		st.Status, st.Backfill = StatusBackfilling, p.progress[i]
 	} else if t := e.partialSince(s, st.WindowStart); !t.IsZero() {

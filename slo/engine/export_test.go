@@ -17,3 +17,11 @@ func SetMemSeriesCap(n int) func() {
 	memSeriesCap = n
 	return func() { memSeriesCap = old }
 }
+
+// SetMaxRollRows sets how many minute rows one roll writes at most, and
+// returns a func restoring it.
+func SetMaxRollRows(n int) func() {
+	old := maxRollRows
+	maxRollRows = n
+	return func() { maxRollRows = old }
+}

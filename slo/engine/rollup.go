@@ -82,7 +82,7 @@ func (e *Engine) rollLocked(ctx context.Context) error {
 			return nil
 		}
 		t0 := time.Now()
-		wrote, err := e.roll(ctx, slos, since, end)
+		wrote, err := e.roll(ctx, slos, since, end, false)
 		e.opts.Logger.Debug("rolled", "slos", len(slos), "span", time.Duration(end-slices.Min(since))*time.Millisecond, "wrote", wrote, "took", time.Since(t0))
 		if err != nil || !wrote {
 			return err
@@ -161,12 +161,16 @@ func (e *Engine) behind(to int64) (slos []*slo.SLO, since []int64, end int64) {
 // then adds the counts to memory. The counts pass through Go (selected,
 // then inserted from a parameter) so that memory gets exactly what the
 // INSERT wrote, and only once it is written.
-func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64) (wrote bool, err error) {
+//
+// A span whose counts are more than maxRollRows rows is rolled in parts
+// (part is set for them: a part with nothing new still moves the
+// watermark, so the next roll starts past it).
+func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to int64, part bool) (wrote bool, err error) {
 	sets, err := e.withRows(ctx, rawSets(slos, since, to, true))
 	if err != nil {
 		return false, err
 	}
-	if len(sets) == 0 && to-slices.Min(since) < idleWatermark.Milliseconds() {
+	if len(sets) == 0 && !part && to-slices.Min(since) < idleWatermark.Milliseconds() {
 		return false, nil // nothing new: the watermark can wait
 	}
 	var rows []string
@@ -176,9 +180,79 @@ func (e *Engine) roll(ctx context.Context, slos []*slo.SLO, since []int64, to in
 			return false, fmt.Errorf("count rows up to %s: %w", time.UnixMilli(to).UTC().Format(time.RFC3339Nano), err)
 		}
 	}
+	if lo := slices.Min(since); len(rows) > maxRollRows && to-lo > 1 {
+		cut, err := e.rollCut(ctx, sets, len(rows))
+		if err != nil {
+			return false, err
+		}
+		if cut > lo && cut < to {
+			ss, ssince := rollUpTo(slos, since, cut)
+			return e.roll(ctx, ss, ssince, cut, true)
+		}
+	}
 	b := newParams("r")
 	w := &rollWrite{query: rollSQL(b, slos, rows, to, writeToken("roll", slos, append(since, to)...)), params: b.p, slos: slos, to: to, deltas: deltas}
 	return true, e.writeRoll(ctx, w)
+}
+
+// maxRollRows bounds the minute rows one roll writes: they travel as one
+// array parameter, which ClickHouse refuses beyond a million elements (and
+// parses slowly long before), and a roll refused so would be retried
+// verbatim forever, freezing every SLO. A roll over more ends earlier in
+// insertion time (rollCut; the rows of one INSERT, one millisecond, are
+// never split). A var for tests.
+var maxRollRows = 100_000
+
+// rollCut is the insertion time (ms) a roll of sets, whose counts were n
+// rows, should end at to write about maxRollRows: where that share of its
+// raw rows (less a fifth) had been inserted, from one query over the
+// insertion time column alone. At least past the first insertion time.
+func (e *Engine) rollCut(ctx context.Context, sets []*rawSet, n int) (int64, error) {
+	b := newParams("c")
+	var parts []string
+	for _, r := range sets {
+		parts = append(parts, fmt.Sprintf("SELECT toInt64(toUnixTimestamp64Milli(%s)) AS t FROM %s WHERE %s", inserted, r.table, r.where(b)))
+	}
+	rows, err := e.q.Query(ctx, "SELECT t, count() FROM ("+strings.Join(parts, " UNION ALL ")+") GROUP BY t ORDER BY t", b.p)
+	if err != nil {
+		return 0, fmt.Errorf("split a large roll: %w", err)
+	}
+	defer rows.Close()
+	var ts []int64
+	var cs []uint64
+	var total uint64
+	for rows.Next() {
+		var t int64
+		var c uint64
+		if err := rows.Scan(&t, &c); err != nil {
+			return 0, fmt.Errorf("split a large roll: %w", err)
+		}
+		ts, cs, total = append(ts, t), append(cs, c), total+c
+	}
+	if err := rows.Err(); err != nil || len(ts) == 0 {
+		return 0, err
+	}
+	want := uint64(float64(total) * 0.8 * float64(maxRollRows) / float64(n))
+	var sum uint64
+	for i := 1; i < len(ts); i++ {
+		if sum += cs[i-1]; sum+cs[i] > want {
+			return ts[i], nil
+		}
+	}
+	return ts[len(ts)-1], nil
+}
+
+// rollUpTo keeps the SLOs of a roll that stand before cut: a roll up to
+// cut must never move a watermark back.
+func rollUpTo(slos []*slo.SLO, since []int64, cut int64) ([]*slo.SLO, []int64) {
+	var ss []*slo.SLO
+	var sn []int64
+	for i, s := range slos {
+		if since[i] < cut {
+			ss, sn = append(ss, s), append(sn, since[i])
+		}
+	}
+	return ss, sn
 }
 
 // idleWatermark is how far behind the safe point a watermark may stay

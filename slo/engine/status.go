@@ -37,6 +37,10 @@ type SLOStatus struct {
 	// definition was backfilled): the numbers are those since then.
 	PartialSince *time.Time `json:"partial_since,omitempty"`
 	EvaluatedAt  time.Time  `json:"evaluated_at"`
+	// Stale is set while this engine's rolls fail (a full disk, a store
+	// refusing them): the numbers are those counted until then, however
+	// recent EvaluatedAt is.
+	Stale string `json:"stale,omitempty"`
 	// AlertWindows are the SLO's burn-rate rules at EvaluatedAt as
 	// alerting applies them (default factors scaled to the window's real
 	// length, never below 1); readiness judges by the same.
