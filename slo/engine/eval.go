@@ -174,7 +174,7 @@ func (e *Engine) status(s *slo.SLO, p *plan, i int, c []counts, sl []sliceRow) S
 	for _, r := range sl {
 		w, h := r.c[p.sloCol[i]], r.c[p.hourCol]
 		st.Slices = append(st.Slices, SliceStatus{
-			Slice: s.Slices[r.index], Value: r.value, Good: w.good, Total: w.total,
+			Slice: s.Slices[r.index], Value: r.value, Other: r.folded, Good: w.good, Total: w.total,
 			SLI: w.sli(), ErrorBudgetRemaining: w.budgetRemaining(s.ErrorBudget()),
 			BurnRate1h: h.burnRate(s.ErrorBudget()),
 		})

@@ -365,7 +365,8 @@ func (s *script) expect(name string, f []string) error {
 	return nil
 }
 
-// expectSlice checks one slice value: INDEX=VALUE then good, total, sli, budget.
+// expectSlice checks one slice value: INDEX=VALUE then good, total, sli,
+// budget, burn.1h, other (the row of values beyond the cap).
 func (s *script) expectSlice(name, ref string, f []string) error {
 	st, err := s.status(name)
 	if err != nil {
@@ -380,7 +381,7 @@ func (s *script) expectSlice(name, ref string, f []string) error {
 		for _, p := range f {
 			k, want, _ := strings.Cut(p, "=")
 			got := map[string]string{"good": strconv.FormatUint(sl.Good, 10), "total": strconv.FormatUint(sl.Total, 10),
-				"sli": num(sl.SLI), "budget": num(sl.ErrorBudgetRemaining), "burn.1h": num(sl.BurnRate1h)}[k]
+				"sli": num(sl.SLI), "budget": num(sl.ErrorBudgetRemaining), "burn.1h": num(sl.BurnRate1h), "other": strconv.FormatBool(sl.Other)}[k]
 			if !same(got, want) {
 				return fmt.Errorf("%s = %s, want %s (slices %+v)", k, got, want, st.Slices)
 			}

@@ -72,8 +72,11 @@ func (s SLOStatus) ErrorRate(window slo.Duration) *float64 {
 
 // SliceStatus is an SLO's numbers for one value of one slice.
 type SliceStatus struct {
-	Slice                string   `json:"slice"` // the slice expression, as written
-	Value                string   `json:"value"` // "other" gathers values beyond the cap
+	Slice string `json:"slice"` // the slice expression, as written
+	Value string `json:"value"` // "other" gathers values beyond the cap
+	// Other is set on that row, so it is told apart from a real value
+	// "other".
+	Other                bool     `json:"other,omitempty"`
 	Good                 uint64   `json:"good"`
 	Total                uint64   `json:"total"`
 	SLI                  *float64 `json:"sli"`
