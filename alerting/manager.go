@@ -21,7 +21,8 @@ type Options struct {
 	// Detail adds the top slice, example traces and budget left; optional.
 	Detail DetailFunc
 	// Frozen, when set, says an SLO's numbers are partial (its definition
-	// is being backfilled): its alerts keep their state, neither firing
+	// is being backfilled) or no longer counted (its rollups cannot be
+	// written): its alerts keep their state, neither firing
 	// nor resolving nor repeating, until Frozen returns false. Without it
 	// a firing page would resolve on the partial counts and fire again as
 	// a new incident when the backfill ends.

@@ -29,7 +29,7 @@ func newAlerting(a *App) (*alertsView, error) {
 		SLOs:      a.engine.SLOs,
 		Counts:    engineCounts(a.engine),
 		Detail:    engineDetail(a.engine),
-		Frozen:    a.engine.Backfilling,
+		Frozen:    a.engine.Held,
 		Store:     a.store,
 		Logger:    a.log,
 	}

@@ -254,6 +254,12 @@ func (v *engineView) Backfilling(name string) bool {
 	return e != nil && e.Backfilling(name)
 }
 
+// Held says whether alerting holds name's state (engine.Engine.Held).
+func (v *engineView) Held(name string) bool {
+	e := v.memory()
+	return e != nil && e.Held(name)
+}
+
 // memory is the engine whose memory (backfill progress) to report: a
 // follower's engine loads the bookkeeping at its first read.
 func (v *engineView) memory() *engine.Engine {

@@ -319,6 +319,22 @@ func (e *Engine) Backfilling(name string) bool {
 	return false
 }
 
+// Held says whether alerting should hold name's alert state: its numbers
+// are partial (Backfilling) or no longer counted (its last roll failed,
+// so windows would empty as time passes and a page would resolve on no
+// data).
+func (e *Engine) Held(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.slos {
+		if s.Name == name {
+			st := e.states[key(s)]
+			return !e.current(s, e.opts.Clock()) || st != nil && st.err != nil
+		}
+	}
+	return false
+}
+
 // current says whether s's counts are complete: begun, backfilled and
 // not catching up. Call with mu held.
 func (e *Engine) current(s *slo.SLO, now time.Time) bool {

@@ -79,9 +79,15 @@ func TestStaleWhileRollsFail(t *testing.T) {
 			t.Errorf("progress while rolls fail: %s %q; want failed, without the SQL", p.State, p.Error)
 		}
 	}
+	if !e.Held("login-success") || e.Backfilling("login-success") {
+		t.Errorf("rolls failing: held %v, backfilling %v; want alerts held, not backfilling", e.Held("login-success"), e.Backfilling("login-success"))
+	}
 	st.refuse = false
 	if err := e.Tick(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if e.Held("login-success") {
+		t.Error("alerts still held after a roll landed")
 	}
 	if got, err = e.StatusOf(ctx, "login-success"); err != nil || got.Total != 10 || got.Stale != "" {
 		t.Errorf("rolls landing again: total %d, stale %q (%v); want 10 and no note", got.Total, got.Stale, err)
