@@ -49,17 +49,20 @@ func (g *gatedStore) InsertSpans(ctx context.Context, spans []store.Span) error 
 	return g.Store.InsertSpans(ctx, spans)
 }
 
-// waitQueued waits until n requests wait in b's queue.
+// waitQueued waits until n requests wait in b's queue; after 30 s it
+// fails the test rather than hang the suite.
 func waitQueued[T any](t *testing.T, b *batcher[T], n int) {
 	t.Helper()
-	for {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
 		b.mu.Lock()
 		q := len(b.queue)
 		b.mu.Unlock()
 		if q >= n {
 			return
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s, %d requests queued, want %d", q, n)
+		}
 	}
 }
 
