@@ -50,13 +50,7 @@ func sums(b *params, p *plan) string {
 // slo, slice_key, slice_value, minute, good, total, lvl; (slo, hash)
 // picks each SLO's current definition.
 func rollupRows(b *params, p *plan, sliceCond string) string {
-	var names, pairs []string
-	for _, s := range p.slos {
-		names = append(names, s.Name)
-		pairs = append(pairs, "("+quote(s.Name)+","+quote(s.Hash)+")")
-	}
-	which := sliceCond + " AND slo IN " + b.strs(names) +
-		" AND (slo, hash) IN " + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]")
+	which := sliceCond + " AND " + currentDefinitions(b, p.slos)
 	split := b.minute(p.split)
 	edges := []string{"minute >= " + split}
 	for _, t := range p.starts {
@@ -160,4 +154,16 @@ func (e *Engine) querySlices(ctx context.Context, p *plan) (map[string][]sliceRo
 		}
 	}
 	return out, nil
+}
+
+// currentDefinitions is the condition selecting the slo_rollup rows of
+// slos' current definitions: slo (the key's prefix, for pruning), then the
+// (slo, hash) pair.
+func currentDefinitions(b *params, slos []*slo.SLO) string {
+	names := make([]string, len(slos))
+	pairs := make([]string, len(slos))
+	for i, s := range slos {
+		names[i], pairs[i] = s.Name, "("+quote(s.Name)+","+quote(s.Hash)+")"
+	}
+	return "slo IN " + b.strs(names) + " AND (slo, hash) IN " + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]")
 }

@@ -147,12 +147,7 @@ func sortedHours(m map[int64]int) []int64 {
 // cond: slo, hash, slice_key, hex(slice_value), minute (unix s), good,
 // total.
 func memRowsSQL(b *params, res int, slos []*slo.SLO, cond string) string {
-	var names, pairs []string
-	for _, s := range slos {
-		names = append(names, s.Name)
-		pairs = append(pairs, "("+quote(s.Name)+","+quote(s.Hash)+")")
-	}
-	which := "slo IN " + b.strs(names) + " AND (slo, hash) IN " + b.add("Array(Tuple(String, String))", "["+strings.Join(pairs, ",")+"]")
+	which := currentDefinitions(b, slos)
 	slicesCond := "slice_key = ''"
 	if slices.ContainsFunc(slos, func(s *slo.SLO) bool { return len(s.Slices) > 0 }) {
 		slicesCond = "(slice_key = '' OR " + declaredSlices(b, slos) + ")"
