@@ -105,7 +105,8 @@ func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("chdb insert: %w", err)
 	}
-	if dl, ok := ctx.Deadline(); ok {
+	dl, bounded := ctx.Deadline()
+	if bounded {
 		left := time.Until(dl)
 		if left <= 0 {
 			return fmt.Errorf("chdb insert: %w", context.DeadlineExceeded)
@@ -115,6 +116,11 @@ func (s *Store) insert2(ctx context.Context, p pool, query, format string, rows 
 	if _, err := c.insert(query, format, rows); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("chdb insert: %w (%v)", ctxErr, err)
+		}
+		// The engine's clock may run out a moment before ctx's timer fires:
+		// its timeout is ours, so report it as the deadline.
+		if bounded && strings.Contains(err.Error(), "TIMEOUT_EXCEEDED") {
+			return fmt.Errorf("chdb insert: %w (%v)", context.DeadlineExceeded, err)
 		}
 		return &store.InsertError{Kind: store.ClassifyMessage(err.Error()), Err: fmt.Errorf("chdb insert: %w", err)}
 	}
