@@ -1,0 +1,598 @@
+package journal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Options bound a journal.
+type Options struct {
+	// MaxBytes bounds what is appended and not yet stored (entries and
+	// their headers); beyond it Append returns an *ErrFull. Required.
+	MaxBytes int64
+	// SegmentBytes is the size past which appends start a new segment
+	// file; stored segments are removed whole. Default 64 MiB.
+	SegmentBytes int64
+	// NoFSync skips the fsync of appends and of the state file: a process
+	// crash loses nothing (the kernel has the pages), a machine crash may
+	// lose the last appends.
+	NoFSync bool
+}
+
+// headerSize is an entry's length and CRC-32C, before its payload.
+const headerSize = 8
+
+const (
+	stateFile  = "state.json"
+	segmentExt = ".seg"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrClosed is returned by calls on a closed journal.
+var ErrClosed = errors.New("journal closed")
+
+// ErrFull is Append's refusal when the entry would take the journal's
+// unstored bytes past Options.MaxBytes.
+type ErrFull struct{ Pending, Max int64 }
+
+func (e *ErrFull) Error() string {
+	return fmt.Sprintf("journal full: %d of %d bytes waiting to be stored", e.Pending, e.Max)
+}
+
+// Group is the consecutive entries [First, End) the consumer stores as
+// one insert.
+type Group struct{ First, End uint64 }
+
+// Journal is one signal's queue on disk. Append may be called from any
+// goroutine; Next and Done are meant for one consumer.
+type Journal struct {
+	dir  string
+	opts Options
+	id   string // made with the directory: tokens of a new journal never repeat an old one's
+
+	wmu  sync.Mutex // serialises appends: the tail file's writes and rotation
+	tail *os.File   // the last segment, open for appends (under wmu)
+
+	mu       sync.Mutex
+	changed  *sync.Cond // an append, a Done or Close
+	segs     []*segment // in order; the last is the tail
+	next     uint64     // sequence number of the next entry appended
+	done     uint64     // entries below are stored
+	group    Group      // recorded and not done, when inflight
+	inflight bool
+	pending  int64 // bytes of the entries from done on
+	closed   bool
+	broken   error // an append failed and could not be undone: no more appends
+}
+
+// segment is one file of entries, first being the sequence number of its
+// first entry, offsets each entry's place in it and size the bytes of
+// its published entries.
+type segment struct {
+	first   uint64
+	path    string
+	offsets []int64
+	size    int64
+	r       *os.File // for reads, opened on first use (under Journal.mu)
+}
+
+func (s *segment) end() uint64 { return s.first + uint64(len(s.offsets)) }
+
+// entrySize is the bytes of entry i of s, header included.
+func (s *segment) entrySize(i int) int64 {
+	if i+1 < len(s.offsets) {
+		return s.offsets[i+1] - s.offsets[i]
+	}
+	return s.size - s.offsets[i]
+}
+
+// state is what the state file holds.
+type state struct {
+	ID         string `json:"id"`
+	Done       uint64 `json:"done"`
+	GroupFirst uint64 `json:"group_first,omitempty"`
+	GroupEnd   uint64 `json:"group_end,omitempty"`
+}
+
+// Open opens the journal in dir, creating it if missing, and takes up
+// what an earlier run left: the stored mark, the group being stored and
+// every entry after the mark.
+func Open(dir string, o Options) (*Journal, error) {
+	if o.MaxBytes <= 0 {
+		return nil, errors.New("journal: MaxBytes must be positive")
+	}
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = 64 << 20
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("journal %s: %w", dir, err)
+	}
+	j := &Journal{dir: dir, opts: o}
+	j.changed = sync.NewCond(&j.mu)
+	st, err := j.readState()
+	if err != nil {
+		return nil, err
+	}
+	j.id, j.done = st.ID, st.Done
+	if st.GroupEnd > st.GroupFirst {
+		j.group, j.inflight = Group{st.GroupFirst, st.GroupEnd}, true
+	}
+	if err := j.loadSegments(); err != nil {
+		return nil, err
+	}
+	if err := j.check(); err != nil {
+		return nil, err
+	}
+	j.dropStored()
+	if err := j.openTail(); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// readState reads the state file, or makes a new one for a new journal.
+func (j *Journal) readState() (state, error) {
+	b, err := os.ReadFile(filepath.Join(j.dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		id := make([]byte, 8)
+		_, _ = rand.Read(id) // never fails (crypto/rand)
+		st := state{ID: hex.EncodeToString(id)}
+		j.id = st.ID
+		return st, j.writeState(st)
+	}
+	if err != nil {
+		return state{}, fmt.Errorf("journal %s: %w", j.dir, err)
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil || st.ID == "" {
+		return state{}, fmt.Errorf("journal %s: %s is damaged (%v): move the directory aside to start an empty queue", j.dir, stateFile, err)
+	}
+	return st, nil
+}
+
+// writeState replaces the state file: written aside, fsynced, renamed
+// over the old one, the directory fsynced.
+func (j *Journal) writeState(st state) error {
+	b, _ := json.Marshal(st) // a struct of strings and integers
+	tmp := filepath.Join(j.dir, stateFile+".tmp")
+	if err := writeFile(tmp, b, !j.opts.NoFSync); err != nil {
+		return fmt.Errorf("journal state: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(j.dir, stateFile)); err != nil {
+		return fmt.Errorf("journal state: %w", err)
+	}
+	if j.opts.NoFSync {
+		return nil
+	}
+	return syncDir(j.dir)
+}
+
+func writeFile(path string, b []byte, fsync bool) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil && fsync {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// loadSegments indexes the segment files. Every segment but the last
+// must be whole; the last is cut after its last whole entry.
+func (j *Journal) loadSegments() error {
+	names, err := filepath.Glob(filepath.Join(j.dir, "*"+segmentExt))
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.dir, err)
+	}
+	for _, name := range names {
+		first, err := strconv.ParseUint(strings.TrimSuffix(filepath.Base(name), segmentExt), 10, 64)
+		if err != nil {
+			return fmt.Errorf("journal %s: %s is not a segment name: move it out of the directory", j.dir, name)
+		}
+		j.segs = append(j.segs, &segment{first: first, path: name})
+	}
+	sort.Slice(j.segs, func(a, b int) bool { return j.segs[a].first < j.segs[b].first })
+	for i, s := range j.segs {
+		last := i == len(j.segs)-1
+		if err := s.index(last); err != nil {
+			return fmt.Errorf("journal %s: %w", j.dir, err)
+		}
+		if i > 0 && j.segs[i-1].end() != s.first {
+			return fmt.Errorf("journal %s: %s starts at entry %d, after entry %d: a segment is missing", j.dir, s.path, s.first, j.segs[i-1].end())
+		}
+	}
+	if len(j.segs) > 0 {
+		j.next = j.segs[len(j.segs)-1].end()
+	} else {
+		j.next = j.done
+	}
+	return nil
+}
+
+// index reads s's entry headers. In the tail segment (last) it checks
+// each payload's CRC and cuts the file after the last whole entry: a
+// torn append had not returned, so nobody was told it was kept.
+func (s *segment) index(last bool) error {
+	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	var off int64
+	var hdr [headerSize]byte
+	for off < info.Size() {
+		size, err := readEntryAt(f, off, hdr[:], last)
+		if err != nil {
+			if !last {
+				return fmt.Errorf("%s: entry at byte %d: %w; the queue cannot go past it: move the directory aside to start an empty queue", s.path, off, err)
+			}
+			break
+		}
+		s.offsets = append(s.offsets, off)
+		off += size
+	}
+	if off < info.Size() {
+		if err := f.Truncate(off); err != nil {
+			return fmt.Errorf("%s: cut the torn entry at byte %d: %w", s.path, off, err)
+		}
+	}
+	s.size = off
+	return nil
+}
+
+// readEntryAt reads the header at off and, if verify, the payload and its
+// CRC. It returns the entry's whole size.
+func readEntryAt(f *os.File, off int64, hdr []byte, verify bool) (int64, error) {
+	if _, err := f.ReadAt(hdr, off); err != nil {
+		return 0, fmt.Errorf("header: %w", err)
+	}
+	n := int64(binary.LittleEndian.Uint32(hdr[0:4]))
+	if !verify {
+		return headerSize + n, nil
+	}
+	payload := make([]byte, n)
+	if _, err := f.ReadAt(payload, off+headerSize); err != nil {
+		return 0, fmt.Errorf("payload of %d bytes: %w", n, err)
+	}
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
+		return 0, errors.New("checksum mismatch")
+	}
+	return headerSize + n, nil
+}
+
+// check compares the state with the segments found.
+func (j *Journal) check() error {
+	if j.next < j.done {
+		return fmt.Errorf("journal %s: the state says %d entries are stored but the segments end at %d: move the directory aside to start an empty queue", j.dir, j.done, j.next)
+	}
+	if len(j.segs) > 0 && j.segs[0].first > j.done {
+		return fmt.Errorf("journal %s: entries %d to %d are missing (the first segment starts at %d)", j.dir, j.done, j.segs[0].first, j.segs[0].first)
+	}
+	if j.inflight && (j.group.First != j.done || j.group.End > j.next) {
+		return fmt.Errorf("journal %s: the group being stored, entries %d to %d, is not in the segments (%d to %d)", j.dir, j.group.First, j.group.End, j.done, j.next)
+	}
+	for _, s := range j.segs {
+		for i := range s.offsets {
+			if s.first+uint64(i) >= j.done {
+				j.pending += s.entrySize(i)
+			}
+		}
+	}
+	return nil
+}
+
+// openTail opens the last segment for appends, or starts one.
+func (j *Journal) openTail() error {
+	if len(j.segs) == 0 {
+		_, err := j.rotate()
+		return err
+	}
+	s := j.segs[len(j.segs)-1]
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.dir, err)
+	}
+	j.tail = f
+	return nil
+}
+
+// rotate starts a new tail segment at the next sequence number.
+func (j *Journal) rotate() (*segment, error) {
+	s := &segment{first: j.next, path: filepath.Join(j.dir, fmt.Sprintf("%020d%s", j.next, segmentExt))}
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: new segment: %w", j.dir, err)
+	}
+	if !j.opts.NoFSync {
+		if err := syncDir(j.dir); err != nil {
+			return nil, errors.Join(fmt.Errorf("journal %s: new segment: %w", j.dir, err), f.Close())
+		}
+	}
+	if j.tail != nil {
+		_ = j.tail.Close() // only written through j.tail, every write synced
+	}
+	j.tail = f
+	j.mu.Lock()
+	j.segs = append(j.segs, s)
+	j.mu.Unlock()
+	return s, nil
+}
+
+// Append writes payload as the next entry and returns once it is on disk
+// (fsynced unless Options.NoFSync).
+func (j *Journal) Append(payload []byte) error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	size := headerSize + int64(len(payload))
+	j.mu.Lock()
+	closed, broken, pending := j.closed, j.broken, j.pending
+	tail := j.segs[len(j.segs)-1]
+	tailSize := tail.size
+	j.mu.Unlock()
+	switch {
+	case closed:
+		return ErrClosed
+	case broken != nil:
+		return broken
+	case pending+size > j.opts.MaxBytes:
+		return &ErrFull{Pending: pending, Max: j.opts.MaxBytes}
+	}
+	if tailSize >= j.opts.SegmentBytes {
+		s, err := j.rotate()
+		if err != nil {
+			return err
+		}
+		tail, tailSize = s, 0
+	}
+	if err := j.write(payload, tailSize); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	tail.offsets = append(tail.offsets, tailSize)
+	tail.size = tailSize + size
+	j.next++
+	j.pending += size
+	j.changed.Broadcast()
+	j.mu.Unlock()
+	return nil
+}
+
+// write puts one entry at the tail's end (at). A failed write is cut off
+// again, so the next entry starts where this one would have; if even that
+// fails, the journal takes no more appends.
+func (j *Journal) write(payload []byte, at int64) error {
+	buf := make([]byte, headerSize, headerSize+len(payload))
+	binary.LittleEndian.PutUint32(buf[0:4], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(buf[4:8], crc32.Checksum(payload, castagnoli))
+	buf = append(buf, payload...)
+	_, err := j.tail.Write(buf)
+	if err == nil && !j.opts.NoFSync {
+		err = j.tail.Sync()
+	}
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("journal %s: append: %w", j.dir, err)
+	if terr := j.tail.Truncate(at); terr != nil {
+		j.mu.Lock()
+		j.broken = fmt.Errorf("%w; cutting it off failed too (%v): restart to recover", err, terr)
+		j.mu.Unlock()
+		return j.broken
+	}
+	return err
+}
+
+// Next returns the group to store and its entries' payloads: the group
+// recorded and not yet done, if any (after a failed insert, or from the
+// previous run), else the entries waiting, at least one and as many as
+// fit in maxBytes, recorded as the group before Next returns. It waits
+// for an entry while none is waiting, until ctx ends or the journal
+// closes.
+func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, error) {
+	stop := context.AfterFunc(ctx, func() {
+		j.mu.Lock()
+		j.changed.Broadcast()
+		j.mu.Unlock()
+	})
+	defer stop()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for !j.inflight && j.next == j.done {
+		if j.closed {
+			return Group{}, nil, ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return Group{}, nil, err
+		}
+		j.changed.Wait()
+	}
+	if j.closed {
+		return Group{}, nil, ErrClosed
+	}
+	if !j.inflight {
+		g := Group{First: j.done, End: j.done + 1}
+		for size := j.sizeOf(g.First); g.End < j.next; g.End++ {
+			size += j.sizeOf(g.End)
+			if size > maxBytes {
+				break
+			}
+		}
+		if err := j.writeState(state{ID: j.id, Done: j.done, GroupFirst: g.First, GroupEnd: g.End}); err != nil {
+			return Group{}, nil, err
+		}
+		j.group, j.inflight = g, true
+	}
+	g := j.group
+	at, err := j.places(g)
+	if err != nil {
+		return g, nil, err
+	}
+	// Read without the lock: appends go on meanwhile, and only this
+	// consumer's Done could drop these segments.
+	j.mu.Unlock()
+	payloads, err := j.read(g, at)
+	j.mu.Lock()
+	return g, payloads, err
+}
+
+// place is where an entry is: its segment's file and offset.
+type place struct {
+	f    *os.File
+	path string
+	off  int64
+}
+
+// places finds g's entries, opening segment files for reading as needed
+// (under mu).
+func (j *Journal) places(g Group) ([]place, error) {
+	out := make([]place, 0, g.End-g.First)
+	for seq := g.First; seq < g.End; seq++ {
+		s, i := j.locate(seq)
+		if s.r == nil {
+			f, err := os.Open(s.path)
+			if err != nil {
+				return nil, fmt.Errorf("journal %s: %w", j.dir, err)
+			}
+			s.r = f
+		}
+		out = append(out, place{s.r, s.path, s.offsets[i]})
+	}
+	return out, nil
+}
+
+// sizeOf is entry seq's size, header included (under mu).
+func (j *Journal) sizeOf(seq uint64) int64 {
+	s, i := j.locate(seq)
+	return s.entrySize(i)
+}
+
+// locate finds entry seq's segment and index in it (under mu).
+func (j *Journal) locate(seq uint64) (*segment, int) {
+	k := sort.Search(len(j.segs), func(k int) bool { return j.segs[k].end() > seq })
+	s := j.segs[k]
+	return s, int(seq - s.first)
+}
+
+// read returns the payloads of g's entries, found at at, each checked
+// against its CRC.
+func (j *Journal) read(g Group, at []place) ([][]byte, error) {
+	out := make([][]byte, 0, len(at))
+	var hdr [headerSize]byte
+	for k, p := range at {
+		seq := g.First + uint64(k)
+		if _, err := p.f.ReadAt(hdr[:], p.off); err != nil {
+			return nil, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, err)
+		}
+		payload := make([]byte, binary.LittleEndian.Uint32(hdr[0:4]))
+		if _, err := p.f.ReadAt(payload, p.off+headerSize); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, err)
+		}
+		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
+			return nil, fmt.Errorf("journal %s: entry %d in %s: checksum mismatch", j.dir, seq, p.path)
+		}
+		out = append(out, payload)
+	}
+	return out, nil
+}
+
+// Done records group g as stored: the stored mark moves to its end and
+// segments wholly before the mark are removed. The mark moves in memory
+// even when writing the state fails (the error is returned): after a
+// restart the group is then stored again under its token, which
+// ClickHouse skips.
+func (j *Journal) Done(g Group) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	if !j.inflight || j.group != g {
+		return fmt.Errorf("journal %s: Done for entries %d to %d, which are not the group being stored", j.dir, g.First, g.End)
+	}
+	for seq := g.First; seq < g.End; seq++ {
+		j.pending -= j.sizeOf(seq)
+	}
+	j.done, j.inflight, j.group = g.End, false, Group{}
+	err := j.writeState(state{ID: j.id, Done: j.done})
+	j.dropStored()
+	j.changed.Broadcast()
+	return err
+}
+
+// dropStored removes the segments whose entries are all stored, the
+// tail excepted (under mu, or before the journal is shared).
+func (j *Journal) dropStored() {
+	for len(j.segs) > 1 && j.segs[0].end() <= j.done {
+		s := j.segs[0]
+		if s.r != nil {
+			_ = s.r.Close()
+		}
+		// A segment that cannot be removed now is removed at the next
+		// Open, which finds it wholly stored too.
+		_ = os.Remove(s.path)
+		j.segs = j.segs[1:]
+	}
+}
+
+// Token is the insert_deduplication_token of group g: the journal's id
+// and the group's range, the same on every attempt and after a restart.
+func (j *Journal) Token(g Group) string {
+	return fmt.Sprintf("%s-%d-%d", j.id, g.First, g.End)
+}
+
+// Pending is the bytes appended and not yet stored, headers included.
+func (j *Journal) Pending() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.pending
+}
+
+// Close ends the journal: Next returns ErrClosed, and so do Append and
+// Done. What was appended and not done is kept for the next Open.
+func (j *Journal) Close() error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	j.changed.Broadcast()
+	var errs []error
+	for _, s := range j.segs {
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+	}
+	errs = append(errs, j.tail.Close())
+	return errors.Join(errs...)
+}

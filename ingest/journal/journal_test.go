@@ -1,0 +1,239 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, dir string, o Options) *Journal {
+	t.Helper()
+	if o.MaxBytes == 0 {
+		o.MaxBytes = 1 << 20
+	}
+	j, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	return j
+}
+
+func appendN(t *testing.T, j *Journal, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		if err := j.Append([]byte(fmt.Sprintf("entry-%03d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func next(t *testing.T, j *Journal, maxBytes int64) (Group, []string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g, payloads, err := j.Next(ctx, maxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range payloads {
+		out = append(out, string(p))
+	}
+	return g, out
+}
+
+// TestGroupsTakeWhatWaits: a group holds every entry waiting, up to the
+// byte bound, in order, and Done moves on to the next.
+func TestGroupsTakeWhatWaits(t *testing.T) {
+	j := open(t, t.TempDir(), Options{})
+	appendN(t, j, 0, 5)
+	entry := int64(headerSize + len("entry-000"))
+	g, got := next(t, j, 3*entry)
+	if g != (Group{0, 3}) || strings.Join(got, ",") != "entry-000,entry-001,entry-002" {
+		t.Fatalf("first group %v %v, want entries 0 to 3", g, got)
+	}
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	g, got = next(t, j, 1<<20)
+	if g != (Group{3, 5}) || len(got) != 2 || got[1] != "entry-004" {
+		t.Fatalf("second group %v %v, want entries 3 to 5", g, got)
+	}
+	// One entry larger than the bound still makes a group of one.
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, 5, 2)
+	if g, _ = next(t, j, 1); g != (Group{5, 6}) {
+		t.Fatalf("group under a bound smaller than one entry: %v, want {5 6}", g)
+	}
+}
+
+// TestRestartRepeatsTheGroup: after a crash between recording a group and
+// its Done, the next Open hands out the same entries under the same
+// token, though more were appended meanwhile; a group done stays done.
+func TestRestartRepeatsTheGroup(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 4)
+	g, _ := next(t, j, 1<<20)
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, j, 4, 3)
+	g, want := next(t, j, 1<<20)
+	token := j.Token(g)
+	appendN(t, j, 7, 5) // arrive while the group's insert runs
+	_ = j.Close()       // the crash: no Done
+
+	j2 := open(t, dir, Options{})
+	g2, got := next(t, j2, 1<<20)
+	if g2 != g || j2.Token(g2) != token || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("after restart: group %v token %s %v, want %v %s %v", g2, j2.Token(g2), got, g, token, want)
+	}
+	if err := j2.Done(g2); err != nil {
+		t.Fatal(err)
+	}
+	g3, got := next(t, j2, 1<<20)
+	if g3 != (Group{7, 12}) || got[0] != "entry-007" {
+		t.Fatalf("after the repeated group: %v %v, want entries 7 to 12", g3, got)
+	}
+	// A new directory's tokens never repeat an old one's.
+	j3 := open(t, t.TempDir(), Options{})
+	if j3.Token(Group{7, 12}) == j2.Token(Group{7, 12}) {
+		t.Fatal("two journals give the same token for the same range")
+	}
+}
+
+// TestTornAppendCut: an entry half written when the process died (its
+// Append never returned) is cut off at Open; what was whole is kept and
+// appends go on after it.
+func TestTornAppendCut(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 3)
+	_ = j.Close()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	f, err := os.OpenFile(segs[len(segs)-1], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A header announcing 100 bytes, then 5 of them.
+	if _, err := f.Write([]byte{100, 0, 0, 0, 1, 2, 3, 4, 'a', 'b', 'c', 'd', 'e'}); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+
+	j2 := open(t, dir, Options{})
+	appendN(t, j2, 3, 1)
+	g, got := next(t, j2, 1<<20)
+	if g != (Group{0, 4}) || strings.Join(got, ",") != "entry-000,entry-001,entry-002,entry-003" {
+		t.Fatalf("after a torn append: %v %v", g, got)
+	}
+}
+
+// TestDamageBeforeTheTailRefused: a bad entry in a segment that is not
+// the last is no torn append: Open refuses and names the file.
+func TestDamageBeforeTheTailRefused(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{SegmentBytes: 20})
+	appendN(t, j, 0, 6)
+	_ = j.Close()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	if len(segs) < 3 {
+		t.Fatalf("%d segments, want several", len(segs))
+	}
+	if err := os.Truncate(segs[0], 3); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir, Options{MaxBytes: 1 << 20})
+	if err == nil || !strings.Contains(err.Error(), filepath.Base(segs[0])) {
+		t.Fatalf("Open over a damaged segment: %v, want an error naming it", err)
+	}
+}
+
+// TestFullThenRoom: appends beyond MaxBytes are refused with ErrFull
+// until a Done makes room.
+func TestFullThenRoom(t *testing.T) {
+	entry := int64(headerSize + len("entry-000"))
+	j := open(t, t.TempDir(), Options{MaxBytes: 3 * entry})
+	appendN(t, j, 0, 3)
+	var full *ErrFull
+	if err := j.Append([]byte("entry-003")); !errors.As(err, &full) || full.Pending != 3*entry {
+		t.Fatalf("append over the bound: %v, want ErrFull at %d bytes", err, 3*entry)
+	}
+	g, _ := next(t, j, entry)
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append([]byte("entry-003")); err != nil {
+		t.Fatalf("append after a Done made room: %v", err)
+	}
+	if p := j.Pending(); p != 3*entry {
+		t.Fatalf("Pending %d, want %d", p, 3*entry)
+	}
+}
+
+// TestStoredSegmentsRemoved: segments wholly stored are deleted, and a
+// journal reopened after that continues its numbering.
+func TestStoredSegmentsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{SegmentBytes: 40})
+	appendN(t, j, 0, 10)
+	count := func() int { s, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt)); return len(s) }
+	before := count()
+	g, _ := next(t, j, 1<<20)
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(); after != 1 || before < 3 {
+		t.Fatalf("segments %d before, %d after all were stored; want several, then only the tail", before, after)
+	}
+	_ = j.Close()
+	j2 := open(t, dir, Options{SegmentBytes: 40})
+	appendN(t, j2, 10, 1)
+	if g, got := next(t, j2, 1<<20); g != (Group{10, 11}) || got[0] != "entry-010" {
+		t.Fatalf("after reopen: %v %v, want entry 10", g, got)
+	}
+}
+
+// TestNextWaits: Next waits for an append, and returns when its context
+// ends or the journal closes.
+func TestNextWaits(t *testing.T) {
+	j := open(t, t.TempDir(), Options{})
+	got := make(chan Group, 1)
+	go func() {
+		g, _, err := j.Next(context.Background(), 1<<20)
+		if err == nil {
+			got <- g
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
+	appendN(t, j, 0, 1)
+	select {
+	case g := <-got:
+		if g != (Group{0, 1}) {
+			t.Fatalf("woken with %v", g)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Next did not wake on an append")
+	}
+	if err := j.Done(Group{0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := j.Next(ctx, 1<<20); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next with nothing waiting: %v, want the deadline", err)
+	}
+	go func() { time.Sleep(20 * time.Millisecond); _ = j.Close() }()
+	if _, _, err := j.Next(context.Background(), 1<<20); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Next on a closing journal: %v, want ErrClosed", err)
+	}
+}
