@@ -116,7 +116,7 @@ func (p *Pipeline) build() {
 func (p *Pipeline) buildQueue() error {
 	s := &sink{store: p.opts.Store.(store.TokenInserter), limits: p.opts.Limits, health: p.health, log: p.opts.Logger,
 		m: map[string]*signalMetrics{"traces": p.traces.m, "logs": p.logs.m}}
-	q, err := newDiskQueue(*p.opts.Queue, p.telemetry(), p.opts.InsertTimeout, p.opts.MaxRequestBytes, s)
+	q, err := newDiskQueue(*p.opts.Queue, p.opts.InsertTimeout, p.opts.MaxRequestBytes, s)
 	if err != nil {
 		return fmt.Errorf("persistent queue: %w", err)
 	}
@@ -183,9 +183,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	cfg := p.receiverConfig()
 	tel := p.telemetry()
 	if p.queue != nil {
-		if err := p.queue.start(ctx, p.host); err != nil {
-			return errors.Join(fmt.Errorf("start ingest: %w", err), p.Shutdown(ctx))
-		}
+		p.queue.start()
 	}
 	if cfg.Protocols.GRPC.HasValue() {
 		if err := p.startGRPC(ctx, cfg.Protocols.GRPC.Get(), tel); err != nil {

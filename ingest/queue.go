@@ -2,37 +2,26 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage"
-	"go.opentelemetry.io/collector/client"
-	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/config/configoptional"
-	"go.opentelemetry.io/collector/config/configretry"
-	"go.opentelemetry.io/collector/exporter"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
-	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/flowslo/flowslo/ingest/journal"
 	"github.com/flowslo/flowslo/store"
 )
 
 // QueueOptions configure the persistent queue: with it, a request is
 // acknowledged once it is on disk, and written to the store from there,
-// retried until the store takes it. It is the collector's own: one
-// exporterhelper exporter per signal whose sending queue lives in the
-// contrib filestorage extension (bbolt files in Dir).
+// retried until the store takes it. Each signal's queue is a journal
+// (package ingest/journal) in its own directory under Dir.
 type QueueOptions struct {
 	// Dir holds the queue's files; created if missing. Required.
 	Dir string
@@ -44,35 +33,32 @@ type QueueOptions struct {
 	// loses nothing (the kernel has the pages), a machine crash may lose
 	// what was acknowledged in its last seconds.
 	NoFSync bool
-	// Consumers is how many inserts per signal run at once. Default 2.
-	Consumers int
+	// InsertBytes bounds one insert from the queue, in queued bytes: an
+	// insert takes every queued batch waiting, up to this. Default 8 MiB.
+	InsertBytes int64
 }
 
 func (q *QueueOptions) withDefaults() {
 	setDefault(&q.MaxBytes, 1<<30)
-	setDefault(&q.Consumers, 2)
+	setDefault(&q.InsertBytes, 8<<20)
 }
 
-// tokenKey is the client metadata key that carries a queued batch's
-// insert_deduplication_token: the persistent queue stores a request's
-// client metadata with it, so the token survives retries and restarts.
-const tokenKey = "flowslo-insert-token"
-
-var (
-	queueID   = component.MustNewID("flowslo")
-	storageID = component.MustNewIDWithName("file_storage", "flowslo_queue")
-)
-
-// diskQueue is the persistent queue of both signals.
+// diskQueue is the persistent queue of both signals: per signal, a
+// coalescer merging concurrent requests into one journal entry, the
+// journal, and one consumer storing groups of entries.
 type diskQueue struct {
 	opts    QueueOptions
-	storage extension.Extension
-	traces  exporter.Traces
-	logs    exporter.Logs
-	depth   map[string]*sdkmetric.ManualReader // per signal: exporterhelper's queue_size
+	timeout time.Duration // of one insert attempt
+	sink    *sink
+	traces  *journal.Journal
+	logs    *journal.Journal
 	// tracesIn and logsIn merge concurrent requests into one queued batch.
 	tracesIn *coalescer[ptrace.Traces]
 	logsIn   *coalescer[plog.Logs]
+
+	stop      context.Context // ends the consumers
+	cancel    context.CancelFunc
+	consumers sync.WaitGroup
 
 	mu       sync.Mutex
 	refusing map[string]error // per signal: the last enqueue failed so, no success since
@@ -88,115 +74,128 @@ type sink struct {
 	m      map[string]*signalMetrics
 }
 
-func newDiskQueue(o QueueOptions, tel component.TelemetrySettings, timeout time.Duration, maxRequest int64, s *sink) (*diskQueue, error) {
-	q := &diskQueue{opts: o, depth: map[string]*sdkmetric.ManualReader{}, refusing: map[string]error{}}
+// retryMin and retryMax bound the wait between attempts at a group the
+// store did not take.
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 5 * time.Second
+)
+
+func newDiskQueue(o QueueOptions, timeout time.Duration, maxRequest int64, s *sink) (*diskQueue, error) {
+	if err := refuseOldQueue(o.Dir); err != nil {
+		return nil, err
+	}
+	q := &diskQueue{opts: o, timeout: timeout, sink: s, refusing: map[string]error{}}
+	q.stop, q.cancel = context.WithCancel(context.Background())
+	var err error
+	jo := journal.Options{MaxBytes: o.MaxBytes, NoFSync: o.NoFSync}
+	if q.traces, err = journal.Open(filepath.Join(o.Dir, "traces"), jo); err != nil {
+		return nil, fmt.Errorf("queue dir %s: %w", o.Dir, err)
+	}
+	if q.logs, err = journal.Open(filepath.Join(o.Dir, "logs"), jo); err != nil {
+		return nil, errors.Join(fmt.Errorf("queue dir %s: %w", o.Dir, err), q.traces.Close())
+	}
 	q.tracesIn = &coalescer[ptrace.Traces]{maxBytes: maxRequest,
 		put: func(td ptrace.Traces) error {
-			return q.enqueue("traces", func(ctx context.Context) error { return q.traces.ConsumeTraces(ctx, td) })
+			b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+			if err != nil {
+				return err
+			}
+			return q.enqueue("traces", q.traces, b)
 		},
 		merge: func(dst, src ptrace.Traces) { src.ResourceSpans().MoveAndAppendTo(dst.ResourceSpans()) },
 	}
 	q.logsIn = &coalescer[plog.Logs]{maxBytes: maxRequest,
 		put: func(ld plog.Logs) error {
-			return q.enqueue("logs", func(ctx context.Context) error { return q.logs.ConsumeLogs(ctx, ld) })
+			b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+			if err != nil {
+				return err
+			}
+			return q.enqueue("logs", q.logs, b)
 		},
 		merge: func(dst, src plog.Logs) { src.ResourceLogs().MoveAndAppendTo(dst.ResourceLogs()) },
-	}
-	var err error
-	if q.storage, err = newFileStorage(o, tel); err != nil {
-		return nil, err
-	}
-	tr, lr := sdkmetric.NewManualReader(), sdkmetric.NewManualReader()
-	q.depth["traces"], q.depth["logs"] = tr, lr
-	if q.traces, err = exporterhelper.NewTraces(context.Background(), exporterSettings(tel, tr), struct{}{},
-		s.pushTraces, q.helperOptions(timeout)...); err != nil {
-		return nil, fmt.Errorf("traces queue: %w", err)
-	}
-	if q.logs, err = exporterhelper.NewLogs(context.Background(), exporterSettings(tel, lr), struct{}{},
-		s.pushLogs, q.helperOptions(timeout)...); err != nil {
-		return nil, fmt.Errorf("logs queue: %w", err)
 	}
 	return q, nil
 }
 
-func newFileStorage(o QueueOptions, tel component.TelemetrySettings) (extension.Extension, error) {
-	f := filestorage.NewFactory()
-	cfg := f.CreateDefaultConfig().(*filestorage.Config)
-	cfg.Directory, cfg.CreateDirectory, cfg.FSync = o.Dir, true, !o.NoFSync
-	// Give back the space of a drained backlog: bbolt files never shrink
-	// by themselves.
-	cfg.Compaction.Directory, cfg.Compaction.OnStart, cfg.Compaction.OnRebound = o.Dir, true, true
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("queue dir %s: %w", o.Dir, err)
+// refuseOldQueue refuses a dir that holds the queue of an earlier
+// flowslo (the OTel Collector's file storage): what it holds was
+// acknowledged, and this version cannot read it.
+func refuseOldQueue(dir string) error {
+	old, _ := filepath.Glob(filepath.Join(dir, "exporter_*"))
+	if len(old) == 0 {
+		return nil
 	}
-	ext, err := f.Create(context.Background(), extension.Settings{ID: storageID, TelemetrySettings: tel,
-		BuildInfo: component.NewDefaultBuildInfo()}, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("queue storage: %w", err)
-	}
-	return ext, nil
+	return fmt.Errorf("queue dir %s holds a queue written by an earlier flowslo (%s): run that version until its queue has drained (flowslo_ingest_persistent_queue_bytes 0), or remove those files to drop what they hold", dir, filepath.Base(old[0]))
 }
 
-// exporterSettings report the exporter's own metrics (the queue's size
-// among them) to reader, where Depth reads them.
-func exporterSettings(tel component.TelemetrySettings, reader *sdkmetric.ManualReader) exporter.Settings {
-	tel.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	return exporter.Settings{ID: queueID, TelemetrySettings: tel, BuildInfo: component.NewDefaultBuildInfo()}
+// start runs one consumer per signal, which first stores what an earlier
+// run left queued.
+func (q *diskQueue) start() {
+	q.consumers.Go(func() { q.consume("traces", q.traces, q.sink.pushTraceEntries) })
+	q.consumers.Go(func() { q.consume("logs", q.logs, q.sink.pushLogEntries) })
 }
 
-// helperOptions: a persistent queue sized in bytes, no batching (each
-// queued request is inserted as it was queued, so its token always names
-// the same rows), retries without end (the data is acknowledged: only
-// the store refusing it as bad data ends its attempts).
-func (q *diskQueue) helperOptions(timeout time.Duration) []exporterhelper.Option {
-	qc := exporterhelper.NewDefaultQueueConfig()
-	qc.Sizer = exporterhelper.RequestSizerTypeBytes
-	qc.QueueSize = q.opts.MaxBytes
-	qc.NumConsumers = q.opts.Consumers
-	qc.StorageID = &storageID
-	qc.Batch = configoptional.None[exporterhelper.BatchConfig]()
-	retry := configretry.NewDefaultBackOffConfig()
-	retry.InitialInterval, retry.MaxInterval, retry.MaxElapsedTime = 100*time.Millisecond, 5*time.Second, 0
-	return []exporterhelper.Option{
-		exporterhelper.WithQueue(configoptional.Some(qc)),
-		exporterhelper.WithRetry(retry),
-		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: timeout}),
-	}
-}
-
-// start opens the storage, then the queues, which take up what an
-// earlier run left in them.
-func (q *diskQueue) start(ctx context.Context, h *host) error {
-	if err := q.storage.Start(ctx, h); err != nil {
-		return fmt.Errorf("start queue storage in %s: %w", q.opts.Dir, err)
-	}
-	h.extensions[storageID] = q.storage
-	if err := q.traces.Start(ctx, h); err != nil {
-		return fmt.Errorf("start traces queue: %w", err)
-	}
-	if err := q.logs.Start(ctx, h); err != nil {
-		return fmt.Errorf("start logs queue: %w", err)
-	}
-	return nil
-}
-
-// shutdown stops the consumers (a batch being retried stays queued for
-// the next start), then closes the storage.
+// shutdown stops the consumers (a group being stored stays queued for the
+// next start, under the same token), then closes the journals.
 func (q *diskQueue) shutdown(ctx context.Context) error {
-	return errors.Join(q.traces.Shutdown(ctx), q.logs.Shutdown(ctx), q.storage.Shutdown(ctx))
+	q.cancel()
+	stopped := make(chan struct{})
+	go func() { q.consumers.Wait(); close(stopped) }()
+	var err error
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		// An insert still running is left to end by its own deadline;
+		// its group was not marked done, so it is stored again at the
+		// next start and skipped if it landed.
+		err = fmt.Errorf("queue consumers still inserting: %w", ctx.Err())
+	}
+	return errors.Join(err, q.traces.Close(), q.logs.Close())
 }
 
-// enqueue puts one request's data on its signal's queue under a fresh
-// token. It returns once the data is on disk, or why it is not.
-func (q *diskQueue) enqueue(signal string, put func(context.Context) error) error {
-	ctx := client.NewContext(context.Background(), client.Info{
-		Metadata: client.NewMetadata(map[string][]string{tokenKey: {newToken()}}),
-	})
+// consume stores signal's journal group by group until the queue stops:
+// each group is every batch waiting, up to InsertBytes, under the token
+// the journal gives its range, retried with backoff until the store takes
+// it (or refuses it as bad data, which push settles).
+func (q *diskQueue) consume(signal string, j *journal.Journal, push func(context.Context, string, [][]byte) error) {
+	wait := retryMin
+	for {
+		g, payloads, err := j.Next(q.stop, q.opts.InsertBytes)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(q.stop, q.timeout)
+			err = push(ctx, j.Token(g), payloads)
+			cancel()
+		}
+		if q.stop.Err() != nil || errors.Is(err, journal.ErrClosed) {
+			return
+		}
+		if err != nil {
+			select {
+			case <-q.stop.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, retryMax)
+			continue
+		}
+		wait = retryMin
+		if err := j.Done(g); err != nil {
+			q.sink.log.Warn("persistent queue: recording a stored group failed; it is stored again after a restart, and skipped by its token",
+				"signal", signal, "error", err)
+		}
+	}
+}
+
+// enqueue appends one batch to its signal's journal. It returns once the
+// data is on disk, or why it is not.
+func (q *diskQueue) enqueue(signal string, j *journal.Journal, payload []byte) error {
 	err := q.diskLow()
 	if err == nil {
-		err = put(ctx)
+		err = j.Append(payload)
 	}
-	if errors.Is(err, exporterhelper.ErrQueueIsFull) {
+	var full *journal.ErrFull
+	if errors.As(err, &full) {
 		err = errQueueFull{q.opts.MaxBytes}
 	}
 	q.mu.Lock()
@@ -237,27 +236,13 @@ func (q *diskQueue) diskLow() error {
 	return nil
 }
 
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
-}
-
-// Depth is the bytes queued for signal ("traces", "logs"), as the queue
-// counts them (OTLP protobuf).
+// Depth is the bytes queued for signal ("traces", "logs") and not yet
+// stored.
 func (q *diskQueue) Depth(signal string) int64 {
-	var rm metricdata.ResourceMetrics
-	if err := q.depth[signal].Collect(context.Background(), &rm); err != nil {
-		return 0
+	if signal == "logs" {
+		return q.logs.Pending()
 	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if g, ok := m.Data.(metricdata.Gauge[int64]); ok && m.Name == "otelcol_exporter_queue_size" && len(g.DataPoints) > 0 {
-				return g.DataPoints[0].Value
-			}
-		}
-	}
-	return 0
+	return q.traces.Pending()
 }
 
 // problem says why a signal's queue takes no requests: it refused the
@@ -290,20 +275,51 @@ func noWindow(lim Limits) *conversion {
 	return &conversion{lim: lim, maxTime: math.MaxUint64}
 }
 
-func (s *sink) pushTraces(ctx context.Context, td ptrace.Traces) error {
+// pushTraceEntries stores one group of queued trace batches as one
+// insert under token.
+func (s *sink) pushTraceEntries(ctx context.Context, token string, payloads [][]byte) error {
+	td := ptrace.NewTraces()
+	var um ptrace.ProtoUnmarshaler
+	for _, p := range payloads {
+		part, err := um.UnmarshalTraces(p)
+		if err != nil {
+			s.undecodable("traces", token, err)
+			continue
+		}
+		part.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	}
 	rss := td.ResourceSpans()
-	return s.push(ctx, "traces", tokenOf(ctx), 0, rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
+	return s.push(ctx, "traces", token, 0, rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
 		rows := spanRange(nil, rss, lo, hi, noWindow(s.limits))
 		return len(rows), s.store.InsertSpansOnce(ctx, token, rows)
 	})
 }
 
-func (s *sink) pushLogs(ctx context.Context, ld plog.Logs) error {
+// pushLogEntries stores one group of queued log batches as one insert
+// under token.
+func (s *sink) pushLogEntries(ctx context.Context, token string, payloads [][]byte) error {
+	ld := plog.NewLogs()
+	var um plog.ProtoUnmarshaler
+	for _, p := range payloads {
+		part, err := um.UnmarshalLogs(p)
+		if err != nil {
+			s.undecodable("logs", token, err)
+			continue
+		}
+		part.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+	}
 	rls := ld.ResourceLogs()
-	return s.push(ctx, "logs", tokenOf(ctx), 0, rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
+	return s.push(ctx, "logs", token, 0, rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
 		rows := logRange(nil, rls, lo, hi, noWindow(s.limits))
 		return len(rows), s.store.InsertLogsOnce(ctx, token, rows)
 	})
+}
+
+// undecodable reports a queued batch that passed its checksum and does not
+// parse: written by this process from parsed data, so never expected.
+func (s *sink) undecodable(signal, token string, err error) {
+	s.m[signal].dropped.Inc()
+	s.log.Error("queued batch does not parse: dropped after it was acknowledged", "signal", signal, "token", token, "cause", err)
 }
 
 // insertRange inserts the rows of a queued batch's resources [lo, hi)
@@ -344,16 +360,6 @@ func (s *sink) push(ctx context.Context, signal, token string, lo, hi int, inser
 	}
 	s.health.failed(signal, err)
 	return fmt.Errorf("insert %d %s: %w", n, signal, err)
-}
-
-// tokenOf is the token enqueue gave the request. A request queued without
-// one (never by flowslo) gets a fresh one per attempt, so it is not
-// deduplicated.
-func tokenOf(ctx context.Context) string {
-	if v := client.FromContext(ctx).Metadata.Get(tokenKey); len(v) == 1 && store.ValidToken(v[0]) {
-		return v[0]
-	}
-	return newToken()
 }
 
 // keepSpans removes from td the spans c's window refuses, counting them

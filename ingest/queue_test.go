@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -341,12 +340,26 @@ func TestQueueMergedBadData(t *testing.T) {
 			s.SetEndTimestamp(pcommon.NewTimestampFromTime(now))
 		}
 	}
-	ctx := client.NewContext(context.Background(), client.Info{
-		Metadata: client.NewMetadata(map[string][]string{tokenKey: {"batch-merged"}})})
+	// Two queued entries in one group: the first two resources, then the rest.
+	first := ptrace.NewTraces()
+	td.ResourceSpans().At(0).CopyTo(first.ResourceSpans().AppendEmpty())
+	td.ResourceSpans().At(1).CopyTo(first.ResourceSpans().AppendEmpty())
+	td.ResourceSpans().RemoveIf(func(rs ptrace.ResourceSpans) bool {
+		name, _ := rs.Resource().Attributes().Get("service.name")
+		return name.Str() == "feed" || name.Str() == "auth"
+	})
+	var entries [][]byte
+	for _, part := range []ptrace.Traces{first, td} {
+		b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, b)
+	}
 	sink := &sink{store: f, limits: p.opts.Limits, health: p.health, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		m: map[string]*signalMetrics{"traces": p.traces.m}}
-	for range 2 { // the second as exporterhelper's retry of the same batch
-		if err := sink.pushTraces(ctx, td); err != nil {
+	for range 2 { // the second as the retry of the same group after a restart
+		if err := sink.pushTraceEntries(context.Background(), "batch-merged", entries); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -457,5 +470,108 @@ func TestQueueDiskLow(t *testing.T) {
 	waitFor(t, "the queue to drain", func() bool { return drained(p) })
 	if got := countRows(t, st, "otel_traces", "TraceId"); len(got) != 1 {
 		t.Errorf("%d requests stored, want the one acknowledged", len(got))
+	}
+}
+
+// countingStore counts the inserts that reach the store.
+type countingStore struct {
+	store.Store
+	mu      sync.Mutex
+	inserts int
+}
+
+func (c *countingStore) InsertSpansOnce(ctx context.Context, token string, s []store.Span) error {
+	c.mu.Lock()
+	c.inserts++
+	c.mu.Unlock()
+	return c.Store.(store.TokenInserter).InsertSpansOnce(ctx, token, s)
+}
+
+func (c *countingStore) InsertLogsOnce(ctx context.Context, token string, l []store.LogRecord) error {
+	return c.Store.(store.TokenInserter).InsertLogsOnce(ctx, token, l)
+}
+
+func (c *countingStore) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.inserts }
+
+// queuedTraces is one queued batch: n spans of trace batch.
+func queuedTraces(t *testing.T, batch, n int) ptrace.Traces {
+	t.Helper()
+	req := ptraceotlp.NewExportRequest()
+	if err := req.UnmarshalProto(tracesBody(t, batch, n, 10)); err != nil {
+		t.Fatal(err)
+	}
+	return req.Traces()
+}
+
+// TestQueueCrashAfterMergedInsert: the process dies after a merged insert
+// of ten queued batches landed and before the queue recorded it as
+// stored. The next start inserts the same ten batches under the same
+// token, and ClickHouse keeps one copy.
+func TestQueueCrashAfterMergedInsert(t *testing.T) {
+	st := &countingStore{Store: openCHDB(t)}
+	dir := t.TempDir()
+	// Built, never started: the consumer's first step is taken by hand.
+	p, err := New(Options{GRPCAddr: "127.0.0.1:0", Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Queue: &QueueOptions{Dir: dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := p.queue
+	for b := range 10 {
+		if err := q.tracesIn.submit(queuedTraces(t, b, 30), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g, payloads, err := q.traces.Next(context.Background(), q.opts.InsertBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.End-g.First != 10 {
+		t.Fatalf("group of %d batches, want the 10 waiting", g.End-g.First)
+	}
+	if err := q.sink.pushTraceEntries(context.Background(), q.traces.Token(g), payloads); err != nil {
+		t.Fatal(err)
+	}
+	_ = q.traces.Close() // the crash: the insert landed, Done never ran
+	_ = q.logs.Close()
+
+	p2 := startQueued(t, st, QueueOptions{Dir: dir}, nil)
+	waitFor(t, "the restarted queue to drain", func() bool { return drained(p2) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	if len(got) != 300 {
+		t.Errorf("%d spans stored, want 300", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Fatalf("span %s stored %d times after the restart repeated its insert", id, n)
+		}
+	}
+	if n := st.count(); n != 2 {
+		t.Errorf("%d inserts, want 2 (the group, then the same group again after the restart)", n)
+	}
+}
+
+// TestQueueMergesWhatWaits: batches that waited in the queue (here while
+// the store was down) are stored in few large inserts, not one each.
+func TestQueueMergesWhatWaits(t *testing.T) {
+	cs := &countingStore{Store: openCHDB(t)}
+	f := newFlaky(cs)
+	f.set(true, false, 0)
+	p := startQueued(t, f, QueueOptions{}, nil)
+	ex := newExporters(t, p)
+	for b := range 40 {
+		if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(b, 25)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.set(false, false, 0)
+	waitFor(t, "the queue to drain", func() bool { return drained(p) })
+	if got := countRows(t, cs, "otel_traces", "SpanId"); len(got) != 1000 {
+		t.Errorf("%d spans stored, want 1000", len(got))
+	}
+	// The batch taken first is retried alone through the outage; the
+	// other 39 go in one insert.
+	if n := cs.count(); n > 3 {
+		t.Errorf("40 queued batches took %d inserts, want at most 3", n)
 	}
 }

@@ -274,7 +274,7 @@ func (a *App) queueOptions() *ingest.QueueOptions {
 	if q.Dir == "" {
 		q.Dir = filepath.Join(a.opts.DataDir, "queue")
 	}
-	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, Consumers: q.Consumers}
+	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, InsertBytes: q.InsertBytes}
 }
 
 func (a *App) buildServer() error {

@@ -37,11 +37,12 @@ type Config struct {
 //	  dir: /var/lib/flowslo/queue
 //	  max_bytes: 1073741824   # per signal; beyond it clients get 503 / Unavailable
 //	  fsync: true             # false: a machine crash may lose the last seconds
+//	  insert_bytes: 8388608   # the most queued bytes one insert takes
 type QueueConfig struct {
-	Dir       string `yaml:"dir"`
-	MaxBytes  int64  `yaml:"max_bytes"`
-	FSync     *bool  `yaml:"fsync"`
-	Consumers int    `yaml:"consumers"`
+	Dir         string `yaml:"dir"`
+	MaxBytes    int64  `yaml:"max_bytes"`
+	FSync       *bool  `yaml:"fsync"`
+	InsertBytes int64  `yaml:"insert_bytes"`
 }
 
 func (q QueueConfig) validate() error {
@@ -49,8 +50,8 @@ func (q QueueConfig) validate() error {
 	if q.MaxBytes < 0 {
 		errs = append(errs, fmt.Errorf("queue.max_bytes %d is negative: write a size in bytes, e.g. 1073741824 (1 GiB)", q.MaxBytes))
 	}
-	if q.Consumers < 0 || q.Consumers > 64 {
-		errs = append(errs, fmt.Errorf("queue.consumers %d is out of range: write 1 to 64, e.g. 2", q.Consumers))
+	if q.InsertBytes != 0 && (q.InsertBytes < 64<<10 || q.InsertBytes > 1<<30) {
+		errs = append(errs, fmt.Errorf("queue.insert_bytes %d is out of range: write 65536 (64 KiB) to 1073741824 (1 GiB), e.g. 8388608 (8 MiB)", q.InsertBytes))
 	}
 	return errors.Join(errs...)
 }
