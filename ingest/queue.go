@@ -8,6 +8,7 @@ import (
 	"math"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -132,12 +133,12 @@ func refuseOldQueue(dir string) error {
 // start runs one consumer per signal, which first stores what an earlier
 // run left queued.
 func (q *diskQueue) start() {
-	q.consumers.Go(func() { q.consume("traces", q.traces, q.sink.pushTraceEntries) })
-	q.consumers.Go(func() { q.consume("logs", q.logs, q.sink.pushLogEntries) })
+	q.consume("traces", q.traces, q.sink.prepareTraces)
+	q.consume("logs", q.logs, q.sink.prepareLogs)
 }
 
-// shutdown stops the consumers (a group being stored stays queued for the
-// next start, under the same token), then closes the journals.
+// shutdown stops the consumers (the groups out stay queued for the next
+// start, under the same tokens), then closes the journals.
 func (q *diskQueue) shutdown(ctx context.Context) error {
 	q.cancel()
 	stopped := make(chan struct{})
@@ -154,37 +155,114 @@ func (q *diskQueue) shutdown(ctx context.Context) error {
 	return errors.Join(err, q.traces.Close(), q.logs.Close())
 }
 
-// consume stores signal's journal group by group until the queue stops:
-// each group is every batch waiting, up to InsertBytes, under the token
-// the journal gives its range, retried with backoff until the store takes
-// it (or refuses it as bad data, which push settles).
-func (q *diskQueue) consume(signal string, j *journal.Journal, push func(context.Context, string, [][]byte) error) {
-	wait := retryMin
-	for {
-		g, payloads, err := j.Next(q.stop, q.opts.InsertBytes)
-		if err == nil {
-			ctx, cancel := context.WithTimeout(q.stop, q.timeout)
-			err = push(ctx, j.Token(g), payloads)
-			cancel()
-		}
-		if q.stop.Err() != nil || errors.Is(err, journal.ErrClosed) {
-			return
-		}
-		if err != nil {
+// ready is a group of queued batches decoded and converted to rows,
+// waiting for its insert.
+type ready struct {
+	g         journal.Group
+	token     string
+	resources int // push splits a group refused as bad data by resource
+	insert    insertRange
+}
+
+// prepare decodes a group's payloads into one batch of rows.
+type prepare func(payloads [][]byte) (resources int, insert insertRange)
+
+// consume stores signal's journal group by group until the queue stops,
+// in two steps that can overlap: one goroutine takes the next group
+// (every batch waiting, up to InsertBytes) and converts it, the other
+// inserts the group before under the token the journal gives its range,
+// retried with backoff until the store takes it (or refuses it as bad
+// data, which push settles), then marks it done.
+//
+// The next group is taken while an insert runs only when a large one
+// (aheadBytes) waits already: under load converting it meanwhile keeps
+// the store busy, while a light flow gets one large insert after the
+// running one instead of a small one taken too early.
+func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
+	readyc := make(chan ready, 1)
+	var busy atomic.Bool
+	freed := make(chan struct{}, 1) // an insert ended
+	ahead := q.opts.InsertBytes / 4
+	q.consumers.Go(func() {
+		defer close(readyc)
+		for wait := retryMin; ; {
+			for busy.Load() && j.Waiting() < ahead {
+				select {
+				case <-freed:
+				case <-q.stop.Done():
+					return
+				}
+			}
+			g, payloads, err := j.Next(q.stop, q.opts.InsertBytes)
+			if q.stop.Err() != nil || errors.Is(err, journal.ErrClosed) {
+				return
+			}
+			if err != nil {
+				q.sink.log.Error("persistent queue: reading the next batches failed", "signal", signal, "error", err)
+				q.sink.health.failed(signal, err)
+				if !q.pause(&wait) {
+					return
+				}
+				continue
+			}
+			wait = retryMin
+			n, insert := prep(payloads)
 			select {
+			case readyc <- ready{g: g, token: j.Token(g), resources: n, insert: insert}:
 			case <-q.stop.Done():
 				return
-			case <-time.After(wait):
 			}
-			wait = min(2*wait, retryMax)
-			continue
 		}
-		wait = retryMin
-		if err := j.Done(g); err != nil {
-			q.sink.log.Warn("persistent queue: recording a stored group failed; it is stored again after a restart, and skipped by its token",
-				"signal", signal, "error", err)
+	})
+	q.consumers.Go(func() {
+		for r := range readyc {
+			busy.Store(true)
+			ok := q.store(signal, r)
+			busy.Store(false)
+			select {
+			case freed <- struct{}{}:
+			default:
+			}
+			if !ok {
+				return
+			}
+			if err := j.Done(r.g); err != nil && !errors.Is(err, journal.ErrClosed) {
+				q.sink.log.Warn("persistent queue: recording a stored group failed; it is stored again after a restart, and skipped by its token",
+					"signal", signal, "error", err)
+			}
+		}
+	})
+}
+
+// store inserts r until the store takes it; false when the queue stops
+// first.
+func (q *diskQueue) store(signal string, r ready) bool {
+	for wait := retryMin; ; {
+		if q.stop.Err() != nil {
+			return false
+		}
+		ctx, cancel := context.WithTimeout(q.stop, q.timeout)
+		err := q.sink.push(ctx, signal, r.token, 0, r.resources, r.insert)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if !q.pause(&wait) {
+			return false
 		}
 	}
+}
+
+// pause waits *wait, doubling it up to retryMax; false when the queue
+// stops first.
+func (q *diskQueue) pause(wait *time.Duration) bool {
+	select {
+	case <-q.stop.Done():
+		return false
+	case <-time.After(*wait):
+	}
+	*wait = min(2**wait, retryMax)
+	return true
 }
 
 // enqueue appends one batch to its signal's journal. It returns once the
@@ -278,48 +356,63 @@ func noWindow(lim Limits) *conversion {
 // pushTraceEntries stores one group of queued trace batches as one
 // insert under token.
 func (s *sink) pushTraceEntries(ctx context.Context, token string, payloads [][]byte) error {
+	n, insert := s.prepareTraces(payloads)
+	return s.push(ctx, "traces", token, 0, n, insert)
+}
+
+// prepareTraces merges a group's trace batches and converts them to rows;
+// a range of resources other than the whole (push splitting a group the
+// store refused as bad data) is converted again.
+func (s *sink) prepareTraces(payloads [][]byte) (int, insertRange) {
 	td := ptrace.NewTraces()
 	var um ptrace.ProtoUnmarshaler
 	for _, p := range payloads {
 		part, err := um.UnmarshalTraces(p)
 		if err != nil {
-			s.undecodable("traces", token, err)
+			s.undecodable("traces", err)
 			continue
 		}
 		part.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
 	}
 	rss := td.ResourceSpans()
-	return s.push(ctx, "traces", token, 0, rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
-		rows := spanRange(nil, rss, lo, hi, noWindow(s.limits))
+	all := spanRange(nil, rss, 0, rss.Len(), noWindow(s.limits))
+	return rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
+		rows := all
+		if lo != 0 || hi != rss.Len() {
+			rows = spanRange(nil, rss, lo, hi, noWindow(s.limits))
+		}
 		return len(rows), s.store.InsertSpansOnce(ctx, token, rows)
-	})
+	}
 }
 
-// pushLogEntries stores one group of queued log batches as one insert
-// under token.
-func (s *sink) pushLogEntries(ctx context.Context, token string, payloads [][]byte) error {
+// prepareLogs is prepareTraces for logs.
+func (s *sink) prepareLogs(payloads [][]byte) (int, insertRange) {
 	ld := plog.NewLogs()
 	var um plog.ProtoUnmarshaler
 	for _, p := range payloads {
 		part, err := um.UnmarshalLogs(p)
 		if err != nil {
-			s.undecodable("logs", token, err)
+			s.undecodable("logs", err)
 			continue
 		}
 		part.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 	}
 	rls := ld.ResourceLogs()
-	return s.push(ctx, "logs", token, 0, rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
-		rows := logRange(nil, rls, lo, hi, noWindow(s.limits))
+	all := logRange(nil, rls, 0, rls.Len(), noWindow(s.limits))
+	return rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
+		rows := all
+		if lo != 0 || hi != rls.Len() {
+			rows = logRange(nil, rls, lo, hi, noWindow(s.limits))
+		}
 		return len(rows), s.store.InsertLogsOnce(ctx, token, rows)
-	})
+	}
 }
 
 // undecodable reports a queued batch that passed its checksum and does not
 // parse: written by this process from parsed data, so never expected.
-func (s *sink) undecodable(signal, token string, err error) {
+func (s *sink) undecodable(signal string, err error) {
 	s.m[signal].dropped.Inc()
-	s.log.Error("queued batch does not parse: dropped after it was acknowledged", "signal", signal, "token", token, "cause", err)
+	s.log.Error("queued batch does not parse: dropped after it was acknowledged", "signal", signal, "cause", err)
 }
 
 // insertRange inserts the rows of a queued batch's resources [lo, hi)

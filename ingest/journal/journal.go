@@ -58,7 +58,7 @@ func (e *ErrFull) Error() string {
 type Group struct{ First, End uint64 }
 
 // Journal is one signal's queue on disk. Append may be called from any
-// goroutine; Next and Done are meant for one consumer.
+// goroutine; Next is meant for one goroutine, Done for one.
 type Journal struct {
 	dir  string
 	opts Options
@@ -67,16 +67,16 @@ type Journal struct {
 	wmu  sync.Mutex // serialises appends: the tail file's writes and rotation
 	tail *os.File   // the last segment, open for appends (under wmu)
 
-	mu       sync.Mutex
-	changed  *sync.Cond // an append, a Done or Close
-	segs     []*segment // in order; the last is the tail
-	next     uint64     // sequence number of the next entry appended
-	done     uint64     // entries below are stored
-	group    Group      // recorded and not done, when inflight
-	inflight bool
-	pending  int64 // bytes of the entries from done on
-	closed   bool
-	broken   error // an append failed and could not be undone: no more appends
+	mu      sync.Mutex
+	changed *sync.Cond // an append, a Done or Close
+	segs    []*segment // in order; the last is the tail
+	next    uint64     // sequence number of the next entry appended
+	done    uint64     // entries below are stored
+	groups  []Group    // recorded and not done, in order, from done on
+	handed  int        // how many of groups Next has handed out since Open
+	pending int64      // bytes of the entries from done on
+	closed  bool
+	broken  error // an append failed and could not be undone: no more appends
 }
 
 // segment is one file of entries, first being the sequence number of its
@@ -102,10 +102,18 @@ func (s *segment) entrySize(i int) int64 {
 
 // state is what the state file holds.
 type state struct {
-	ID         string `json:"id"`
-	Done       uint64 `json:"done"`
-	GroupFirst uint64 `json:"group_first,omitempty"`
-	GroupEnd   uint64 `json:"group_end,omitempty"`
+	ID     string     `json:"id"`
+	Done   uint64     `json:"done"`
+	Groups [][2]uint64 `json:"groups,omitempty"` // recorded and not done: [first, end)
+}
+
+// state is the journal's state to write (under mu).
+func (j *Journal) state() state {
+	st := state{ID: j.id, Done: j.done}
+	for _, g := range j.groups {
+		st.Groups = append(st.Groups, [2]uint64{g.First, g.End})
+	}
+	return st
 }
 
 // Open opens the journal in dir, creating it if missing, and takes up
@@ -128,8 +136,8 @@ func Open(dir string, o Options) (*Journal, error) {
 		return nil, err
 	}
 	j.id, j.done = st.ID, st.Done
-	if st.GroupEnd > st.GroupFirst {
-		j.group, j.inflight = Group{st.GroupFirst, st.GroupEnd}, true
+	for _, g := range st.Groups {
+		j.groups = append(j.groups, Group{g[0], g[1]})
 	}
 	if err := j.loadSegments(); err != nil {
 		return nil, err
@@ -296,8 +304,12 @@ func (j *Journal) check() error {
 	if len(j.segs) > 0 && j.segs[0].first > j.done {
 		return fmt.Errorf("journal %s: entries %d to %d are missing (the first segment starts at %d)", j.dir, j.done, j.segs[0].first, j.segs[0].first)
 	}
-	if j.inflight && (j.group.First != j.done || j.group.End > j.next) {
-		return fmt.Errorf("journal %s: the group being stored, entries %d to %d, is not in the segments (%d to %d)", j.dir, j.group.First, j.group.End, j.done, j.next)
+	at := j.done
+	for _, g := range j.groups {
+		if g.First != at || g.End <= g.First || g.End > j.next {
+			return fmt.Errorf("journal %s: a group being stored, entries %d to %d, does not follow entry %d within the segments (%d to %d): move the directory aside to start an empty queue", j.dir, g.First, g.End, at, j.done, j.next)
+		}
+		at = g.End
 	}
 	for _, s := range j.segs {
 		for i := range s.offsets {
@@ -410,11 +422,13 @@ func (j *Journal) write(payload []byte, at int64) error {
 	return err
 }
 
-// Next returns the group to store and its entries' payloads: the group
-// recorded and not yet done, if any (after a failed insert, or from the
-// previous run), else the entries waiting, at least one and as many as
-// fit in maxBytes, recorded as the group before Next returns. It waits
-// for an entry while none is waiting, until ctx ends or the journal
+// Next returns the next group to store and its entries' payloads. The
+// groups recorded and not done by an earlier run come first, as they were
+// recorded; then the entries waiting after the last group recorded, at
+// least one and as many as fit in maxBytes, recorded as a group before
+// Next returns. Several groups may be out at once (one stored while the
+// next is prepared); Done must take them in the order Next gave them. Next
+// waits for an entry while none is waiting, until ctx ends or the journal
 // closes.
 func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, error) {
 	stop := context.AfterFunc(ctx, func() {
@@ -425,7 +439,7 @@ func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, er
 	defer stop()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for !j.inflight && j.next == j.done {
+	for j.handed == len(j.groups) && j.recordedEnd() == j.next {
 		if j.closed {
 			return Group{}, nil, ErrClosed
 		}
@@ -437,30 +451,46 @@ func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, er
 	if j.closed {
 		return Group{}, nil, ErrClosed
 	}
-	if !j.inflight {
-		g := Group{First: j.done, End: j.done + 1}
+	if j.handed == len(j.groups) {
+		from := j.recordedEnd()
+		g := Group{First: from, End: from + 1}
 		for size := j.sizeOf(g.First); g.End < j.next; g.End++ {
 			size += j.sizeOf(g.End)
 			if size > maxBytes {
 				break
 			}
 		}
-		if err := j.writeState(state{ID: j.id, Done: j.done, GroupFirst: g.First, GroupEnd: g.End}); err != nil {
+		j.groups = append(j.groups, g)
+		if err := j.writeState(j.state()); err != nil {
+			j.groups = j.groups[:len(j.groups)-1]
 			return Group{}, nil, err
 		}
-		j.group, j.inflight = g, true
 	}
-	g := j.group
+	g := j.groups[j.handed]
 	at, err := j.places(g)
 	if err != nil {
 		return g, nil, err
 	}
-	// Read without the lock: appends go on meanwhile, and only this
-	// consumer's Done could drop these segments.
+	// Read without the lock: appends go on meanwhile, and only Done of
+	// this group, which comes after, could drop these segments. Next has
+	// one caller, so the group is still the one to hand out after.
 	j.mu.Unlock()
 	payloads, err := j.read(g, at)
 	j.mu.Lock()
-	return g, payloads, err
+	if err != nil {
+		return g, nil, err
+	}
+	j.handed++
+	return g, payloads, nil
+}
+
+// recordedEnd is where the groups recorded end: the first entry no group
+// holds (under mu).
+func (j *Journal) recordedEnd() uint64 {
+	if len(j.groups) == 0 {
+		return j.done
+	}
+	return j.groups[len(j.groups)-1].End
 }
 
 // place is where an entry is: its segment's file and offset.
@@ -523,25 +553,27 @@ func (j *Journal) read(g Group, at []place) ([][]byte, error) {
 	return out, nil
 }
 
-// Done records group g as stored: the stored mark moves to its end and
-// segments wholly before the mark are removed. The mark moves in memory
-// even when writing the state fails (the error is returned): after a
-// restart the group is then stored again under its token, which
-// ClickHouse skips.
+// Done records group g, the oldest group out, as stored: the stored mark
+// moves to its end and segments wholly before the mark are removed. The
+// mark moves in memory even when writing the state fails (the error is
+// returned): after a restart the group is then stored again under its
+// token, which ClickHouse skips.
 func (j *Journal) Done(g Group) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
 		return ErrClosed
 	}
-	if !j.inflight || j.group != g {
-		return fmt.Errorf("journal %s: Done for entries %d to %d, which are not the group being stored", j.dir, g.First, g.End)
+	if j.handed == 0 || j.groups[0] != g {
+		return fmt.Errorf("journal %s: Done for entries %d to %d, which are not the oldest group out", j.dir, g.First, g.End)
 	}
 	for seq := g.First; seq < g.End; seq++ {
 		j.pending -= j.sizeOf(seq)
 	}
-	j.done, j.inflight, j.group = g.End, false, Group{}
-	err := j.writeState(state{ID: j.id, Done: j.done})
+	j.done = g.End
+	j.groups = j.groups[1:]
+	j.handed--
+	err := j.writeState(j.state())
 	j.dropStored()
 	j.changed.Broadcast()
 	return err
@@ -573,6 +605,17 @@ func (j *Journal) Pending() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.pending
+}
+
+// Waiting is the bytes of the entries no group holds yet.
+func (j *Journal) Waiting() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var n int64
+	for seq := j.recordedEnd(); seq < j.next; seq++ {
+		n += j.sizeOf(seq)
+	}
+	return n
 }
 
 // Close ends the journal: Next returns ErrClosed, and so do Append and

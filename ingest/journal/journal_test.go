@@ -237,3 +237,38 @@ func TestNextWaits(t *testing.T) {
 		t.Fatalf("Next on a closing journal: %v, want ErrClosed", err)
 	}
 }
+
+// TestTwoGroupsOut: a second group can be taken while the first is
+// stored; after a crash both come back in order, each with its entries
+// and token, and Done takes them oldest first.
+func TestTwoGroupsOut(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 2)
+	g1, _ := next(t, j, 1<<20)
+	appendN(t, j, 2, 3)
+	g2, _ := next(t, j, 1<<20)
+	if g1 != (Group{0, 2}) || g2 != (Group{2, 5}) {
+		t.Fatalf("groups %v %v, want {0 2} {2 5}", g1, g2)
+	}
+	if err := j.Done(g2); err == nil {
+		t.Fatal("Done of the newer group first was taken")
+	}
+	_ = j.Close()
+
+	j2 := open(t, dir, Options{})
+	appendN(t, j2, 5, 1)
+	r1, e1 := next(t, j2, 1<<20)
+	r2, e2 := next(t, j2, 1<<20)
+	if r1 != g1 || r2 != g2 || e1[1] != "entry-001" || len(e2) != 3 || e2[0] != "entry-002" {
+		t.Fatalf("after restart: %v %v, %v %v; want the two recorded groups", r1, e1, r2, e2)
+	}
+	for _, g := range []Group{r1, r2} {
+		if err := j2.Done(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g, got := next(t, j2, 1<<20); g != (Group{5, 6}) || got[0] != "entry-005" {
+		t.Fatalf("then %v %v, want entry 5", g, got)
+	}
+}
