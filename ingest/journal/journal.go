@@ -102,8 +102,8 @@ func (s *segment) entrySize(i int) int64 {
 
 // state is what the state file holds.
 type state struct {
-	ID     string     `json:"id"`
-	Done   uint64     `json:"done"`
+	ID     string      `json:"id"`
+	Done   uint64      `json:"done"`
 	Groups [][2]uint64 `json:"groups,omitempty"` // recorded and not done: [first, end)
 }
 
