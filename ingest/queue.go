@@ -375,7 +375,7 @@ func (s *sink) prepareTraces(payloads [][]byte) (int, insertRange) {
 		part.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
 	}
 	rss := td.ResourceSpans()
-	all := spanRange(nil, rss, 0, rss.Len(), noWindow(s.limits))
+	all := spanRange(make([]store.Span, 0, td.SpanCount()), rss, 0, rss.Len(), noWindow(s.limits))
 	return rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
 		rows := all
 		if lo != 0 || hi != rss.Len() {
@@ -398,7 +398,7 @@ func (s *sink) prepareLogs(payloads [][]byte) (int, insertRange) {
 		part.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 	}
 	rls := ld.ResourceLogs()
-	all := logRange(nil, rls, 0, rls.Len(), noWindow(s.limits))
+	all := logRange(make([]store.LogRecord, 0, ld.LogRecordCount()), rls, 0, rls.Len(), noWindow(s.limits))
 	return rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
 		rows := all
 		if lo != 0 || hi != rls.Len() {
