@@ -6,10 +6,8 @@ import "sync"
 // previous one is being written to the persistent queue into one queued
 // batch, the way the batcher merges inserts: an idle coalescer writes a
 // request at once, and under load one queue write (and later one insert,
-// with one deduplication token) carries everything that arrived during
-// the previous write. Merging before the queue keeps a batch's contents
-// fixed on disk, so its token always names the same rows, which merging
-// after the queue (exporterhelper's batching) could not promise.
+// with one fsync) carries everything that arrived during the previous
+// write.
 type coalescer[D any] struct {
 	put      func(D) error    // writes one batch to the queue
 	merge    func(dst, src D) // moves src's items into dst

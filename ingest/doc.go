@@ -16,10 +16,12 @@
 //
 // With a persistent queue (QueueOptions; always on `flowslo collector`)
 // the promise changes to: a success answer means the data is on the
-// queue's disk, from where it is inserted, retried without end, each
-// queued request with its own insert_deduplication_token so a retry never
-// stores it twice. The queue is the collector's exporterhelper sending
-// queue in the contrib filestorage extension; only a full queue is refused.
+// queue's disk, from where it is inserted, retried without end. The queue
+// is flowslo's own journal (package ingest/journal): each insert takes
+// every batch waiting, up to QueueOptions.InsertBytes, recorded on disk as
+// a range of the journal before it is inserted under a token naming that
+// range, so a retry, even after a crash, repeats the same rows under the
+// same token and is stored once. Only a full queue is refused.
 //
 // It also owns the conversion of pdata into store rows, column for column as
 // the OpenTelemetry contrib clickhouseexporter writes them.

@@ -287,11 +287,11 @@ func (q *diskQueue) enqueue(signal string, j *journal.Journal, payload []byte) e
 }
 
 // diskReserve is the free space the queue's filesystem keeps: below it
-// requests are refused (503) instead of written. The queue's consumers
-// write to the same files as they take requests (which are dispatched,
-// which are done), and when such a write fails for a full disk
-// exporterhelper drops the request it took: acknowledged, then lost
-// (seen with a 3 MiB tmpfs: one request of 3000 spans). A var for tests.
+// requests are refused (503) instead of written, so the consumers can
+// still record the groups they insert and those stored (an append that
+// fails for a full disk is cut off and refused, never acknowledged, but a
+// consumer that cannot record a group waits until there is room). A var
+// for tests.
 var diskReserve uint64 = 64 << 20
 
 // errDiskLow is a retryable refusal: the queue's disk is almost full.
@@ -419,9 +419,9 @@ func (s *sink) undecodable(signal string, err error) {
 // under token and says how many rows they were.
 type insertRange func(ctx context.Context, token string, lo, hi int) (int, error)
 
-// push inserts the resources [lo, hi) of one queued batch with token. A
-// transient failure is returned for exporterhelper to retry the batch
-// (halves stored already are then skipped by their tokens). A refusal as
+// push inserts the resources [lo, hi) of one group of queued batches with
+// token. A transient failure is returned for the consumer to retry the
+// group (halves stored already are then skipped by their tokens). A refusal as
 // bad data of several resources (several clients' requests, merged) is
 // split in halves, each with a token derived from token, so the same
 // halves always carry the same tokens; a lone resource refused so was

@@ -437,9 +437,8 @@ func TestQueueDirUnusable(t *testing.T) {
 
 // TestQueueDiskLow: with less free space on the queue's filesystem than
 // diskReserve, requests are refused with 503 and Retry-After (and
-// readiness says why) instead of written: on a full disk exporterhelper
-// drops a request whose dispatch it cannot record, after it was
-// acknowledged. Once space is back, requests are taken and stored.
+// readiness says why) instead of written, keeping room for the consumers'
+// records. Once space is back, requests are taken and stored.
 func TestQueueDiskLow(t *testing.T) {
 	st := openCHDB(t)
 	p := startQueued(t, st, QueueOptions{}, nil)
