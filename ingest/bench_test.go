@@ -27,6 +27,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/flowslo/flowslo/store"
 )
 
 // BenchmarkIngestGRPC measures OTLP/gRPC → acknowledged spans per second
@@ -50,11 +52,12 @@ type benchTarget struct {
 
 func benchTargets() []benchTarget {
 	pipeline := func(p *Pipeline) (string, *Pipeline) { return p.GRPCAddr(), nil }
-	queued := func(tb testing.TB, q QueueOptions) (string, *Pipeline) {
+	queuedTo := func(tb testing.TB, st store.Store, q QueueOptions) (string, *Pipeline) {
 		q.Dir = tb.TempDir()
-		p := startPipeline(tb, openCHDB(tb), func(o *Options) { o.Queue = &q })
+		p := startPipeline(tb, st, func(o *Options) { o.Queue = &q })
 		return p.GRPCAddr(), p
 	}
+	queued := func(tb testing.TB, q QueueOptions) (string, *Pipeline) { return queuedTo(tb, openCHDB(tb), q) }
 	return []benchTarget{
 		{"otlp-nop", func(tb testing.TB) (string, *Pipeline) { return startNopReceiver(tb), nil }},
 		{"flowslo-nop", func(tb testing.TB) (string, *Pipeline) { return pipeline(startPipeline(tb, &fakeStore{}, nil)) }},
@@ -64,8 +67,18 @@ func benchTargets() []benchTarget {
 		// counts until the queue has drained.
 		{"flowslo-queue", func(tb testing.TB) (string, *Pipeline) { return queued(tb, QueueOptions{}) }},
 		{"flowslo-queue-nofsync", func(tb testing.TB) (string, *Pipeline) { return queued(tb, QueueOptions{NoFSync: true}) }},
+		// The journal (fsync) in front of a store that drops everything:
+		// a collector whose ClickHouse runs on other machines.
+		{"flowslo-queue-nop", func(tb testing.TB) (string, *Pipeline) { return queuedTo(tb, tokenNop{&fakeStore{}}, QueueOptions{}) }},
+		{"flowslo-queue-nop-nofsync", func(tb testing.TB) (string, *Pipeline) { return queuedTo(tb, tokenNop{&fakeStore{}}, QueueOptions{NoFSync: true}) }},
 	}
 }
+
+// tokenNop is a store that takes deduplication tokens and drops everything.
+type tokenNop struct{ *fakeStore }
+
+func (tokenNop) InsertSpansOnce(context.Context, string, []store.Span) error     { return nil }
+func (tokenNop) InsertLogsOnce(context.Context, string, []store.LogRecord) error { return nil }
 
 // reportDrain waits for a queued pipeline to store what it acknowledged
 // and reports the spans stored per second from start until then.
