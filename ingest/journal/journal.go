@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -35,10 +34,7 @@ type Options struct {
 // headerSize is an entry's length and CRC-32C, before its payload.
 const headerSize = 8
 
-const (
-	stateFile  = "state.json"
-	segmentExt = ".seg"
-)
+const segmentExt = ".seg"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -77,6 +73,11 @@ type Journal struct {
 	pending int64      // bytes of the entries from done on
 	closed  bool
 	broken  error // an append failed and could not be undone: no more appends
+	version uint64 // counts changes to done and groups
+
+	smu     sync.Mutex  // serialises state writes, taken before mu
+	st      *stateStore // under smu
+	written uint64      // the version the state file holds (under smu)
 }
 
 // segment is one file of entries, first being the sequence number of its
@@ -98,13 +99,6 @@ func (s *segment) entrySize(i int) int64 {
 		return s.offsets[i+1] - s.offsets[i]
 	}
 	return s.size - s.offsets[i]
-}
-
-// state is what the state file holds.
-type state struct {
-	ID     string      `json:"id"`
-	Done   uint64      `json:"done"`
-	Groups [][2]uint64 `json:"groups,omitempty"` // recorded and not done: [first, end)
 }
 
 // state is the journal's state to write (under mu).
@@ -131,74 +125,34 @@ func Open(dir string, o Options) (*Journal, error) {
 	}
 	j := &Journal{dir: dir, opts: o}
 	j.changed = sync.NewCond(&j.mu)
-	st, err := j.readState()
+	id := make([]byte, 8)
+	_, _ = rand.Read(id) // never fails (crypto/rand)
+	store, st, err := openState(dir, state{ID: hex.EncodeToString(id)}, !o.NoFSync)
 	if err != nil {
 		return nil, err
 	}
+	j.st = store
 	j.id, j.done = st.ID, st.Done
 	for _, g := range st.Groups {
 		j.groups = append(j.groups, Group{g[0], g[1]})
 	}
-	if err := j.loadSegments(); err != nil {
-		return nil, err
-	}
-	if err := j.check(); err != nil {
-		return nil, err
-	}
-	j.dropStored()
-	if err := j.openTail(); err != nil {
-		return nil, err
+	if err := j.load(); err != nil {
+		return nil, errors.Join(err, store.close())
 	}
 	return j, nil
 }
 
-// readState reads the state file, or makes a new one for a new journal.
-func (j *Journal) readState() (state, error) {
-	b, err := os.ReadFile(filepath.Join(j.dir, stateFile))
-	if errors.Is(err, os.ErrNotExist) {
-		id := make([]byte, 8)
-		_, _ = rand.Read(id) // never fails (crypto/rand)
-		st := state{ID: hex.EncodeToString(id)}
-		j.id = st.ID
-		return st, j.writeState(st)
-	}
-	if err != nil {
-		return state{}, fmt.Errorf("journal %s: %w", j.dir, err)
-	}
-	var st state
-	if err := json.Unmarshal(b, &st); err != nil || st.ID == "" {
-		return state{}, fmt.Errorf("journal %s: %s is damaged (%v): move the directory aside to start an empty queue", j.dir, stateFile, err)
-	}
-	return st, nil
-}
-
-// writeState replaces the state file: written aside, fsynced, renamed
-// over the old one, the directory fsynced.
-func (j *Journal) writeState(st state) error {
-	b, _ := json.Marshal(st) // a struct of strings and integers
-	tmp := filepath.Join(j.dir, stateFile+".tmp")
-	if err := writeFile(tmp, b, !j.opts.NoFSync); err != nil {
-		return fmt.Errorf("journal state: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(j.dir, stateFile)); err != nil {
-		return fmt.Errorf("journal state: %w", err)
-	}
-	if j.opts.NoFSync {
-		return nil
-	}
-	return syncDir(j.dir)
-}
-
-func writeFile(path string, b []byte, fsync bool) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
+// load indexes the segments, checks them against the state and opens the
+// tail for appends.
+func (j *Journal) load() error {
+	if err := j.loadSegments(); err != nil {
 		return err
 	}
-	_, err = f.Write(b)
-	if err == nil && fsync {
-		err = f.Sync()
+	if err := j.check(); err != nil {
+		return err
 	}
-	return errors.Join(err, f.Close())
+	j.dropStored()
+	return j.openTail()
 }
 
 func syncDir(dir string) error {
@@ -407,7 +361,7 @@ func (j *Journal) write(payload []byte, at int64) error {
 	buf = append(buf, payload...)
 	_, err := j.tail.Write(buf)
 	if err == nil && !j.opts.NoFSync {
-		err = j.tail.Sync()
+		err = datasync(j.tail)
 	}
 	if err == nil {
 		return nil
@@ -461,21 +415,24 @@ func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, er
 			}
 		}
 		j.groups = append(j.groups, g)
-		if err := j.writeState(j.state()); err != nil {
-			j.groups = j.groups[:len(j.groups)-1]
-			return Group{}, nil, err
-		}
+		j.version++
 	}
 	g := j.groups[j.handed]
 	at, err := j.places(g)
 	if err != nil {
 		return g, nil, err
 	}
-	// Read without the lock: appends go on meanwhile, and only Done of
-	// this group, which comes after, could drop these segments. Next has
-	// one caller, so the group is still the one to hand out after.
+	// Record the group and read it without the lock: appends go on
+	// meanwhile, and only Done of this group, which comes after, could
+	// drop these segments. Next has one caller, so the group is still the
+	// one to hand out after. A group whose record failed stays in memory,
+	// and the next call records it again before handing it out.
 	j.mu.Unlock()
-	payloads, err := j.read(g, at)
+	err = j.persist()
+	var payloads [][]byte
+	if err == nil {
+		payloads, err = j.read(g, at)
+	}
 	j.mu.Lock()
 	if err != nil {
 		return g, nil, err
@@ -554,17 +511,18 @@ func (j *Journal) read(g Group, at []place) ([][]byte, error) {
 }
 
 // Done records group g, the oldest group out, as stored: the stored mark
-// moves to its end and segments wholly before the mark are removed. The
-// mark moves in memory even when writing the state fails (the error is
-// returned): after a restart the group is then stored again under its
-// token, which ClickHouse skips.
+// moves to its end and, once that is written, segments wholly before the
+// mark are removed. The mark moves in memory even when writing the state
+// fails (the error is returned): after a restart the group is then stored
+// again under its token, which ClickHouse skips.
 func (j *Journal) Done(g Group) error {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.closed {
+		j.mu.Unlock()
 		return ErrClosed
 	}
 	if j.handed == 0 || j.groups[0] != g {
+		j.mu.Unlock()
 		return fmt.Errorf("journal %s: Done for entries %d to %d, which are not the oldest group out", j.dir, g.First, g.End)
 	}
 	for seq := g.First; seq < g.End; seq++ {
@@ -573,10 +531,40 @@ func (j *Journal) Done(g Group) error {
 	j.done = g.End
 	j.groups = j.groups[1:]
 	j.handed--
-	err := j.writeState(j.state())
-	j.dropStored()
+	j.version++
 	j.changed.Broadcast()
-	return err
+	j.mu.Unlock()
+	if err := j.persist(); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	if !j.closed {
+		j.dropStored()
+	}
+	j.mu.Unlock()
+	return nil
+}
+
+// persist writes the latest state if the file does not hold it yet. State
+// writes take turns under smu, each writing the state as it is then, so
+// the file never goes back to an older one.
+func (j *Journal) persist() error {
+	j.smu.Lock()
+	defer j.smu.Unlock()
+	j.mu.Lock()
+	v, st, closed := j.version, j.state(), j.closed
+	j.mu.Unlock()
+	if v <= j.written {
+		return nil
+	}
+	if closed {
+		return ErrClosed
+	}
+	if err := j.st.write(st); err != nil {
+		return err
+	}
+	j.written = v
+	return nil
 }
 
 // dropStored removes the segments whose entries are all stored, the
@@ -623,6 +611,8 @@ func (j *Journal) Waiting() int64 {
 func (j *Journal) Close() error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
+	j.smu.Lock()
+	defer j.smu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -636,6 +626,6 @@ func (j *Journal) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 	}
-	errs = append(errs, j.tail.Close())
+	errs = append(errs, j.tail.Close(), j.st.close())
 	return errors.Join(errs...)
 }
