@@ -70,7 +70,9 @@ func benchTargets() []benchTarget {
 		// The journal (fsync) in front of a store that drops everything:
 		// a collector whose ClickHouse runs on other machines.
 		{"flowslo-queue-nop", func(tb testing.TB) (string, *Pipeline) { return queuedTo(tb, tokenNop{&fakeStore{}}, QueueOptions{}) }},
-		{"flowslo-queue-nop-nofsync", func(tb testing.TB) (string, *Pipeline) { return queuedTo(tb, tokenNop{&fakeStore{}}, QueueOptions{NoFSync: true}) }},
+		{"flowslo-queue-nop-nofsync", func(tb testing.TB) (string, *Pipeline) {
+			return queuedTo(tb, tokenNop{&fakeStore{}}, QueueOptions{NoFSync: true})
+		}},
 	}
 }
 

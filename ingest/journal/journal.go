@@ -72,7 +72,7 @@ type Journal struct {
 	handed  int        // how many of groups Next has handed out since Open
 	pending int64      // bytes of the entries from done on
 	closed  bool
-	broken  error // an append failed and could not be undone: no more appends
+	broken  error  // an append failed and could not be undone: no more appends
 	version uint64 // counts changes to done and groups
 
 	smu     sync.Mutex  // serialises state writes, taken before mu
