@@ -38,6 +38,10 @@ type signalPath[T any] struct {
 	seen        *dedup
 	mem         *memGuard
 	queue       *diskQueue // nil: acknowledge once stored, through batch
+	// rowsIn and appendRow queue converted rows instead of OTLP, with a
+	// store that encodes its rows (set with queue, or nil).
+	rowsIn    *coalescer[*rowBatch]
+	appendRow func([]byte, *T) []byte
 	limits      Limits
 	retention   time.Duration
 	retryAfter  time.Duration
@@ -81,19 +85,13 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		s.seen.finish(fp, outcome{}, err)
 		return outcome{}, err
 	}
+	if s.rowsIn != nil {
+		return s.enqueueRows(fp, req, int64(len(body)))
+	}
 	if s.queue != nil {
 		return s.enqueue(fp, req, int64(len(body)))
 	}
-	conv := newConversion(s.limits, s.name, s.retention, time.Now())
-	bp := s.buf(req.items)
-	rows := req.toRows((*bp)[:0], conv)
-	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}
-	s.m.rejected.Add(float64(conv.rejected))
-	s.m.droppedAttrs.Add(float64(conv.droppedAttrs))
-	if conv.droppedAttrs > 0 && out.message == "" {
-		// A warning with nothing rejected, as OTLP partial success allows.
-		out.message = fmt.Sprintf("%d attributes dropped over the limit of %d per item", conv.droppedAttrs, s.limits.AttributeCount)
-	}
+	rows, out, bp := s.convert(req)
 	if len(rows) == 0 {
 		s.seen.finish(fp, out, nil)
 		s.putBuf(bp, rows)
@@ -125,6 +123,37 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 	}
 }
 
+// convert turns a request into rows (in a pooled buffer, given back with
+// putBuf) under the window and limits, and says what the client is told.
+func (s *signalPath[T]) convert(req decoded[T]) ([]T, outcome, *[]T) {
+	conv := newConversion(s.limits, s.name, s.retention, time.Now())
+	bp := s.buf(req.items)
+	rows := req.toRows((*bp)[:0], conv)
+	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}
+	s.m.rejected.Add(float64(conv.rejected))
+	s.m.droppedAttrs.Add(float64(conv.droppedAttrs))
+	if conv.droppedAttrs > 0 && out.message == "" {
+		// A warning with nothing rejected, as OTLP partial success allows.
+		out.message = fmt.Sprintf("%d attributes dropped over the limit of %d per item", conv.droppedAttrs, s.limits.AttributeCount)
+	}
+	return rows, out, bp
+}
+
+// enqueueRows acknowledges a request once its rows, converted and encoded
+// for the store, are on the persistent queue.
+func (s *signalPath[T]) enqueueRows(fp fingerprint, req decoded[T], size int64) (outcome, error) {
+	rows, out, bp := s.convert(req)
+	defer s.putBuf(bp, rows)
+	var err error
+	if len(rows) > 0 {
+		b := &rowBatch{lens: make([]uint32, 0, len(rows)), body: make([]byte, 0, 2*size)}
+		appendRows(b, rows, s.appendRow)
+		err = s.rowsIn.submit(b, size)
+	}
+	s.settle(fp, out, len(rows), err)
+	return out, err
+}
+
 // enqueue acknowledges a request once it is on the persistent queue,
 // its out-of-window items left out and answered by partial success.
 func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], size int64) (outcome, error) {
@@ -137,13 +166,19 @@ func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], size int64) (out
 	if n > 0 {
 		err = req.put(s.queue, size)
 	}
+	s.settle(fp, out, n, err)
+	return out, err
+}
+
+// settle counts a queued request's n items as accepted or refused and
+// records its outcome for twins.
+func (s *signalPath[T]) settle(fp fingerprint, out outcome, n int, err error) {
 	if err != nil {
 		s.refused(n)
 	} else {
 		s.m.accepted.Add(float64(n))
 	}
 	s.seen.finish(fp, out, err)
-	return out, err
 }
 
 func (s *signalPath[T]) refused(n int) { s.m.refused.Add(float64(n)) }

@@ -116,11 +116,16 @@ func (p *Pipeline) build() {
 func (p *Pipeline) buildQueue() error {
 	s := &sink{store: p.opts.Store.(store.TokenInserter), limits: p.opts.Limits, health: p.health, log: p.opts.Logger,
 		m: map[string]*signalMetrics{"traces": p.traces.m, "logs": p.logs.m}}
+	s.rows, _ = p.opts.Store.(rowStore)
 	q, err := newDiskQueue(*p.opts.Queue, p.opts.InsertTimeout, p.opts.MaxRequestBytes, s)
 	if err != nil {
 		return fmt.Errorf("persistent queue: %w", err)
 	}
 	p.queue, p.traces.queue, p.logs.queue = q, q, q
+	if s.rows != nil {
+		p.traces.rowsIn, p.traces.appendRow = q.tracesRows, s.rows.AppendSpanRow
+		p.logs.rowsIn, p.logs.appendRow = q.logsRows, s.rows.AppendLogRow
+	}
 	return p.registerQueue()
 }
 

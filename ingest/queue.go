@@ -53,9 +53,13 @@ type diskQueue struct {
 	sink    *sink
 	traces  *journal.Journal
 	logs    *journal.Journal
-	// tracesIn and logsIn merge concurrent requests into one queued batch.
-	tracesIn *coalescer[ptrace.Traces]
-	logsIn   *coalescer[plog.Logs]
+	// tracesIn and logsIn merge concurrent requests into one queued
+	// batch of OTLP; tracesRows and logsRows, used instead with a row
+	// store, into one batch of encoded rows.
+	tracesIn   *coalescer[ptrace.Traces]
+	logsIn     *coalescer[plog.Logs]
+	tracesRows *coalescer[*rowBatch]
+	logsRows   *coalescer[*rowBatch]
 
 	stop      context.Context // ends the consumers
 	cancel    context.CancelFunc
@@ -69,6 +73,7 @@ type diskQueue struct {
 // limits, the metrics and the health record.
 type sink struct {
 	store  store.TokenInserter
+	rows   rowStore // store, when it takes rows it encodes (queued as rows); else nil
 	limits Limits
 	health *health
 	log    *slog.Logger
@@ -96,13 +101,20 @@ func newDiskQueue(o QueueOptions, timeout time.Duration, maxRequest int64, s *si
 	if q.logs, err = journal.Open(filepath.Join(o.Dir, "logs"), jo); err != nil {
 		return nil, errors.Join(fmt.Errorf("queue dir %s: %w", o.Dir, err), q.traces.Close())
 	}
+	q.buildCoalescers(maxRequest)
+	return q, nil
+}
+
+// buildCoalescers makes each signal's coalescers: OTLP entries, and rows
+// entries when the store is a row store.
+func (q *diskQueue) buildCoalescers(maxRequest int64) {
 	q.tracesIn = &coalescer[ptrace.Traces]{maxBytes: maxRequest,
 		put: func(td ptrace.Traces) error {
 			b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 			if err != nil {
 				return err
 			}
-			return q.enqueue("traces", q.traces, b)
+			return q.enqueue("traces", q.traces, append([]byte{entryOTLP}, b...))
 		},
 		merge: func(dst, src ptrace.Traces) { src.ResourceSpans().MoveAndAppendTo(dst.ResourceSpans()) },
 	}
@@ -112,11 +124,21 @@ func newDiskQueue(o QueueOptions, timeout time.Duration, maxRequest int64, s *si
 			if err != nil {
 				return err
 			}
-			return q.enqueue("logs", q.logs, b)
+			return q.enqueue("logs", q.logs, append([]byte{entryOTLP}, b...))
 		},
 		merge: func(dst, src plog.Logs) { src.ResourceLogs().MoveAndAppendTo(dst.ResourceLogs()) },
 	}
-	return q, nil
+	rs := q.sink.rows
+	if rs == nil {
+		return
+	}
+	rowsTo := func(signal string, j *journal.Journal) *coalescer[*rowBatch] {
+		return &coalescer[*rowBatch]{maxBytes: maxRequest,
+			put:   func(b *rowBatch) error { return q.enqueue(signal, j, b.entry(rs.RowsFormat())) },
+			merge: func(dst, src *rowBatch) { dst.merge(src) },
+		}
+	}
+	q.tracesRows, q.logsRows = rowsTo("traces", q.traces), rowsTo("logs", q.logs)
 }
 
 // refuseOldQueue refuses a dir that holds the queue of an earlier
@@ -160,12 +182,14 @@ func (q *diskQueue) shutdown(ctx context.Context) error {
 type ready struct {
 	g         journal.Group
 	token     string
-	resources int // push splits a group refused as bad data by resource
+	parts     int // push splits a group refused as bad data by these (resources or rows)
 	insert    insertRange
 }
 
-// prepare decodes a group's payloads into one batch of rows.
-type prepare func(payloads [][]byte) (resources int, insert insertRange)
+// prepare decodes a group's payloads into one insert: how many parts push
+// may split it into (resources or rows), and the insert of a range of
+// them.
+type prepare func(payloads [][]byte) (parts int, insert insertRange, err error)
 
 // consume stores signal's journal group by group until the queue stops,
 // in two steps that can overlap: one goroutine takes the next group
@@ -180,13 +204,13 @@ type prepare func(payloads [][]byte) (resources int, insert insertRange)
 // running one instead of a small one taken too early.
 func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
 	readyc := make(chan ready, 1)
-	var busy atomic.Bool
+	var out atomic.Int32            // groups handed to the inserter and not yet stored
 	freed := make(chan struct{}, 1) // an insert ended
 	ahead := q.opts.InsertBytes / 4
 	q.consumers.Go(func() {
 		defer close(readyc)
 		for wait := retryMin; ; {
-			for busy.Load() && j.Waiting() < ahead {
+			for out.Load() > 0 && j.Waiting() < ahead {
 				select {
 				case <-freed:
 				case <-q.stop.Done():
@@ -206,9 +230,13 @@ func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
 				continue
 			}
 			wait = retryMin
-			n, insert := prep(payloads)
+			n, insert, ok := q.prepared(signal, prep, payloads)
+			if !ok {
+				return
+			}
+			out.Add(1)
 			select {
-			case readyc <- ready{g: g, token: j.Token(g), resources: n, insert: insert}:
+			case readyc <- ready{g: g, token: j.Token(g), parts: n, insert: insert}:
 			case <-q.stop.Done():
 				return
 			}
@@ -216,9 +244,8 @@ func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
 	})
 	q.consumers.Go(func() {
 		for r := range readyc {
-			busy.Store(true)
 			ok := q.store(signal, r)
-			busy.Store(false)
+			out.Add(-1)
 			select {
 			case freed <- struct{}{}:
 			default:
@@ -234,6 +261,24 @@ func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
 	})
 }
 
+// prepared runs prep until it succeeds; false when the queue stops
+// first. A group this flowslo cannot insert (rows in another encoding)
+// is kept, and said, until someone drains it: the same group, for a
+// group is never skipped.
+func (q *diskQueue) prepared(signal string, prep prepare, payloads [][]byte) (int, insertRange, bool) {
+	for wait := retryMin; ; {
+		n, insert, err := prep(payloads)
+		if err == nil {
+			return n, insert, true
+		}
+		q.sink.log.Error("persistent queue: cannot insert the next batches", "signal", signal, "error", err)
+		q.sink.health.failed(signal, err)
+		if !q.pause(&wait) {
+			return 0, nil, false
+		}
+	}
+}
+
 // store inserts r until the store takes it; false when the queue stops
 // first.
 func (q *diskQueue) store(signal string, r ready) bool {
@@ -242,7 +287,7 @@ func (q *diskQueue) store(signal string, r ready) bool {
 			return false
 		}
 		ctx, cancel := context.WithTimeout(q.stop, q.timeout)
-		err := q.sink.push(ctx, signal, r.token, 0, r.resources, r.insert)
+		err := q.sink.push(ctx, signal, r.token, 0, r.parts, r.insert)
 		cancel()
 		if err == nil {
 			return true
@@ -356,18 +401,33 @@ func noWindow(lim Limits) *conversion {
 // pushTraceEntries stores one group of queued trace batches as one
 // insert under token.
 func (s *sink) pushTraceEntries(ctx context.Context, token string, payloads [][]byte) error {
-	n, insert := s.prepareTraces(payloads)
+	n, insert, err := s.prepareTraces(payloads)
+	if err != nil {
+		return err
+	}
 	return s.push(ctx, "traces", token, 0, n, insert)
 }
 
-// prepareTraces merges a group's trace batches and converts them to rows;
-// a range of resources other than the whole (push splitting a group the
-// store refused as bad data) is converted again.
-func (s *sink) prepareTraces(payloads [][]byte) (int, insertRange) {
+// prepareTraces makes one insert of a group's trace entries: with a row
+// store, the rows concatenated (OTLP entries converted and encoded first),
+// split by rows if refused as bad data; otherwise the OTLP batches merged
+// and converted, split by resource.
+func (s *sink) prepareTraces(payloads [][]byte) (int, insertRange, error) {
+	if rs := s.rows; rs != nil {
+		b, err := rowsGroup(s, "traces", payloads, rs.RowsFormat(), s.otlpSpans, rs.AppendSpanRow)
+		if err != nil {
+			return 0, nil, err
+		}
+		return len(b.lens), b.rowRanges(rs.InsertSpanRowsOnce), nil
+	}
 	td := ptrace.NewTraces()
 	var um ptrace.ProtoUnmarshaler
 	for _, p := range payloads {
-		part, err := um.UnmarshalTraces(p)
+		otlp, err := otlpPayload(p)
+		if err != nil {
+			return 0, nil, err
+		}
+		part, err := um.UnmarshalTraces(otlp)
 		if err != nil {
 			s.undecodable("traces", err)
 			continue
@@ -382,15 +442,26 @@ func (s *sink) prepareTraces(payloads [][]byte) (int, insertRange) {
 			rows = spanRange(nil, rss, lo, hi, noWindow(s.limits))
 		}
 		return len(rows), s.store.InsertSpansOnce(ctx, token, rows)
-	}
+	}, nil
 }
 
 // prepareLogs is prepareTraces for logs.
-func (s *sink) prepareLogs(payloads [][]byte) (int, insertRange) {
+func (s *sink) prepareLogs(payloads [][]byte) (int, insertRange, error) {
+	if rs := s.rows; rs != nil {
+		b, err := rowsGroup(s, "logs", payloads, rs.RowsFormat(), s.otlpLogs, rs.AppendLogRow)
+		if err != nil {
+			return 0, nil, err
+		}
+		return len(b.lens), b.rowRanges(rs.InsertLogRowsOnce), nil
+	}
 	ld := plog.NewLogs()
 	var um plog.ProtoUnmarshaler
 	for _, p := range payloads {
-		part, err := um.UnmarshalLogs(p)
+		otlp, err := otlpPayload(p)
+		if err != nil {
+			return 0, nil, err
+		}
+		part, err := um.UnmarshalLogs(otlp)
 		if err != nil {
 			s.undecodable("logs", err)
 			continue
@@ -405,7 +476,66 @@ func (s *sink) prepareLogs(payloads [][]byte) (int, insertRange) {
 			rows = logRange(nil, rls, lo, hi, noWindow(s.limits))
 		}
 		return len(rows), s.store.InsertLogsOnce(ctx, token, rows)
+	}, nil
+}
+
+// otlpPayload is an OTLP entry's protobuf; a rows entry, which only a row
+// store can insert, is an error that says how to drain it.
+func otlpPayload(p []byte) ([]byte, error) {
+	if len(p) > 0 && p[0] == entryOTLP {
+		return p[1:], nil
 	}
+	return nil, errors.New("the queue holds rows encoded for the embedded store: run flowslo with the embedded store on this queue dir until it has drained")
+}
+
+// otlpSpans converts an OTLP entry's protobuf to rows.
+func (s *sink) otlpSpans(otlp []byte) ([]store.Span, error) {
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(otlp)
+	if err != nil {
+		return nil, err
+	}
+	rss := td.ResourceSpans()
+	return spanRange(make([]store.Span, 0, td.SpanCount()), rss, 0, rss.Len(), noWindow(s.limits)), nil
+}
+
+// otlpLogs converts an OTLP entry's protobuf to rows.
+func (s *sink) otlpLogs(otlp []byte) ([]store.LogRecord, error) {
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(otlp)
+	if err != nil {
+		return nil, err
+	}
+	rls := ld.ResourceLogs()
+	return logRange(make([]store.LogRecord, 0, ld.LogRecordCount()), rls, 0, rls.Len(), noWindow(s.limits)), nil
+}
+
+// rowsGroup concatenates a group's entries as rows for a row store: rows
+// entries as they are, OTLP entries (queued by a flowslo before, or while
+// the store was another) converted and encoded. Rows in another format
+// are an error: inserting them would store garbage.
+func rowsGroup[T any](s *sink, signal string, payloads [][]byte, format byte,
+	fromOTLP func([]byte) ([]T, error), appendRow func([]byte, *T) []byte) (*rowBatch, error) {
+	b := &rowBatch{}
+	for _, p := range payloads {
+		switch {
+		case len(p) > 0 && p[0] == entryRows:
+			if err := parseRows(b, p[1:], format); err != nil {
+				if errors.Is(err, errRowsFormat) {
+					return nil, err
+				}
+				s.undecodable(signal, err)
+			}
+		case len(p) > 0 && p[0] == entryOTLP:
+			rows, err := fromOTLP(p[1:])
+			if err != nil {
+				s.undecodable(signal, err)
+				continue
+			}
+			appendRows(b, rows, appendRow)
+		default:
+			s.undecodable(signal, errors.New("unknown entry kind"))
+		}
+	}
+	return b, nil
 }
 
 // undecodable reports a queued batch that passed its checksum and does not

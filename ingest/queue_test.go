@@ -103,6 +103,46 @@ func (f *flakyStore) InsertLogsOnce(ctx context.Context, token string, l []store
 	return f.after(f.Store.(store.TokenInserter).InsertLogsOnce(ctx, token, l))
 }
 
+// flakyRows is flakyStore over the embedded store's row inserts: with it
+// the queue keeps encoded rows, as on the all-in-one, where flakyStore
+// alone (no row store) makes it keep OTLP, as on a collector.
+type flakyRows struct {
+	*flakyStore
+	rs rowStore
+}
+
+func withRows(f *flakyStore) flakyRows { return flakyRows{f, f.Store.(rowStore)} }
+
+func (f flakyRows) RowsFormat() byte { return f.rs.RowsFormat() }
+func (f flakyRows) AppendSpanRow(b []byte, s *store.Span) []byte {
+	return f.rs.AppendSpanRow(b, s)
+}
+func (f flakyRows) AppendLogRow(b []byte, l *store.LogRecord) []byte { return f.rs.AppendLogRow(b, l) }
+
+func (f flakyRows) InsertSpanRowsOnce(ctx context.Context, token string, rows []byte) error {
+	if err := f.before(); err != nil {
+		return err
+	}
+	if f.poison != "" && bytes.Contains(rows, []byte(f.poison)) {
+		return &store.InsertError{Kind: store.BadData, Err: errors.New("Too many partitions for single INSERT block (TOO_MANY_PARTS)")}
+	}
+	return f.after(f.rs.InsertSpanRowsOnce(ctx, token, rows))
+}
+
+func (f flakyRows) InsertLogRowsOnce(ctx context.Context, token string, rows []byte) error {
+	if err := f.before(); err != nil {
+		return err
+	}
+	return f.after(f.rs.InsertLogRowsOnce(ctx, token, rows))
+}
+
+// bothEntryKinds runs test with the queue keeping OTLP (a store that takes
+// only structs) and keeping rows (the embedded store's own encoding).
+func bothEntryKinds(t *testing.T, test func(t *testing.T, wrap func(*flakyStore) store.Store)) {
+	t.Run("otlp", func(t *testing.T) { test(t, func(f *flakyStore) store.Store { return f }) })
+	t.Run("rows", func(t *testing.T) { test(t, func(f *flakyStore) store.Store { return withRows(f) }) })
+}
+
 // startQueued runs a pipeline with a persistent queue in a fresh dir.
 func startQueued(t *testing.T, st store.Store, q QueueOptions, mod func(*Options)) *Pipeline {
 	t.Helper()
@@ -134,11 +174,13 @@ func drained(p *Pipeline) bool { tr, lg, _ := p.QueueDepth(); return tr == 0 && 
 // requests are acknowledged from the queue and the pipeline stays ready;
 // when it comes back with timeouts after inserts that landed, everything
 // acknowledged is stored exactly once.
-func TestQueueStoreOutage(t *testing.T) {
+func TestQueueStoreOutage(t *testing.T) { bothEntryKinds(t, testQueueStoreOutage) }
+
+func testQueueStoreOutage(t *testing.T, wrap func(*flakyStore) store.Store) {
 	st := openCHDB(t)
 	f := newFlaky(st)
 	f.set(true, false, 0)
-	p := startQueued(t, f, QueueOptions{}, nil)
+	p := startQueued(t, wrap(f), QueueOptions{}, nil)
 	ex := newExporters(t, p)
 	ctx := context.Background()
 	want := map[string]bool{}
@@ -321,11 +363,14 @@ func (l *lockedLog) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 // refused one stands alone: only its spans are dropped (and counted), the
 // others stored; the halves' tokens are derived from the batch's, so
 // retrying the whole batch stores nothing twice.
-func TestQueueMergedBadData(t *testing.T) {
+func TestQueueMergedBadData(t *testing.T) { bothEntryKinds(t, testQueueMergedBadData) }
+
+func testQueueMergedBadData(t *testing.T, wrap func(*flakyStore) store.Store) {
 	st := openCHDB(t)
 	f := newFlaky(st)
 	f.poison = "poison"
-	p := startQueued(t, f, QueueOptions{}, nil)
+	ws := wrap(f)
+	p := startQueued(t, ws, QueueOptions{}, nil)
 	td := ptrace.NewTraces()
 	now := time.Now()
 	for r, svc := range []string{"feed", "auth", "poison", "push", "checkout"} {
@@ -354,10 +399,11 @@ func TestQueueMergedBadData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		entries = append(entries, b)
+		entries = append(entries, append([]byte{entryOTLP}, b...))
 	}
-	sink := &sink{store: f, limits: p.opts.Limits, health: p.health, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	sink := &sink{store: ws.(store.TokenInserter), limits: p.opts.Limits, health: p.health, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		m: map[string]*signalMetrics{"traces": p.traces.m}}
+	sink.rows, _ = ws.(rowStore)
 	for range 2 { // the second as the retry of the same group after a restart
 		if err := sink.pushTraceEntries(context.Background(), "batch-merged", entries); err != nil {
 			t.Fatal(err)
@@ -490,6 +536,27 @@ func (c *countingStore) InsertLogsOnce(ctx context.Context, token string, l []st
 	return c.Store.(store.TokenInserter).InsertLogsOnce(ctx, token, l)
 }
 
+func (c *countingStore) rs() rowStore { return c.Store.(rowStore) }
+
+func (c *countingStore) RowsFormat() byte { return c.rs().RowsFormat() }
+func (c *countingStore) AppendSpanRow(b []byte, s *store.Span) []byte {
+	return c.rs().AppendSpanRow(b, s)
+}
+func (c *countingStore) AppendLogRow(b []byte, l *store.LogRecord) []byte {
+	return c.rs().AppendLogRow(b, l)
+}
+
+func (c *countingStore) InsertSpanRowsOnce(ctx context.Context, token string, rows []byte) error {
+	c.mu.Lock()
+	c.inserts++
+	c.mu.Unlock()
+	return c.rs().InsertSpanRowsOnce(ctx, token, rows)
+}
+
+func (c *countingStore) InsertLogRowsOnce(ctx context.Context, token string, rows []byte) error {
+	return c.rs().InsertLogRowsOnce(ctx, token, rows)
+}
+
 func (c *countingStore) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.inserts }
 
 // queuedTraces is one queued batch: n spans of trace batch.
@@ -506,8 +573,11 @@ func queuedTraces(t *testing.T, batch, n int) ptrace.Traces {
 // of ten queued batches landed and before the queue recorded it as
 // stored. The next start inserts the same ten batches under the same
 // token, and ClickHouse keeps one copy.
-func TestQueueCrashAfterMergedInsert(t *testing.T) {
-	st := &countingStore{Store: openCHDB(t)}
+func TestQueueCrashAfterMergedInsert(t *testing.T) { bothEntryKinds(t, testQueueCrashAfterMergedInsert) }
+
+func testQueueCrashAfterMergedInsert(t *testing.T, wrap func(*flakyStore) store.Store) {
+	cs := &countingStore{Store: openCHDB(t)}
+	st := wrap(newFlaky(cs))
 	dir := t.TempDir()
 	// Built, never started: the consumer's first step is taken by hand.
 	p, err := New(Options{GRPCAddr: "127.0.0.1:0", Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -516,8 +586,8 @@ func TestQueueCrashAfterMergedInsert(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := p.queue
-	for b := range 10 {
-		if err := q.tracesIn.submit(queuedTraces(t, b, 30), 1); err != nil {
+	for b := range 10 { // as the OTLP servers pass them on
+		if _, err := p.traces.export(context.Background(), tracesBody(t, b, 30, 10), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -530,6 +600,9 @@ func TestQueueCrashAfterMergedInsert(t *testing.T) {
 	}
 	if err := q.sink.pushTraceEntries(context.Background(), q.traces.Token(g), payloads); err != nil {
 		t.Fatal(err)
+	}
+	if (q.sink.rows != nil) != (payloads[0][0] == entryRows) {
+		t.Fatalf("entry kind %d with a row store %v", payloads[0][0], q.sink.rows != nil)
 	}
 	_ = q.traces.Close() // the crash: the insert landed, Done never ran
 	_ = q.logs.Close()
@@ -545,18 +618,20 @@ func TestQueueCrashAfterMergedInsert(t *testing.T) {
 			t.Fatalf("span %s stored %d times after the restart repeated its insert", id, n)
 		}
 	}
-	if n := st.count(); n != 2 {
+	if n := cs.count(); n != 2 {
 		t.Errorf("%d inserts, want 2 (the group, then the same group again after the restart)", n)
 	}
 }
 
 // TestQueueMergesWhatWaits: batches that waited in the queue (here while
 // the store was down) are stored in few large inserts, not one each.
-func TestQueueMergesWhatWaits(t *testing.T) {
+func TestQueueMergesWhatWaits(t *testing.T) { bothEntryKinds(t, testQueueMergesWhatWaits) }
+
+func testQueueMergesWhatWaits(t *testing.T, wrap func(*flakyStore) store.Store) {
 	cs := &countingStore{Store: openCHDB(t)}
 	f := newFlaky(cs)
 	f.set(true, false, 0)
-	p := startQueued(t, f, QueueOptions{}, nil)
+	p := startQueued(t, wrap(f), QueueOptions{}, nil)
 	ex := newExporters(t, p)
 	for b := range 40 {
 		if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(b, 25)); err != nil {

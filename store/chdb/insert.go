@@ -80,6 +80,40 @@ func (s *Store) InsertLogsOnce(ctx context.Context, token string, logs []store.L
 	return err
 }
 
+// RowsFormat names the encoding AppendSpanRow and AppendLogRow write:
+// RowBinary of store.SpanColumns and store.LogColumns. Change it whenever
+// those columns or their encoding change, so rows encoded by an older
+// flowslo (in a persistent queue) are never inserted as if they were new.
+const RowsFormat = 1
+
+// AppendSpanRow appends one span as the RowBinary row InsertSpanRowsOnce
+// takes.
+func (s *Store) AppendSpanRow(b []byte, span *store.Span) []byte { return appendSpan(b, span) }
+
+// AppendLogRow appends one log record as the RowBinary row
+// InsertLogRowsOnce takes.
+func (s *Store) AppendLogRow(b []byte, l *store.LogRecord) []byte { return appendLog(b, l) }
+
+// RowsFormat is the package's RowsFormat, for callers that hold a Store.
+func (s *Store) RowsFormat() byte { return RowsFormat }
+
+// InsertSpanRowsOnce stores rows made by AppendSpanRow, as InsertSpansOnce
+// does with the same rows as structs.
+func (s *Store) InsertSpanRowsOnce(ctx context.Context, token string, rows []byte) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insert(ctx, s.spanInserts, spansInsert, token, rows)
+}
+
+// InsertLogRowsOnce stores rows made by AppendLogRow.
+func (s *Store) InsertLogRowsOnce(ctx context.Context, token string, rows []byte) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.insert(ctx, s.logInserts, logsInsert, token, rows)
+}
+
 func (s *Store) insert(ctx context.Context, p pool, query, token string, rows []byte) error {
 	if token != "" {
 		if !store.ValidToken(token) {
