@@ -40,14 +40,14 @@ type signalPath[T any] struct {
 	queue       *diskQueue // nil: acknowledge once stored, through batch
 	// rowsIn and appendRow queue converted rows instead of OTLP, with a
 	// store that encodes its rows (set with queue, or nil).
-	rowsIn    *coalescer[*rowBatch]
-	appendRow func([]byte, *T) []byte
-	limits      Limits
-	retention   time.Duration
-	retryAfter  time.Duration
-	decode      func(body []byte, json bool) (decoded[T], error)
-	respond     func(rejected int64, message string, json bool) ([]byte, error)
-	bufs        sync.Pool // *[]T
+	rowsIn     *coalescer[*rowBatch]
+	appendRow  func([]byte, *T) []byte
+	limits     Limits
+	retention  time.Duration
+	retryAfter time.Duration
+	decode     func(body []byte, json bool) (decoded[T], error)
+	respond    func(rejected int64, message string, json bool) ([]byte, error)
+	bufs       sync.Pool // *[]T
 }
 
 // export handles one request body and returns the encoded response, or a

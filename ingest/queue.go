@@ -180,10 +180,10 @@ func (q *diskQueue) shutdown(ctx context.Context) error {
 // ready is a group of queued batches decoded and converted to rows,
 // waiting for its insert.
 type ready struct {
-	g         journal.Group
-	token     string
-	parts     int // push splits a group refused as bad data by these (resources or rows)
-	insert    insertRange
+	g      journal.Group
+	token  string
+	parts  int // push splits a group refused as bad data by these (resources or rows)
+	insert insertRange
 }
 
 // prepare decodes a group's payloads into one insert: how many parts push

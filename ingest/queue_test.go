@@ -573,7 +573,9 @@ func queuedTraces(t *testing.T, batch, n int) ptrace.Traces {
 // of ten queued batches landed and before the queue recorded it as
 // stored. The next start inserts the same ten batches under the same
 // token, and ClickHouse keeps one copy.
-func TestQueueCrashAfterMergedInsert(t *testing.T) { bothEntryKinds(t, testQueueCrashAfterMergedInsert) }
+func TestQueueCrashAfterMergedInsert(t *testing.T) {
+	bothEntryKinds(t, testQueueCrashAfterMergedInsert)
+}
 
 func testQueueCrashAfterMergedInsert(t *testing.T, wrap func(*flakyStore) store.Store) {
 	cs := &countingStore{Store: openCHDB(t)}
