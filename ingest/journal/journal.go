@@ -72,6 +72,7 @@ type Journal struct {
 	segs    []*segment // in order; the last is the tail
 	next    uint64     // sequence number of the next entry appended
 	done    uint64     // entries below are stored
+	saved   uint64     // the stored mark the state file holds: segments before it may go
 	groups  []Group    // recorded and not done, in order, from done on
 	handed  int        // how many of groups Next has handed out since Open
 	pending int64      // bytes of the entries from done on
@@ -135,7 +136,7 @@ func Open(dir string, o Options) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	j.id, j.done = st.ID, st.Done
+	j.id, j.done, j.saved = st.ID, st.Done, st.Done
 	for _, g := range st.Groups {
 		j.groups = append(j.groups, Group{g[0], g[1]})
 	}
@@ -170,6 +171,17 @@ func (j *Journal) readState() (state, error) {
 		return state{}, fmt.Errorf("journal %s: %s is damaged (%v): move the directory aside to start an empty queue", j.dir, stateFile, err)
 	}
 	return st, nil
+}
+
+// save writes the journal's state (under mu). Once the file holds the
+// stored mark, the segments before it may go.
+func (j *Journal) save() error {
+	st := j.state()
+	if err := j.writeState(st); err != nil {
+		return err
+	}
+	j.saved = st.Done
+	return nil
 }
 
 // writeState replaces the state file: written aside, fsynced, renamed
@@ -461,7 +473,7 @@ func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, er
 			}
 		}
 		j.groups = append(j.groups, g)
-		if err := j.writeState(j.state()); err != nil {
+		if err := j.save(); err != nil {
 			j.groups = j.groups[:len(j.groups)-1]
 			return Group{}, nil, err
 		}
@@ -557,7 +569,8 @@ func (j *Journal) read(g Group, at []place) ([][]byte, error) {
 // moves to its end and segments wholly before the mark are removed. The
 // mark moves in memory even when writing the state fails (the error is
 // returned): after a restart the group is then stored again under its
-// token, which ClickHouse skips.
+// token, which ClickHouse skips, so its segments stay until a later
+// state write records the mark.
 func (j *Journal) Done(g Group) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -573,16 +586,18 @@ func (j *Journal) Done(g Group) error {
 	j.done = g.End
 	j.groups = j.groups[1:]
 	j.handed--
-	err := j.writeState(j.state())
+	err := j.save()
 	j.dropStored()
 	j.changed.Broadcast()
 	return err
 }
 
-// dropStored removes the segments whose entries are all stored, the
-// tail excepted (under mu, or before the journal is shared).
+// dropStored removes the segments whose entries are all stored by the
+// mark the state file holds, the tail excepted (under mu, or before the
+// journal is shared). A mark moved only in memory (its write failed)
+// drops nothing: after a crash the file's mark needs those entries.
 func (j *Journal) dropStored() {
-	for len(j.segs) > 1 && j.segs[0].end() <= j.done {
+	for len(j.segs) > 1 && j.segs[0].end() <= j.saved {
 		s := j.segs[0]
 		if s.r != nil {
 			_ = s.r.Close()

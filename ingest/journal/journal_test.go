@@ -272,3 +272,46 @@ func TestTwoGroupsOut(t *testing.T) {
 		t.Fatalf("then %v %v, want entry 5", g, got)
 	}
 }
+
+// blockState makes the next state file writes fail (its temporary name is
+// taken by a directory), as a full disk or a failing one would; the
+// returned func lets them succeed again.
+func blockState(t *testing.T, dir string) func() {
+	t.Helper()
+	tmp := filepath.Join(dir, stateFile+".tmp")
+	if err := os.Mkdir(tmp, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := os.Remove(tmp); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDoneUnrecordedKeepsSegments: a Done whose state write fails (a full
+// disk) keeps the segments the state on disk still needs: after a crash
+// then, Open takes the group up again (stored again under its token)
+// instead of refusing a journal whose entries are gone.
+func TestDoneUnrecordedKeepsSegments(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{SegmentBytes: 20})
+	appendN(t, j, 0, 6)
+	g, want := next(t, j, 1<<20)
+	unblock := blockState(t, dir)
+	if err := j.Done(g); err == nil {
+		t.Fatal("Done with the state file unwritable reported no error")
+	}
+	_ = j.Close() // the crash, before any later state write
+	unblock()
+
+	j2, err := Open(dir, Options{MaxBytes: 1 << 20, SegmentBytes: 20})
+	if err != nil {
+		t.Fatalf("Open after a Done that could not be recorded: %v", err)
+	}
+	defer j2.Close()
+	g2, got := next(t, j2, 1<<20)
+	if g2 != g || j2.Token(g2) != j.Token(g) || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("after restart: %v %v, want the unrecorded group %v again", g2, got, g)
+	}
+}
