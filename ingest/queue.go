@@ -89,11 +89,15 @@ func newDiskQueue(o QueueOptions, timeout time.Duration, maxRequest int64, s *si
 	q := &diskQueue{opts: o, timeout: timeout, sink: s, refusing: map[string]error{}}
 	q.stop, q.cancel = context.WithCancel(context.Background())
 	var err error
-	jo := journal.Options{MaxBytes: o.MaxBytes, NoFSync: o.NoFSync}
-	if q.traces, err = journal.Open(filepath.Join(o.Dir, "traces"), jo); err != nil {
+	jo := func(signal string) journal.Options {
+		return journal.Options{MaxBytes: o.MaxBytes, NoFSync: o.NoFSync, Damaged: func(seq uint64, err error) {
+			s.log.Error("queued batch damaged on disk: dropped after it was acknowledged", "signal", signal, "entry", seq, "cause", err)
+		}}
+	}
+	if q.traces, err = journal.Open(filepath.Join(o.Dir, "traces"), jo("traces")); err != nil {
 		return nil, fmt.Errorf("queue dir %s: %w", o.Dir, err)
 	}
-	if q.logs, err = journal.Open(filepath.Join(o.Dir, "logs"), jo); err != nil {
+	if q.logs, err = journal.Open(filepath.Join(o.Dir, "logs"), jo("logs")); err != nil {
 		return nil, errors.Join(fmt.Errorf("queue dir %s: %w", o.Dir, err), q.traces.Close())
 	}
 	q.tracesIn = &coalescer[ptrace.Traces]{maxBytes: maxRequest,

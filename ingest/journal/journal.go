@@ -30,6 +30,11 @@ type Options struct {
 	// crash loses nothing (the kernel has the pages), a machine crash may
 	// lose the last appends.
 	NoFSync bool
+	// Damaged is told of each entry Next cannot read back (damaged or
+	// missing files, a checksum mismatch): Next leaves it out of its
+	// group and goes on with the rest, which a stalled queue would hold
+	// forever. Called from Next's goroutine; nil: not told.
+	Damaged func(seq uint64, err error)
 }
 
 // headerSize is an entry's length and CRC-32C, before its payload.
@@ -81,20 +86,28 @@ type Journal struct {
 }
 
 // segment is one file of entries, first being the sequence number of its
-// first entry, offsets each entry's place in it and size the bytes of
-// its published entries.
+// first entry, offsets each readable entry's place in it and size the
+// bytes of its readable entries. Damage found at Open (a segment cut
+// short or garbled, a segment file gone) leaves lost entries after the
+// readable ones, numbered so that the next segment's entries keep theirs;
+// damage says what happened to them.
 type segment struct {
 	first   uint64
-	path    string
+	path    string // "" for the entries of a missing first segment
 	offsets []int64
 	size    int64
+	lost    uint64
+	damage  string
 	r       *os.File // for reads, opened on first use (under Journal.mu)
 }
 
-func (s *segment) end() uint64 { return s.first + uint64(len(s.offsets)) }
+func (s *segment) end() uint64 { return s.first + uint64(len(s.offsets)) + s.lost }
 
-// entrySize is the bytes of entry i of s, header included.
+// entrySize is the bytes of entry i of s, header included (0 if lost).
 func (s *segment) entrySize(i int) int64 {
+	if i >= len(s.offsets) {
+		return 0
+	}
 	if i+1 < len(s.offsets) {
 		return s.offsets[i+1] - s.offsets[i]
 	}
@@ -132,7 +145,7 @@ func Open(dir string, o Options) (*Journal, error) {
 	}
 	j := &Journal{dir: dir, opts: o}
 	j.changed = sync.NewCond(&j.mu)
-	st, err := j.readState()
+	st, fresh, err := j.readState()
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +155,11 @@ func Open(dir string, o Options) (*Journal, error) {
 	}
 	if err := j.loadSegments(); err != nil {
 		return nil, err
+	}
+	if fresh {
+		if err := j.begin(); err != nil {
+			return nil, err
+		}
 	}
 	if err := j.check(); err != nil {
 		return nil, err
@@ -153,24 +171,32 @@ func Open(dir string, o Options) (*Journal, error) {
 	return j, nil
 }
 
-// readState reads the state file, or makes a new one for a new journal.
-func (j *Journal) readState() (state, error) {
+// readState reads the state file; fresh when there is none (a new
+// journal) and begin must make one.
+func (j *Journal) readState() (st state, fresh bool, err error) {
 	b, err := os.ReadFile(filepath.Join(j.dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		id := make([]byte, 8)
 		_, _ = rand.Read(id) // never fails (crypto/rand)
-		st := state{ID: hex.EncodeToString(id)}
-		j.id = st.ID
-		return st, j.writeState(st)
+		return state{ID: hex.EncodeToString(id)}, true, nil
 	}
 	if err != nil {
-		return state{}, fmt.Errorf("journal %s: %w", j.dir, err)
+		return state{}, false, fmt.Errorf("journal %s: %w", j.dir, err)
 	}
-	var st state
 	if err := json.Unmarshal(b, &st); err != nil || st.ID == "" {
-		return state{}, fmt.Errorf("journal %s: %s is damaged (%v): move the directory aside to start an empty queue", j.dir, stateFile, err)
+		return state{}, false, fmt.Errorf("journal %s: %s is damaged (%v): remove it to store again every entry the segment files hold (those stored already are stored twice), or move the directory aside to drop them", j.dir, stateFile, err)
 	}
-	return st, nil
+	return st, false, nil
+}
+
+// begin writes the first state file. Segments without one (it was
+// removed) are all stored again under a new id: duplicates rather than
+// losses, and no token of the old id repeated over other rows.
+func (j *Journal) begin() error {
+	if len(j.segs) > 0 {
+		j.done, j.saved = j.segs[0].first, j.segs[0].first
+	}
+	return j.writeState(j.state())
 }
 
 // save writes the journal's state (under mu). Once the file holds the
@@ -241,8 +267,10 @@ func (j *Journal) loadSegments() error {
 		if err := s.index(last); err != nil {
 			return fmt.Errorf("journal %s: %w", j.dir, err)
 		}
-		if i > 0 && j.segs[i-1].end() != s.first {
-			return fmt.Errorf("journal %s: %s starts at entry %d, after entry %d: a segment is missing", j.dir, s.path, s.first, j.segs[i-1].end())
+		if i > 0 {
+			if err := j.segs[i-1].reach(s.first); err != nil {
+				return fmt.Errorf("journal %s: %w", j.dir, err)
+			}
 		}
 	}
 	if len(j.segs) > 0 {
@@ -253,9 +281,32 @@ func (j *Journal) loadSegments() error {
 	return nil
 }
 
+// reach makes s, which is not the last segment, end where the next one
+// starts (at next): entries missing from it, cut off or in a segment file
+// gone, become lost entries, so the rest keeps its numbers.
+func (s *segment) reach(next uint64) error {
+	end := s.end()
+	switch {
+	case end < next && s.damage == "":
+		s.damage = fmt.Sprintf("entries %d to %d are missing: a segment file after %s is gone", end, next, s.path)
+		fallthrough
+	case end < next:
+		s.lost = next - end
+	case end > next && s.damage == "":
+		return fmt.Errorf("%s holds entries %d to %d, past %d where the next segment starts: move the segment files that overlap out of the directory", s.path, s.first, end, next)
+	case end > next:
+		// Garbled headers can make up entries: keep those the
+		// numbering has room for; their checksums tell at read.
+		s.offsets = s.offsets[:next-s.first]
+	}
+	return nil
+}
+
 // index reads s's entry headers. In the tail segment (last) it checks
 // each payload's CRC and cuts the file after the last whole entry: a
-// torn append had not returned, so nobody was told it was kept.
+// torn append had not returned, so nobody was told it was kept. In
+// another segment damage ends the readable entries (reach numbers the
+// lost ones) and the file is kept as it is.
 func (s *segment) index(last bool) error {
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if err != nil {
@@ -269,17 +320,17 @@ func (s *segment) index(last bool) error {
 	var off int64
 	var hdr [headerSize]byte
 	for off < info.Size() {
-		size, err := readEntryAt(f, off, hdr[:], last)
+		size, err := readEntryAt(f, off, info.Size(), hdr[:], last)
 		if err != nil {
 			if !last {
-				return fmt.Errorf("%s: entry at byte %d: %w; the queue cannot go past it: move the directory aside to start an empty queue", s.path, off, err)
+				s.damage = fmt.Sprintf("%s is damaged at byte %d (%v)", s.path, off, err)
 			}
 			break
 		}
 		s.offsets = append(s.offsets, off)
 		off += size
 	}
-	if off < info.Size() {
+	if last && off < info.Size() {
 		if err := f.Truncate(off); err != nil {
 			return fmt.Errorf("%s: cut the torn entry at byte %d: %w", s.path, off, err)
 		}
@@ -289,12 +340,16 @@ func (s *segment) index(last bool) error {
 }
 
 // readEntryAt reads the header at off and, if verify, the payload and its
-// CRC. It returns the entry's whole size.
-func readEntryAt(f *os.File, off int64, hdr []byte, verify bool) (int64, error) {
+// CRC. It returns the entry's whole size, which must end within the
+// file's size.
+func readEntryAt(f *os.File, off, size int64, hdr []byte, verify bool) (int64, error) {
 	if _, err := f.ReadAt(hdr, off); err != nil {
 		return 0, fmt.Errorf("header: %w", err)
 	}
 	n := int64(binary.LittleEndian.Uint32(hdr[0:4]))
+	if off+headerSize+n > size {
+		return 0, fmt.Errorf("an entry of %d bytes runs past the file's end at byte %d", n, size)
+	}
 	if !verify {
 		return headerSize + n, nil
 	}
@@ -314,7 +369,9 @@ func (j *Journal) check() error {
 		return fmt.Errorf("journal %s: the state says %d entries are stored but the segments end at %d: move the directory aside to start an empty queue", j.dir, j.done, j.next)
 	}
 	if len(j.segs) > 0 && j.segs[0].first > j.done {
-		return fmt.Errorf("journal %s: entries %d to %d are missing (the first segment starts at %d)", j.dir, j.done, j.segs[0].first, j.segs[0].first)
+		lost := &segment{first: j.done, lost: j.segs[0].first - j.done,
+			damage: fmt.Sprintf("entries %d to %d are missing: the segment file before %s is gone", j.done, j.segs[0].first, j.segs[0].path)}
+		j.segs = append([]*segment{lost}, j.segs...)
 	}
 	at := j.done
 	for _, g := range j.groups {
@@ -518,6 +575,10 @@ func (j *Journal) places(g Group) ([]place, error) {
 	out := make([]place, 0, g.End-g.First)
 	for seq := g.First; seq < g.End; seq++ {
 		s, i := j.locate(seq)
+		if i >= len(s.offsets) {
+			out = append(out, place{path: s.damage, off: -1})
+			continue
+		}
 		if s.r == nil {
 			f, err := os.Open(s.path)
 			if err != nil {
@@ -544,25 +605,47 @@ func (j *Journal) locate(seq uint64) (*segment, int) {
 }
 
 // read returns the payloads of g's entries, found at at, each checked
-// against its CRC.
+// against its CRC. An entry lost or damaged is left out and told to
+// Options.Damaged; a failing read is an error, for Next to be retried.
 func (j *Journal) read(g Group, at []place) ([][]byte, error) {
 	out := make([][]byte, 0, len(at))
-	var hdr [headerSize]byte
 	for k, p := range at {
 		seq := g.First + uint64(k)
-		if _, err := p.f.ReadAt(hdr[:], p.off); err != nil {
+		payload, damage, err := p.read()
+		if err != nil {
 			return nil, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, err)
 		}
-		payload := make([]byte, binary.LittleEndian.Uint32(hdr[0:4]))
-		if _, err := p.f.ReadAt(payload, p.off+headerSize); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, err)
-		}
-		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
-			return nil, fmt.Errorf("journal %s: entry %d in %s: checksum mismatch", j.dir, seq, p.path)
+		if damage != nil {
+			if j.opts.Damaged != nil {
+				j.opts.Damaged(seq, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, damage))
+			}
+			continue
 		}
 		out = append(out, payload)
 	}
 	return out, nil
+}
+
+// read reads the entry at p: its payload, or why it is damaged, or the
+// error of a read that failed.
+func (p place) read() (payload []byte, damage, err error) {
+	if p.off < 0 {
+		return nil, errors.New(p.path), nil
+	}
+	var hdr [headerSize]byte
+	if _, err := p.f.ReadAt(hdr[:], p.off); err != nil {
+		return nil, nil, err
+	}
+	payload = make([]byte, binary.LittleEndian.Uint32(hdr[0:4]))
+	if _, err := p.f.ReadAt(payload, p.off+headerSize); errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: cut short", p.path), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
+		return nil, fmt.Errorf("%s at byte %d: checksum mismatch", p.path, p.off), nil
+	}
+	return payload, nil, nil
 }
 
 // Done records group g, the oldest group out, as stored: the stored mark
@@ -604,7 +687,9 @@ func (j *Journal) dropStored() {
 		}
 		// A segment that cannot be removed now is removed at the next
 		// Open, which finds it wholly stored too.
-		_ = os.Remove(s.path)
+		if s.path != "" {
+			_ = os.Remove(s.path)
+		}
 		j.segs = j.segs[1:]
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,23 +139,110 @@ func TestTornAppendCut(t *testing.T) {
 	}
 }
 
-// TestDamageBeforeTheTailRefused: a bad entry in a segment that is not
-// the last is no torn append: Open refuses and names the file.
-func TestDamageBeforeTheTailRefused(t *testing.T) {
+// TestDamageBeforeTheTailSkipped: damage in a segment that is not the
+// last (cut short, a garbled header or payload, a segment file gone)
+// loses only the entries it hit: Open takes the journal, Next hands out
+// the rest in order, telling Damaged of each lost entry and where, and
+// the next appends keep their numbers.
+func TestDamageBeforeTheTailSkipped(t *testing.T) {
+	entry := int64(headerSize + len("entry-000"))
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, segs []string)
+		lost   []uint64
+	}{
+		{"cut in a payload", func(t *testing.T, segs []string) { truncate(t, segs[0], entry+headerSize+3) }, []uint64{1}},
+		{"cut in a header", func(t *testing.T, segs []string) { truncate(t, segs[0], 3) }, []uint64{0, 1}},
+		{"length garbled", func(t *testing.T, segs []string) { writeAt(t, segs[1], entry, []byte{0xff, 0xff, 0xff, 0x7f}) }, []uint64{3}},
+		{"payload garbled", func(t *testing.T, segs []string) { writeAt(t, segs[1], headerSize+2, []byte("X")) }, []uint64{2}},
+		{"segment gone", func(t *testing.T, segs []string) { remove(t, segs[1]) }, []uint64{2, 3}},
+		{"first segment gone", func(t *testing.T, segs []string) { remove(t, segs[0]) }, []uint64{0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j := open(t, dir, Options{SegmentBytes: 20})
+			appendN(t, j, 0, 6)
+			_ = j.Close()
+			segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+			if len(segs) != 3 {
+				t.Fatalf("%d segments, want 3 of 2 entries", len(segs))
+			}
+			tc.damage(t, segs)
+
+			var lost []uint64
+			var why []string
+			j2 := open(t, dir, Options{SegmentBytes: 20, Damaged: func(seq uint64, err error) {
+				lost, why = append(lost, seq), append(why, err.Error())
+			}})
+			appendN(t, j2, 6, 1)
+			g, got := next(t, j2, 1<<20)
+			var want []string
+			for i := 0; i <= 6; i++ {
+				if !slices.Contains(tc.lost, uint64(i)) {
+					want = append(want, fmt.Sprintf("entry-%03d", i))
+				}
+			}
+			if g != (Group{0, 7}) || strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("after damage: %v %v, want {0 7} %v", g, got, want)
+			}
+			if fmt.Sprint(lost) != fmt.Sprint(tc.lost) || !strings.Contains(why[0], segmentExt) {
+				t.Fatalf("told of %v (%q), want %v, naming the segment", lost, why, tc.lost)
+			}
+		})
+	}
+}
+
+func truncate(t *testing.T, path string, size int64) {
+	t.Helper()
+	if err := os.Truncate(path, size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeAt(t *testing.T, path string, off int64, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+}
+
+func remove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStateDamaged: a state file that does not parse is refused with its
+// name and both ways on; removed, every entry the segments hold is
+// handed out again, under tokens of a new id.
+func TestStateDamaged(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, Options{SegmentBytes: 20})
 	appendN(t, j, 0, 6)
-	_ = j.Close()
-	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
-	if len(segs) < 3 {
-		t.Fatalf("%d segments, want several", len(segs))
+	g, _ := next(t, j, 2*int64(headerSize+len("entry-000")))
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
 	}
-	if err := os.Truncate(segs[0], 3); err != nil {
+	old := j.Token(Group{2, 6})
+	_ = j.Close()
+	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(`{"id": "x", "do`), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Open(dir, Options{MaxBytes: 1 << 20})
-	if err == nil || !strings.Contains(err.Error(), filepath.Base(segs[0])) {
-		t.Fatalf("Open over a damaged segment: %v, want an error naming it", err)
+	if err == nil || !strings.Contains(err.Error(), stateFile) || !strings.Contains(err.Error(), "remove it") {
+		t.Fatalf("Open over a garbled state file: %v, want an error naming it and what to do", err)
+	}
+	remove(t, filepath.Join(dir, stateFile))
+	j2 := open(t, dir, Options{SegmentBytes: 20})
+	g2, got := next(t, j2, 1<<20)
+	if g2 != (Group{2, 6}) || got[0] != "entry-002" || j2.Token(g2) == old {
+		t.Fatalf("without a state file: %v %v token %s, want entries 2 to 6 (segment 0 was removed) under a new id", g2, got, j2.Token(g2))
 	}
 }
 
