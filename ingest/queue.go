@@ -273,6 +273,9 @@ func (q *diskQueue) pause(wait *time.Duration) bool {
 // data is on disk, or why it is not.
 func (q *diskQueue) enqueue(signal string, j *journal.Journal, payload []byte) error {
 	err := q.diskLow()
+	if err != nil && j.Trim() { // the disk its stored tail held is back
+		err = q.diskLow()
+	}
 	if err == nil {
 		err = j.Append(payload)
 	}

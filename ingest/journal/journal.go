@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Options bound a journal.
@@ -43,6 +44,13 @@ const headerSize = 8
 const (
 	stateFile  = "state.json"
 	segmentExt = ".seg"
+	// spareFile holds spareBytes of the disk for the state file: on a
+	// full disk (appends filled it, or another writer) a state write
+	// fails, no group can be recorded or done, nothing drains and the
+	// disk stays full. The spare is removed to make room, and written
+	// again once stored segments are gone.
+	spareFile  = "spare"
+	spareBytes = 64 << 10
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -168,7 +176,20 @@ func Open(dir string, o Options) (*Journal, error) {
 	if err := j.openTail(); err != nil {
 		return nil, err
 	}
+	j.keepSpare()
 	return j, nil
+}
+
+// keepSpare writes the spare file if it is missing; a disk too full for
+// it goes without (under mu, or before the journal is shared).
+func (j *Journal) keepSpare() {
+	path := filepath.Join(j.dir, spareFile)
+	if _, err := os.Stat(path); err == nil {
+		return
+	}
+	if err := writeFile(path, make([]byte, spareBytes), !j.opts.NoFSync); err != nil {
+		_ = os.Remove(path)
+	}
 }
 
 // readState reads the state file; fresh when there is none (a new
@@ -203,7 +224,11 @@ func (j *Journal) begin() error {
 // stored mark, the segments before it may go.
 func (j *Journal) save() error {
 	st := j.state()
-	if err := j.writeState(st); err != nil {
+	err := j.writeState(st)
+	if errors.Is(err, syscall.ENOSPC) && os.Remove(filepath.Join(j.dir, spareFile)) == nil {
+		err = j.writeState(st)
+	}
+	if err != nil {
 		return err
 	}
 	j.saved = st.Done
@@ -227,7 +252,9 @@ func (j *Journal) writeState(st state) error {
 	return syncDir(j.dir)
 }
 
-func writeFile(path string, b []byte, fsync bool) error {
+// writeFile writes a whole file, fsynced if asked. A var for tests (a
+// full disk).
+var writeFile = func(path string, b []byte, fsync bool) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
 		return err
@@ -414,7 +441,8 @@ func (j *Journal) rotate() (*segment, error) {
 	}
 	if !j.opts.NoFSync {
 		if err := syncDir(j.dir); err != nil {
-			return nil, errors.Join(fmt.Errorf("journal %s: new segment: %w", j.dir, err), f.Close())
+			// Removed, or every later rotation would find it taken.
+			return nil, errors.Join(fmt.Errorf("journal %s: new segment: %w", j.dir, err), f.Close(), os.Remove(s.path))
 		}
 	}
 	if j.tail != nil {
@@ -453,7 +481,14 @@ func (j *Journal) Append(payload []byte) error {
 		}
 		tail, tailSize = s, 0
 	}
-	if err := j.write(payload, tailSize); err != nil {
+	err := j.write(payload, tailSize)
+	if errors.Is(err, syscall.ENOSPC) && j.trim() {
+		j.mu.Lock()
+		tail, tailSize = j.segs[len(j.segs)-1], 0
+		j.mu.Unlock()
+		err = j.write(payload, 0)
+	}
+	if err != nil {
 		return err
 	}
 	j.mu.Lock()
@@ -464,6 +499,38 @@ func (j *Journal) Append(payload []byte) error {
 	j.changed.Broadcast()
 	j.mu.Unlock()
 	return nil
+}
+
+// Trim gives back the disk the tail segment holds when every entry in it
+// is stored: the tail is kept for appends, and stored data in it (up to
+// SegmentBytes) would fill a small disk for good, where every append
+// then fails for want of space. It starts a new tail and removes the old
+// one, and says whether it did.
+func (j *Journal) Trim() bool {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	j.mu.Lock()
+	closed := j.closed
+	j.mu.Unlock()
+	return !closed && j.trim()
+}
+
+// trim is Trim under wmu.
+func (j *Journal) trim() bool {
+	j.mu.Lock()
+	tail := j.segs[len(j.segs)-1]
+	stored := tail.size > 0 && tail.end() <= j.saved
+	j.mu.Unlock()
+	if !stored {
+		return false
+	}
+	if _, err := j.rotate(); err != nil {
+		return false
+	}
+	j.mu.Lock()
+	j.dropStored()
+	j.mu.Unlock()
+	return true
 }
 
 // write puts one entry at the tail's end (at). A failed write is cut off
@@ -671,6 +738,7 @@ func (j *Journal) Done(g Group) error {
 	j.handed--
 	err := j.save()
 	j.dropStored()
+	j.keepSpare()
 	j.changed.Broadcast()
 	return err
 }

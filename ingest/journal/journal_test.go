@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -401,5 +402,72 @@ func TestDoneUnrecordedKeepsSegments(t *testing.T) {
 	g2, got := next(t, j2, 1<<20)
 	if g2 != g || j2.Token(g2) != j.Token(g) || strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("after restart: %v %v, want the unrecorded group %v again", g2, got, g)
+	}
+}
+
+// TestDiskFullStateWrite: on a disk left full (by appends, or by another
+// writer) the state file can still be written: the spare file's room is
+// used, so groups are recorded and done, the queue drains and frees its
+// disk; the spare is written again after. Before, Next failed for want of
+// space at every attempt and nothing drained.
+func TestDiskFullStateWrite(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	spare := filepath.Join(dir, spareFile)
+	if _, err := os.Stat(spare); err != nil {
+		t.Fatalf("no spare file after Open: %v", err)
+	}
+	appendN(t, j, 0, 3)
+	orig := writeFile
+	t.Cleanup(func() { writeFile = orig })
+	writeFile = func(path string, b []byte, fsync bool) error { // full while the spare holds its room
+		if _, err := os.Stat(spare); err == nil {
+			return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+		}
+		return orig(path, b, fsync)
+	}
+	g, got := next(t, j, 1<<20)
+	if len(got) != 3 {
+		t.Fatalf("group %v %v on a full disk, want the 3 entries", g, got)
+	}
+	if err := j.Done(g); err != nil {
+		t.Fatalf("Done on a full disk: %v", err)
+	}
+	if _, err := os.Stat(spare); err != nil {
+		t.Fatalf("spare not written again after a Done: %v", err)
+	}
+	appendN(t, j, 3, 1)
+	if g, _ := next(t, j, 1<<20); g != (Group{3, 4}) {
+		t.Fatalf("next group on a full disk %v, want {3 4}", g)
+	}
+}
+
+// TestTrimStoredTail: once every entry is stored, Trim gives back the
+// disk the tail held (a new, empty tail replaces it), so a small disk the
+// queue filled takes appends again; the numbering goes on. A tail holding
+// entries not stored is kept.
+func TestTrimStoredTail(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 3)
+	if j.Trim() {
+		t.Fatal("Trim took a tail whose entries are not stored")
+	}
+	g, _ := next(t, j, 1<<20)
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	if !j.Trim() {
+		t.Fatal("Trim kept a tail wholly stored")
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	if info, err := os.Stat(segs[0]); len(segs) != 1 || err != nil || info.Size() != 0 {
+		t.Fatalf("segments after Trim: %v, want one empty", segs)
+	}
+	appendN(t, j, 3, 1)
+	_ = j.Close()
+	j2 := open(t, dir, Options{})
+	if g, got := next(t, j2, 1<<20); g != (Group{3, 4}) || got[0] != "entry-003" {
+		t.Fatalf("after Trim and reopen: %v %v, want entry 3", g, got)
 	}
 }
