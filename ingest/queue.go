@@ -183,7 +183,9 @@ type prepare func(payloads [][]byte) (resources int, insert insertRange)
 // the store busy, while a light flow gets one large insert after the
 // running one instead of a small one taken too early.
 func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
-	readyc := make(chan ready, 1)
+	// Unbuffered: one group converted waits while one is inserted, so a
+	// backlog holds at most two groups of InsertBytes in memory.
+	readyc := make(chan ready)
 	var busy atomic.Bool
 	freed := make(chan struct{}, 1) // an insert ended
 	ahead := q.opts.InsertBytes / 4
