@@ -103,6 +103,7 @@ type segment struct {
 	first   uint64
 	path    string // "" for the entries of a missing first segment
 	offsets []int64
+	crcs    []uint32 // each readable entry's CRC, as its header says
 	size    int64
 	lost    uint64
 	damage  string
@@ -324,7 +325,7 @@ func (s *segment) reach(next uint64) error {
 	case end > next:
 		// Garbled headers can make up entries: keep those the
 		// numbering has room for; their checksums tell at read.
-		s.offsets = s.offsets[:next-s.first]
+		s.offsets, s.crcs = s.offsets[:next-s.first], s.crcs[:next-s.first]
 	}
 	return nil
 }
@@ -355,6 +356,7 @@ func (s *segment) index(last bool) error {
 			break
 		}
 		s.offsets = append(s.offsets, off)
+		s.crcs = append(s.crcs, binary.LittleEndian.Uint32(hdr[4:8]))
 		off += size
 	}
 	if last && off < info.Size() {
@@ -493,6 +495,7 @@ func (j *Journal) Append(payload []byte) error {
 	}
 	j.mu.Lock()
 	tail.offsets = append(tail.offsets, tailSize)
+	tail.crcs = append(tail.crcs, crc32.Checksum(payload, castagnoli))
 	tail.size = tailSize + size
 	j.next++
 	j.pending += size
@@ -762,10 +765,35 @@ func (j *Journal) dropStored() {
 	}
 }
 
-// Token is the insert_deduplication_token of group g: the journal's id
-// and the group's range, the same on every attempt and after a restart.
+// Token is the insert_deduplication_token of group g: the journal's id,
+// the group's range and a checksum of its entries' CRCs, the same on
+// every attempt and after a restart. The checksum keeps a range numbered
+// again over other entries (appends lost to a machine crash without
+// fsync, or a tail segment lost, and the numbers reused) from repeating
+// a token ClickHouse has seen, which would drop those entries as
+// duplicates.
 func (j *Journal) Token(g Group) string {
-	return fmt.Sprintf("%s-%d-%d", j.id, g.First, g.End)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var b [4]byte
+	h := crc32.New(castagnoli)
+	for seq := g.First; seq < g.End; seq++ {
+		s, i, ok := j.find(seq)
+		if ok && i < len(s.crcs) {
+			binary.LittleEndian.PutUint32(b[:], s.crcs[i])
+			_, _ = h.Write(b[:]) // a hash never fails
+		}
+	}
+	return fmt.Sprintf("%s-%d-%d-%08x", j.id, g.First, g.End, h.Sum32())
+}
+
+// find is locate for an entry that may not be in the journal (under mu).
+func (j *Journal) find(seq uint64) (*segment, int, bool) {
+	if len(j.segs) == 0 || seq < j.segs[0].first || seq >= j.next {
+		return nil, 0, false
+	}
+	s, i := j.locate(seq)
+	return s, i, true
 }
 
 // Pending is the bytes appended and not yet stored, headers included.

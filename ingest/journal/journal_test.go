@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -469,5 +470,44 @@ func TestTrimStoredTail(t *testing.T) {
 	j2 := open(t, dir, Options{})
 	if g, got := next(t, j2, 1<<20); g != (Group{3, 4}) || got[0] != "entry-003" {
 		t.Fatalf("after Trim and reopen: %v %v, want entry 3", g, got)
+	}
+}
+
+// TestRenumberedRangeNewToken: when appends are lost and their numbers
+// used again (a machine crash with NoFSync rolled back the segment and
+// the state file, after a group's insert had landed), the same range of
+// other entries gets another token: ClickHouse would otherwise drop them
+// as the insert it stored.
+func TestRenumberedRangeNewToken(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 3)
+	g, _ := next(t, j, 1<<20)
+	token := j.Token(g)
+	_ = j.Close()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	remove(t, segs[0])
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st state
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Groups = nil // as before the group was recorded
+	b, _ = json.Marshal(st)
+	if err := os.WriteFile(filepath.Join(dir, stateFile), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+
+	j2 := open(t, dir, Options{})
+	appendN(t, j2, 10, 3)
+	g2, got := next(t, j2, 1<<20)
+	if g2 != g || got[0] != "entry-010" {
+		t.Fatalf("after the rollback: %v %v, want entries 10.. numbered %v", g2, got, g)
+	}
+	if j2.Token(g2) == token {
+		t.Fatalf("range %v of other entries has the token %s of the insert that landed", g2, token)
 	}
 }
