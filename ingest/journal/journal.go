@@ -51,6 +51,10 @@ const (
 	// again once stored segments are gone.
 	spareFile  = "spare"
 	spareBytes = 64 << 10
+	// lockFile is held (flock) while the journal is open: two processes
+	// appending to one tail would interleave their entries and each
+	// store the other's groups.
+	lockFile = "lock"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -79,6 +83,7 @@ type Journal struct {
 
 	wmu  sync.Mutex // serialises appends: the tail file's writes and rotation
 	tail *os.File   // the last segment, open for appends (under wmu)
+	lock *os.File   // holds the directory's lock while open
 
 	mu      sync.Mutex
 	changed *sync.Cond // an append, a Done or Close
@@ -154,31 +159,56 @@ func Open(dir string, o Options) (*Journal, error) {
 	}
 	j := &Journal{dir: dir, opts: o}
 	j.changed = sync.NewCond(&j.mu)
+	if err := j.takeLock(); err != nil {
+		return nil, err
+	}
+	if err := j.open(); err != nil {
+		return nil, errors.Join(err, j.lock.Close())
+	}
+	return j, nil
+}
+
+// takeLock locks the directory for this journal, or says who holds it.
+func (j *Journal) takeLock() error {
+	f, err := os.OpenFile(filepath.Join(j.dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("journal %s is in use by another process (%v): give each flowslo its own queue dir", j.dir, err)
+	}
+	j.lock = f
+	return nil
+}
+
+// open takes up what an earlier run left, under the lock.
+func (j *Journal) open() error {
 	st, fresh, err := j.readState()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	j.id, j.done, j.saved = st.ID, st.Done, st.Done
 	for _, g := range st.Groups {
 		j.groups = append(j.groups, Group{g[0], g[1]})
 	}
 	if err := j.loadSegments(); err != nil {
-		return nil, err
+		return err
 	}
 	if fresh {
 		if err := j.begin(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := j.check(); err != nil {
-		return nil, err
+		return err
 	}
 	j.dropStored()
 	if err := j.openTail(); err != nil {
-		return nil, err
+		return err
 	}
 	j.keepSpare()
-	return j, nil
+	return nil
 }
 
 // keepSpare writes the spare file if it is missing; a disk too full for
@@ -832,6 +862,6 @@ func (j *Journal) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 	}
-	errs = append(errs, j.tail.Close())
+	errs = append(errs, j.tail.Close(), j.lock.Close()) // the lock goes with its file
 	return errors.Join(errs...)
 }

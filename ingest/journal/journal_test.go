@@ -511,3 +511,17 @@ func TestRenumberedRangeNewToken(t *testing.T) {
 		t.Fatalf("range %v of other entries has the token %s of the insert that landed", g2, token)
 	}
 }
+
+// TestOneProcessPerDir: a journal open in a directory keeps a second
+// Open out (another flowslo on the same queue dir would interleave its
+// appends with this one's), and lets it in once closed.
+func TestOneProcessPerDir(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	if _, err := Open(dir, Options{MaxBytes: 1 << 20}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second Open of a journal in use: %v, want refused", err)
+	}
+	_ = j.Close()
+	j2 := open(t, dir, Options{})
+	appendN(t, j2, 0, 1)
+}
