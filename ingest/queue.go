@@ -94,11 +94,15 @@ func newDiskQueue(o QueueOptions, timeout time.Duration, maxRequest int64, s *si
 	q := &diskQueue{opts: o, timeout: timeout, sink: s, refusing: map[string]error{}}
 	q.stop, q.cancel = context.WithCancel(context.Background())
 	var err error
-	jo := journal.Options{MaxBytes: o.MaxBytes, NoFSync: o.NoFSync}
-	if q.traces, err = journal.Open(filepath.Join(o.Dir, "traces"), jo); err != nil {
+	jo := func(signal string) journal.Options {
+		return journal.Options{MaxBytes: o.MaxBytes, NoFSync: o.NoFSync, Damaged: func(seq uint64, err error) {
+			s.log.Error("queued batch damaged on disk: dropped after it was acknowledged", "signal", signal, "entry", seq, "cause", err)
+		}}
+	}
+	if q.traces, err = journal.Open(filepath.Join(o.Dir, "traces"), jo("traces")); err != nil {
 		return nil, fmt.Errorf("queue dir %s: %w", o.Dir, err)
 	}
-	if q.logs, err = journal.Open(filepath.Join(o.Dir, "logs"), jo); err != nil {
+	if q.logs, err = journal.Open(filepath.Join(o.Dir, "logs"), jo("logs")); err != nil {
 		return nil, errors.Join(fmt.Errorf("queue dir %s: %w", o.Dir, err), q.traces.Close())
 	}
 	q.buildCoalescers(maxRequest)
@@ -203,8 +207,10 @@ type prepare func(payloads [][]byte) (parts int, insert insertRange, err error)
 // the store busy, while a light flow gets one large insert after the
 // running one instead of a small one taken too early.
 func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
-	readyc := make(chan ready, 1)
-	var out atomic.Int32            // groups handed to the inserter and not yet stored
+	// Unbuffered: one group converted waits while one is inserted, so a
+	// backlog holds at most two groups of InsertBytes in memory.
+	readyc := make(chan ready)
+	var out atomic.Int32            // groups taken for the inserter and not yet stored
 	freed := make(chan struct{}, 1) // an insert ended
 	ahead := q.opts.InsertBytes / 4
 	q.consumers.Go(func() {
@@ -314,6 +320,9 @@ func (q *diskQueue) pause(wait *time.Duration) bool {
 // data is on disk, or why it is not.
 func (q *diskQueue) enqueue(signal string, j *journal.Journal, payload []byte) error {
 	err := q.diskLow()
+	if err != nil && j.Trim() { // the disk its stored tail held is back
+		err = q.diskLow()
+	}
 	if err == nil {
 		err = j.Append(payload)
 	}

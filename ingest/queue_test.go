@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -649,5 +650,61 @@ func testQueueMergesWhatWaits(t *testing.T, wrap func(*flakyStore) store.Store) 
 	// other 39 go in one insert.
 	if n := cs.count(); n > 3 {
 		t.Errorf("40 queued batches took %d inserts, want at most 3", n)
+	}
+}
+
+// blockingStore holds every insert until release is closed, telling
+// entered of each.
+type blockingStore struct {
+	store.TokenInserter
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingStore) InsertSpansOnce(ctx context.Context, token string, s []store.Span) error {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.TokenInserter.InsertSpansOnce(ctx, token, s)
+}
+
+// TestQueueTwoGroupsOut: while an insert runs, the consumer prepares one
+// group more, not two: a backlog holds at most two groups of
+// InsertBytes in memory (the one inserted, the next converted).
+func TestQueueTwoGroupsOut(t *testing.T) {
+	st := openCHDB(t)
+	bs := &blockingStore{TokenInserter: st.(store.TokenInserter), entered: make(chan struct{}, 100), release: make(chan struct{})}
+	dir := t.TempDir()
+	p := startQueued(t, struct {
+		store.Store
+		*blockingStore
+	}{st, bs}, QueueOptions{Dir: dir, InsertBytes: 64 << 10}, nil)
+	for b := range 6 {
+		if err := p.queue.tracesIn.submit(queuedTraces(t, b, 1200), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { close(bs.release) }) }
+	t.Cleanup(release)
+	<-bs.entered
+	groups := func() int {
+		b, _ := os.ReadFile(filepath.Join(dir, "traces", "state.json"))
+		var st struct{ Groups [][2]uint64 }
+		_ = json.Unmarshal(b, &st)
+		return len(st.Groups)
+	}
+	waitFor(t, "the next group prepared", func() bool { return groups() >= 2 })
+	// Nothing signals that the consumer holds back; a third group would
+	// be recorded within milliseconds.
+	for range 20 {
+		if n := groups(); n > 2 {
+			t.Fatalf("%d groups out while one insert runs, want 2", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	release()
+	waitFor(t, "the queue to drain", func() bool { return drained(p) })
+	if got := countRows(t, st, "otel_traces", "SpanId"); len(got) != 7200 {
+		t.Errorf("%d spans stored, want 7200", len(got))
 	}
 }

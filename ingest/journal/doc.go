@@ -23,6 +23,11 @@
 // Durability: Append returns once its entry is written and, unless
 // Options.NoFSync, fsynced; the state file is replaced by rename after
 // an fsync. A torn entry at the end of the last segment (a crash during
-// Append, which had not returned) is cut off at Open; damage anywhere
-// else is an error that names the file.
+// Append, which had not returned) is cut off at Open. Damage anywhere
+// else (a segment cut short or garbled, a segment file gone) loses only
+// the entries it hit: Next leaves them out and tells Options.Damaged,
+// and the entries after them are stored, where refusing the journal
+// would hold them all back. A state file that does not parse is refused
+// with its name; removed, every entry the segments hold is stored again
+// under a new id (twice rather than lost).
 package journal

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Options bound a journal.
@@ -29,12 +30,23 @@ type Options struct {
 	// crash loses nothing (the kernel has the pages), a machine crash may
 	// lose the last appends.
 	NoFSync bool
+	// Damaged is told of each entry Next cannot read back (damaged or
+	// missing files, a checksum mismatch): Next leaves it out of its
+	// group and goes on with the rest, which a stalled queue would hold
+	// forever. Called from Next's goroutine; nil: not told.
+	Damaged func(seq uint64, err error)
 }
 
 // headerSize is an entry's length and CRC-32C, before its payload.
 const headerSize = 8
 
-const segmentExt = ".seg"
+const (
+	segmentExt = ".seg"
+	// lockFile is held (flock) while the journal is open: two processes
+	// appending to one tail would interleave their entries and each
+	// store the other's groups.
+	lockFile = "lock"
+)
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -62,39 +74,46 @@ type Journal struct {
 
 	wmu  sync.Mutex // serialises appends: the tail file's writes and rotation
 	tail *os.File   // the last segment, open for appends (under wmu)
+	lock *os.File   // holds the directory's lock while open
+	st   *stateStore // the state file (under mu)
 
 	mu      sync.Mutex
 	changed *sync.Cond // an append, a Done or Close
 	segs    []*segment // in order; the last is the tail
 	next    uint64     // sequence number of the next entry appended
 	done    uint64     // entries below are stored
+	saved   uint64     // the stored mark the state file holds: segments before it may go
 	groups  []Group    // recorded and not done, in order, from done on
 	handed  int        // how many of groups Next has handed out since Open
 	pending int64      // bytes of the entries from done on
 	closed  bool
-	broken  error  // an append failed and could not be undone: no more appends
-	version uint64 // counts changes to done and groups
-
-	smu     sync.Mutex  // serialises state writes, taken before mu
-	st      *stateStore // under smu
-	written uint64      // the version the state file holds (under smu)
+	broken  error // an append failed and could not be undone: no more appends
 }
 
 // segment is one file of entries, first being the sequence number of its
-// first entry, offsets each entry's place in it and size the bytes of
-// its published entries.
+// first entry, offsets each readable entry's place in it and size the
+// bytes of its readable entries. Damage found at Open (a segment cut
+// short or garbled, a segment file gone) leaves lost entries after the
+// readable ones, numbered so that the next segment's entries keep theirs;
+// damage says what happened to them.
 type segment struct {
 	first   uint64
-	path    string
+	path    string // "" for the entries of a missing first segment
 	offsets []int64
+	crcs    []uint32 // each readable entry's CRC, as its header says
 	size    int64
+	lost    uint64
+	damage  string
 	r       *os.File // for reads, opened on first use (under Journal.mu)
 }
 
-func (s *segment) end() uint64 { return s.first + uint64(len(s.offsets)) }
+func (s *segment) end() uint64 { return s.first + uint64(len(s.offsets)) + s.lost }
 
-// entrySize is the bytes of entry i of s, header included.
+// entrySize is the bytes of entry i of s, header included (0 if lost).
 func (s *segment) entrySize(i int) int64 {
+	if i >= len(s.offsets) {
+		return 0
+	}
 	if i+1 < len(s.offsets) {
 		return s.offsets[i+1] - s.offsets[i]
 	}
@@ -125,34 +144,85 @@ func Open(dir string, o Options) (*Journal, error) {
 	}
 	j := &Journal{dir: dir, opts: o}
 	j.changed = sync.NewCond(&j.mu)
-	id := make([]byte, 8)
-	_, _ = rand.Read(id) // never fails (crypto/rand)
-	store, st, err := openState(dir, state{ID: hex.EncodeToString(id)}, !o.NoFSync)
-	if err != nil {
+	if err := j.takeLock(); err != nil {
 		return nil, err
 	}
-	j.st = store
-	j.id, j.done = st.ID, st.Done
-	for _, g := range st.Groups {
-		j.groups = append(j.groups, Group{g[0], g[1]})
-	}
-	if err := j.load(); err != nil {
-		return nil, errors.Join(err, store.close())
+	if err := j.open(); err != nil {
+		return nil, errors.Join(err, j.lock.Close())
 	}
 	return j, nil
 }
 
-// load indexes the segments, checks them against the state and opens the
-// tail for appends.
-func (j *Journal) load() error {
+// takeLock locks the directory for this journal, or says who holds it.
+func (j *Journal) takeLock() error {
+	f, err := os.OpenFile(filepath.Join(j.dir, lockFile), os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("journal %s is in use by another process (%v): give each flowslo its own queue dir", j.dir, err)
+	}
+	j.lock = f
+	return nil
+}
+
+// open takes up what an earlier run left, under the lock.
+func (j *Journal) open() error {
+	id := make([]byte, 8)
+	_, _ = rand.Read(id) // never fails (crypto/rand)
+	store, st, fresh, err := openState(j.dir, state{ID: hex.EncodeToString(id)}, !j.opts.NoFSync)
+	if err != nil {
+		return err
+	}
+	j.st = store
+	if err := j.take(st, fresh); err != nil {
+		return errors.Join(err, store.close())
+	}
+	return nil
+}
+
+// take takes up the state st and the segments (a fresh state: none was
+// found).
+func (j *Journal) take(st state, fresh bool) error {
+	j.id, j.done, j.saved = st.ID, st.Done, st.Done
+	for _, g := range st.Groups {
+		j.groups = append(j.groups, Group{g[0], g[1]})
+	}
 	if err := j.loadSegments(); err != nil {
 		return err
+	}
+	if fresh {
+		if err := j.begin(); err != nil {
+			return err
+		}
 	}
 	if err := j.check(); err != nil {
 		return err
 	}
 	j.dropStored()
 	return j.openTail()
+}
+
+// begin writes the first state file. Segments without one (it was
+// removed) are all stored again under a new id: duplicates rather than
+// losses, and no token of the old id repeated over other rows.
+func (j *Journal) begin() error {
+	if len(j.segs) > 0 {
+		j.done, j.saved = j.segs[0].first, j.segs[0].first
+	}
+	return j.save()
+}
+
+// save writes the journal's state (under mu). Once the file holds the
+// stored mark, the segments before it may go.
+func (j *Journal) save() error {
+	st := j.state()
+	if err := j.st.write(st); err != nil {
+		return err
+	}
+	j.saved = st.Done
+	return nil
 }
 
 func syncDir(dir string) error {
@@ -183,8 +253,10 @@ func (j *Journal) loadSegments() error {
 		if err := s.index(last); err != nil {
 			return fmt.Errorf("journal %s: %w", j.dir, err)
 		}
-		if i > 0 && j.segs[i-1].end() != s.first {
-			return fmt.Errorf("journal %s: %s starts at entry %d, after entry %d: a segment is missing", j.dir, s.path, s.first, j.segs[i-1].end())
+		if i > 0 {
+			if err := j.segs[i-1].reach(s.first); err != nil {
+				return fmt.Errorf("journal %s: %w", j.dir, err)
+			}
 		}
 	}
 	if len(j.segs) > 0 {
@@ -195,9 +267,32 @@ func (j *Journal) loadSegments() error {
 	return nil
 }
 
+// reach makes s, which is not the last segment, end where the next one
+// starts (at next): entries missing from it, cut off or in a segment file
+// gone, become lost entries, so the rest keeps its numbers.
+func (s *segment) reach(next uint64) error {
+	end := s.end()
+	switch {
+	case end < next && s.damage == "":
+		s.damage = fmt.Sprintf("entries %d to %d are missing: a segment file after %s is gone", end, next, s.path)
+		fallthrough
+	case end < next:
+		s.lost = next - end
+	case end > next && s.damage == "":
+		return fmt.Errorf("%s holds entries %d to %d, past %d where the next segment starts: move the segment files that overlap out of the directory", s.path, s.first, end, next)
+	case end > next:
+		// Garbled headers can make up entries: keep those the
+		// numbering has room for; their checksums tell at read.
+		s.offsets, s.crcs = s.offsets[:next-s.first], s.crcs[:next-s.first]
+	}
+	return nil
+}
+
 // index reads s's entry headers. In the tail segment (last) it checks
 // each payload's CRC and cuts the file after the last whole entry: a
-// torn append had not returned, so nobody was told it was kept.
+// torn append had not returned, so nobody was told it was kept. In
+// another segment damage ends the readable entries (reach numbers the
+// lost ones) and the file is kept as it is.
 func (s *segment) index(last bool) error {
 	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
 	if err != nil {
@@ -211,17 +306,18 @@ func (s *segment) index(last bool) error {
 	var off int64
 	var hdr [headerSize]byte
 	for off < info.Size() {
-		size, err := readEntryAt(f, off, hdr[:], last)
+		size, err := readEntryAt(f, off, info.Size(), hdr[:], last)
 		if err != nil {
 			if !last {
-				return fmt.Errorf("%s: entry at byte %d: %w; the queue cannot go past it: move the directory aside to start an empty queue", s.path, off, err)
+				s.damage = fmt.Sprintf("%s is damaged at byte %d (%v)", s.path, off, err)
 			}
 			break
 		}
 		s.offsets = append(s.offsets, off)
+		s.crcs = append(s.crcs, binary.LittleEndian.Uint32(hdr[4:8]))
 		off += size
 	}
-	if off < info.Size() {
+	if last && off < info.Size() {
 		if err := f.Truncate(off); err != nil {
 			return fmt.Errorf("%s: cut the torn entry at byte %d: %w", s.path, off, err)
 		}
@@ -231,12 +327,16 @@ func (s *segment) index(last bool) error {
 }
 
 // readEntryAt reads the header at off and, if verify, the payload and its
-// CRC. It returns the entry's whole size.
-func readEntryAt(f *os.File, off int64, hdr []byte, verify bool) (int64, error) {
+// CRC. It returns the entry's whole size, which must end within the
+// file's size.
+func readEntryAt(f *os.File, off, size int64, hdr []byte, verify bool) (int64, error) {
 	if _, err := f.ReadAt(hdr, off); err != nil {
 		return 0, fmt.Errorf("header: %w", err)
 	}
 	n := int64(binary.LittleEndian.Uint32(hdr[0:4]))
+	if off+headerSize+n > size {
+		return 0, fmt.Errorf("an entry of %d bytes runs past the file's end at byte %d", n, size)
+	}
 	if !verify {
 		return headerSize + n, nil
 	}
@@ -256,7 +356,9 @@ func (j *Journal) check() error {
 		return fmt.Errorf("journal %s: the state says %d entries are stored but the segments end at %d: move the directory aside to start an empty queue", j.dir, j.done, j.next)
 	}
 	if len(j.segs) > 0 && j.segs[0].first > j.done {
-		return fmt.Errorf("journal %s: entries %d to %d are missing (the first segment starts at %d)", j.dir, j.done, j.segs[0].first, j.segs[0].first)
+		lost := &segment{first: j.done, lost: j.segs[0].first - j.done,
+			damage: fmt.Sprintf("entries %d to %d are missing: the segment file before %s is gone", j.done, j.segs[0].first, j.segs[0].path)}
+		j.segs = append([]*segment{lost}, j.segs...)
 	}
 	at := j.done
 	for _, g := range j.groups {
@@ -299,7 +401,8 @@ func (j *Journal) rotate() (*segment, error) {
 	}
 	if !j.opts.NoFSync {
 		if err := syncDir(j.dir); err != nil {
-			return nil, errors.Join(fmt.Errorf("journal %s: new segment: %w", j.dir, err), f.Close())
+			// Removed, or every later rotation would find it taken.
+			return nil, errors.Join(fmt.Errorf("journal %s: new segment: %w", j.dir, err), f.Close(), os.Remove(s.path))
 		}
 	}
 	if j.tail != nil {
@@ -338,17 +441,57 @@ func (j *Journal) Append(payload []byte) error {
 		}
 		tail, tailSize = s, 0
 	}
-	if err := j.write(payload, tailSize); err != nil {
+	err := j.write(payload, tailSize)
+	if errors.Is(err, syscall.ENOSPC) && j.trim() {
+		j.mu.Lock()
+		tail, tailSize = j.segs[len(j.segs)-1], 0
+		j.mu.Unlock()
+		err = j.write(payload, 0)
+	}
+	if err != nil {
 		return err
 	}
 	j.mu.Lock()
 	tail.offsets = append(tail.offsets, tailSize)
+	tail.crcs = append(tail.crcs, crc32.Checksum(payload, castagnoli))
 	tail.size = tailSize + size
 	j.next++
 	j.pending += size
 	j.changed.Broadcast()
 	j.mu.Unlock()
 	return nil
+}
+
+// Trim gives back the disk the tail segment holds when every entry in it
+// is stored: the tail is kept for appends, and stored data in it (up to
+// SegmentBytes) would fill a small disk for good, where every append
+// then fails for want of space. It starts a new tail and removes the old
+// one, and says whether it did.
+func (j *Journal) Trim() bool {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	j.mu.Lock()
+	closed := j.closed
+	j.mu.Unlock()
+	return !closed && j.trim()
+}
+
+// trim is Trim under wmu.
+func (j *Journal) trim() bool {
+	j.mu.Lock()
+	tail := j.segs[len(j.segs)-1]
+	stored := tail.size > 0 && tail.end() <= j.saved
+	j.mu.Unlock()
+	if !stored {
+		return false
+	}
+	if _, err := j.rotate(); err != nil {
+		return false
+	}
+	j.mu.Lock()
+	j.dropStored()
+	j.mu.Unlock()
+	return true
 }
 
 // write puts one entry at the tail's end (at). A failed write is cut off
@@ -415,24 +558,21 @@ func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, er
 			}
 		}
 		j.groups = append(j.groups, g)
-		j.version++
+		if err := j.save(); err != nil {
+			j.groups = j.groups[:len(j.groups)-1]
+			return Group{}, nil, err
+		}
 	}
 	g := j.groups[j.handed]
 	at, err := j.places(g)
 	if err != nil {
 		return g, nil, err
 	}
-	// Record the group and read it without the lock: appends go on
-	// meanwhile, and only Done of this group, which comes after, could
-	// drop these segments. Next has one caller, so the group is still the
-	// one to hand out after. A group whose record failed stays in memory,
-	// and the next call records it again before handing it out.
+	// Read without the lock: appends go on meanwhile, and only Done of
+	// this group, which comes after, could drop these segments. Next has
+	// one caller, so the group is still the one to hand out after.
 	j.mu.Unlock()
-	err = j.persist()
-	var payloads [][]byte
-	if err == nil {
-		payloads, err = j.read(g, at)
-	}
+	payloads, err := j.read(g, at)
 	j.mu.Lock()
 	if err != nil {
 		return g, nil, err
@@ -463,6 +603,10 @@ func (j *Journal) places(g Group) ([]place, error) {
 	out := make([]place, 0, g.End-g.First)
 	for seq := g.First; seq < g.End; seq++ {
 		s, i := j.locate(seq)
+		if i >= len(s.offsets) {
+			out = append(out, place{path: s.damage, off: -1})
+			continue
+		}
 		if s.r == nil {
 			f, err := os.Open(s.path)
 			if err != nil {
@@ -489,40 +633,62 @@ func (j *Journal) locate(seq uint64) (*segment, int) {
 }
 
 // read returns the payloads of g's entries, found at at, each checked
-// against its CRC.
+// against its CRC. An entry lost or damaged is left out and told to
+// Options.Damaged; a failing read is an error, for Next to be retried.
 func (j *Journal) read(g Group, at []place) ([][]byte, error) {
 	out := make([][]byte, 0, len(at))
-	var hdr [headerSize]byte
 	for k, p := range at {
 		seq := g.First + uint64(k)
-		if _, err := p.f.ReadAt(hdr[:], p.off); err != nil {
+		payload, damage, err := p.read()
+		if err != nil {
 			return nil, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, err)
 		}
-		payload := make([]byte, binary.LittleEndian.Uint32(hdr[0:4]))
-		if _, err := p.f.ReadAt(payload, p.off+headerSize); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, err)
-		}
-		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
-			return nil, fmt.Errorf("journal %s: entry %d in %s: checksum mismatch", j.dir, seq, p.path)
+		if damage != nil {
+			if j.opts.Damaged != nil {
+				j.opts.Damaged(seq, fmt.Errorf("journal %s: entry %d: %w", j.dir, seq, damage))
+			}
+			continue
 		}
 		out = append(out, payload)
 	}
 	return out, nil
 }
 
+// read reads the entry at p: its payload, or why it is damaged, or the
+// error of a read that failed.
+func (p place) read() (payload []byte, damage, err error) {
+	if p.off < 0 {
+		return nil, errors.New(p.path), nil
+	}
+	var hdr [headerSize]byte
+	if _, err := p.f.ReadAt(hdr[:], p.off); err != nil {
+		return nil, nil, err
+	}
+	payload = make([]byte, binary.LittleEndian.Uint32(hdr[0:4]))
+	if _, err := p.f.ReadAt(payload, p.off+headerSize); errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: cut short", p.path), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[4:8]) {
+		return nil, fmt.Errorf("%s at byte %d: checksum mismatch", p.path, p.off), nil
+	}
+	return payload, nil, nil
+}
+
 // Done records group g, the oldest group out, as stored: the stored mark
-// moves to its end and, once that is written, segments wholly before the
-// mark are removed. The mark moves in memory even when writing the state
-// fails (the error is returned): after a restart the group is then stored
-// again under its token, which ClickHouse skips.
+// moves to its end and segments wholly before the mark are removed. The
+// mark moves in memory even when writing the state fails (the error is
+// returned): after a restart the group is then stored again under its
+// token, which ClickHouse skips, so its segments stay until a later
+// state write records the mark.
 func (j *Journal) Done(g Group) error {
 	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.closed {
-		j.mu.Unlock()
 		return ErrClosed
 	}
 	if j.handed == 0 || j.groups[0] != g {
-		j.mu.Unlock()
 		return fmt.Errorf("journal %s: Done for entries %d to %d, which are not the oldest group out", j.dir, g.First, g.End)
 	}
 	for seq := g.First; seq < g.End; seq++ {
@@ -531,61 +697,60 @@ func (j *Journal) Done(g Group) error {
 	j.done = g.End
 	j.groups = j.groups[1:]
 	j.handed--
-	j.version++
+	err := j.save()
+	j.dropStored()
 	j.changed.Broadcast()
-	j.mu.Unlock()
-	if err := j.persist(); err != nil {
-		return err
-	}
-	j.mu.Lock()
-	if !j.closed {
-		j.dropStored()
-	}
-	j.mu.Unlock()
-	return nil
+	return err
 }
 
-// persist writes the latest state if the file does not hold it yet. State
-// writes take turns under smu, each writing the state as it is then, so
-// the file never goes back to an older one.
-func (j *Journal) persist() error {
-	j.smu.Lock()
-	defer j.smu.Unlock()
-	j.mu.Lock()
-	v, st, closed := j.version, j.state(), j.closed
-	j.mu.Unlock()
-	if v <= j.written {
-		return nil
-	}
-	if closed {
-		return ErrClosed
-	}
-	if err := j.st.write(st); err != nil {
-		return err
-	}
-	j.written = v
-	return nil
-}
-
-// dropStored removes the segments whose entries are all stored, the
-// tail excepted (under mu, or before the journal is shared).
+// dropStored removes the segments whose entries are all stored by the
+// mark the state file holds, the tail excepted (under mu, or before the
+// journal is shared). A mark moved only in memory (its write failed)
+// drops nothing: after a crash the file's mark needs those entries.
 func (j *Journal) dropStored() {
-	for len(j.segs) > 1 && j.segs[0].end() <= j.done {
+	for len(j.segs) > 1 && j.segs[0].end() <= j.saved {
 		s := j.segs[0]
 		if s.r != nil {
 			_ = s.r.Close()
 		}
 		// A segment that cannot be removed now is removed at the next
 		// Open, which finds it wholly stored too.
-		_ = os.Remove(s.path)
+		if s.path != "" {
+			_ = os.Remove(s.path)
+		}
 		j.segs = j.segs[1:]
 	}
 }
 
-// Token is the insert_deduplication_token of group g: the journal's id
-// and the group's range, the same on every attempt and after a restart.
+// Token is the insert_deduplication_token of group g: the journal's id,
+// the group's range and a checksum of its entries' CRCs, the same on
+// every attempt and after a restart. The checksum keeps a range numbered
+// again over other entries (appends lost to a machine crash without
+// fsync, or a tail segment lost, and the numbers reused) from repeating
+// a token ClickHouse has seen, which would drop those entries as
+// duplicates.
 func (j *Journal) Token(g Group) string {
-	return fmt.Sprintf("%s-%d-%d", j.id, g.First, g.End)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var b [4]byte
+	h := crc32.New(castagnoli)
+	for seq := g.First; seq < g.End; seq++ {
+		s, i, ok := j.find(seq)
+		if ok && i < len(s.crcs) {
+			binary.LittleEndian.PutUint32(b[:], s.crcs[i])
+			_, _ = h.Write(b[:]) // a hash never fails
+		}
+	}
+	return fmt.Sprintf("%s-%d-%d-%08x", j.id, g.First, g.End, h.Sum32())
+}
+
+// find is locate for an entry that may not be in the journal (under mu).
+func (j *Journal) find(seq uint64) (*segment, int, bool) {
+	if len(j.segs) == 0 || seq < j.segs[0].first || seq >= j.next {
+		return nil, 0, false
+	}
+	s, i := j.locate(seq)
+	return s, i, true
 }
 
 // Pending is the bytes appended and not yet stored, headers included.
@@ -611,8 +776,6 @@ func (j *Journal) Waiting() int64 {
 func (j *Journal) Close() error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
-	j.smu.Lock()
-	defer j.smu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -626,6 +789,6 @@ func (j *Journal) Close() error {
 			errs = append(errs, s.r.Close())
 		}
 	}
-	errs = append(errs, j.tail.Close(), j.st.close())
+	errs = append(errs, j.tail.Close(), j.st.close(), j.lock.Close()) // the lock goes with its file
 	return errors.Join(errs...)
 }

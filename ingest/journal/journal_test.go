@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -138,23 +140,110 @@ func TestTornAppendCut(t *testing.T) {
 	}
 }
 
-// TestDamageBeforeTheTailRefused: a bad entry in a segment that is not
-// the last is no torn append: Open refuses and names the file.
-func TestDamageBeforeTheTailRefused(t *testing.T) {
+// TestDamageBeforeTheTailSkipped: damage in a segment that is not the
+// last (cut short, a garbled header or payload, a segment file gone)
+// loses only the entries it hit: Open takes the journal, Next hands out
+// the rest in order, telling Damaged of each lost entry and where, and
+// the next appends keep their numbers.
+func TestDamageBeforeTheTailSkipped(t *testing.T) {
+	entry := int64(headerSize + len("entry-000"))
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, segs []string)
+		lost   []uint64
+	}{
+		{"cut in a payload", func(t *testing.T, segs []string) { truncate(t, segs[0], entry+headerSize+3) }, []uint64{1}},
+		{"cut in a header", func(t *testing.T, segs []string) { truncate(t, segs[0], 3) }, []uint64{0, 1}},
+		{"length garbled", func(t *testing.T, segs []string) { writeAt(t, segs[1], entry, []byte{0xff, 0xff, 0xff, 0x7f}) }, []uint64{3}},
+		{"payload garbled", func(t *testing.T, segs []string) { writeAt(t, segs[1], headerSize+2, []byte("X")) }, []uint64{2}},
+		{"segment gone", func(t *testing.T, segs []string) { remove(t, segs[1]) }, []uint64{2, 3}},
+		{"first segment gone", func(t *testing.T, segs []string) { remove(t, segs[0]) }, []uint64{0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j := open(t, dir, Options{SegmentBytes: 20})
+			appendN(t, j, 0, 6)
+			_ = j.Close()
+			segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+			if len(segs) != 3 {
+				t.Fatalf("%d segments, want 3 of 2 entries", len(segs))
+			}
+			tc.damage(t, segs)
+
+			var lost []uint64
+			var why []string
+			j2 := open(t, dir, Options{SegmentBytes: 20, Damaged: func(seq uint64, err error) {
+				lost, why = append(lost, seq), append(why, err.Error())
+			}})
+			appendN(t, j2, 6, 1)
+			g, got := next(t, j2, 1<<20)
+			var want []string
+			for i := 0; i <= 6; i++ {
+				if !slices.Contains(tc.lost, uint64(i)) {
+					want = append(want, fmt.Sprintf("entry-%03d", i))
+				}
+			}
+			if g != (Group{0, 7}) || strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Fatalf("after damage: %v %v, want {0 7} %v", g, got, want)
+			}
+			if fmt.Sprint(lost) != fmt.Sprint(tc.lost) || !strings.Contains(why[0], segmentExt) {
+				t.Fatalf("told of %v (%q), want %v, naming the segment", lost, why, tc.lost)
+			}
+		})
+	}
+}
+
+func truncate(t *testing.T, path string, size int64) {
+	t.Helper()
+	if err := os.Truncate(path, size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeAt(t *testing.T, path string, off int64, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+}
+
+func remove(t *testing.T, path string) {
+	t.Helper()
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStateDamaged: a state file that does not parse is refused with its
+// name and both ways on; removed, every entry the segments hold is
+// handed out again, under tokens of a new id.
+func TestStateDamaged(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, Options{SegmentBytes: 20})
 	appendN(t, j, 0, 6)
-	_ = j.Close()
-	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
-	if len(segs) < 3 {
-		t.Fatalf("%d segments, want several", len(segs))
+	g, _ := next(t, j, 2*int64(headerSize+len("entry-000")))
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
 	}
-	if err := os.Truncate(segs[0], 3); err != nil {
+	old := j.Token(Group{2, 6})
+	_ = j.Close()
+	if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(`{"id": "x", "do`), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Open(dir, Options{MaxBytes: 1 << 20})
-	if err == nil || !strings.Contains(err.Error(), filepath.Base(segs[0])) {
-		t.Fatalf("Open over a damaged segment: %v, want an error naming it", err)
+	if err == nil || !strings.Contains(err.Error(), stateFile) || !strings.Contains(err.Error(), "remove it") {
+		t.Fatalf("Open over a garbled state file: %v, want an error naming it and what to do", err)
+	}
+	remove(t, filepath.Join(dir, stateFile))
+	j2 := open(t, dir, Options{SegmentBytes: 20})
+	g2, got := next(t, j2, 1<<20)
+	if g2 != (Group{2, 6}) || got[0] != "entry-002" || j2.Token(g2) == old {
+		t.Fatalf("without a state file: %v %v token %s, want entries 2 to 6 (segment 0 was removed) under a new id", g2, got, j2.Token(g2))
 	}
 }
 
@@ -271,6 +360,146 @@ func TestTwoGroupsOut(t *testing.T) {
 	if g, got := next(t, j2, 1<<20); g != (Group{5, 6}) || got[0] != "entry-005" {
 		t.Fatalf("then %v %v, want entry 5", g, got)
 	}
+}
+
+// blockState makes the next state file writes fail, as a failing disk
+// would; the returned func lets them succeed again.
+func blockState(t *testing.T, dir string) func() {
+	t.Helper()
+	orig := stateWriteAt
+	stateWriteAt = func(*os.File, []byte, int64) (int, error) {
+		return 0, &os.PathError{Op: "write", Path: filepath.Join(dir, stateFile), Err: syscall.EIO}
+	}
+	return func() { stateWriteAt = orig }
+}
+
+// rewriteState changes the state file as edit says, as a crash that
+// rolled it back would leave it.
+func rewriteState(t *testing.T, dir string, edit func(*state)) {
+	t.Helper()
+	s, st, _, err := openState(dir, state{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	edit(&st)
+	if err := s.write(st); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDoneUnrecordedKeepsSegments: a Done whose state write fails (a full
+// disk) keeps the segments the state on disk still needs: after a crash
+// then, Open takes the group up again (stored again under its token)
+// instead of refusing a journal whose entries are gone.
+func TestDoneUnrecordedKeepsSegments(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{SegmentBytes: 20})
+	appendN(t, j, 0, 6)
+	g, want := next(t, j, 1<<20)
+	unblock := blockState(t, dir)
+	if err := j.Done(g); err == nil {
+		t.Fatal("Done with the state file unwritable reported no error")
+	}
+	_ = j.Close() // the crash, before any later state write
+	unblock()
+
+	j2, err := Open(dir, Options{MaxBytes: 1 << 20, SegmentBytes: 20})
+	if err != nil {
+		t.Fatalf("Open after a Done that could not be recorded: %v", err)
+	}
+	defer j2.Close()
+	g2, got := next(t, j2, 1<<20)
+	if g2 != g || j2.Token(g2) != j.Token(g) || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("after restart: %v %v, want the unrecorded group %v again", g2, got, g)
+	}
+}
+
+// TestStateWritesNeedNoSpace: the state file's blocks are allocated when
+// it is made (zeros written, not a hole), so on a disk the queue filled a
+// state write needs no free space: groups are still recorded and done,
+// the queue drains and frees its disk.
+func TestStateWritesNeedNoSpace(t *testing.T) {
+	dir := t.TempDir()
+	_ = open(t, dir, Options{})
+	var st syscall.Stat_t
+	if err := syscall.Stat(filepath.Join(dir, stateFile), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Blocks*512 < 2*stateSlot {
+		t.Fatalf("state file holds %d bytes of disk, want both slots' %d allocated", st.Blocks*512, 2*stateSlot)
+	}
+}
+
+// TestTrimStoredTail: once every entry is stored, Trim gives back the
+// disk the tail held (a new, empty tail replaces it), so a small disk the
+// queue filled takes appends again; the numbering goes on. A tail holding
+// entries not stored is kept.
+func TestTrimStoredTail(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 3)
+	if j.Trim() {
+		t.Fatal("Trim took a tail whose entries are not stored")
+	}
+	g, _ := next(t, j, 1<<20)
+	if err := j.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	if !j.Trim() {
+		t.Fatal("Trim kept a tail wholly stored")
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	if info, err := os.Stat(segs[0]); len(segs) != 1 || err != nil || info.Size() != 0 {
+		t.Fatalf("segments after Trim: %v, want one empty", segs)
+	}
+	appendN(t, j, 3, 1)
+	_ = j.Close()
+	j2 := open(t, dir, Options{})
+	if g, got := next(t, j2, 1<<20); g != (Group{3, 4}) || got[0] != "entry-003" {
+		t.Fatalf("after Trim and reopen: %v %v, want entry 3", g, got)
+	}
+}
+
+// TestRenumberedRangeNewToken: when appends are lost and their numbers
+// used again (a machine crash with NoFSync rolled back the segment and
+// the state file, after a group's insert had landed), the same range of
+// other entries gets another token: ClickHouse would otherwise drop them
+// as the insert it stored.
+func TestRenumberedRangeNewToken(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 3)
+	g, _ := next(t, j, 1<<20)
+	token := j.Token(g)
+	_ = j.Close()
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	remove(t, segs[0])
+	rewriteState(t, dir, func(st *state) { st.Groups = nil }) // as before the group was recorded
+
+	j2 := open(t, dir, Options{})
+	appendN(t, j2, 10, 3)
+	g2, got := next(t, j2, 1<<20)
+	if g2 != g || got[0] != "entry-010" {
+		t.Fatalf("after the rollback: %v %v, want entries 10.. numbered %v", g2, got, g)
+	}
+	if j2.Token(g2) == token {
+		t.Fatalf("range %v of other entries has the token %s of the insert that landed", g2, token)
+	}
+}
+
+// TestOneProcessPerDir: a journal open in a directory keeps a second
+// Open out (another flowslo on the same queue dir would interleave its
+// appends with this one's), and lets it in once closed.
+func TestOneProcessPerDir(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	if _, err := Open(dir, Options{MaxBytes: 1 << 20}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("second Open of a journal in use: %v, want refused", err)
+	}
+	_ = j.Close()
+	j2 := open(t, dir, Options{})
+	appendN(t, j2, 0, 1)
 }
 
 // TestTornStateSlot: a state write torn by a crash (its slot fails the

@@ -43,43 +43,52 @@ type stateStore struct {
 	fsync bool
 }
 
-// openState opens dir's state file, or creates it holding fresh.
-func openState(dir string, fresh state, fsync bool) (*stateStore, state, error) {
+// openState opens dir's state file, or creates it holding fresh (and
+// says so: created).
+func openState(dir string, fresh state, fsync bool) (s *stateStore, st state, created bool, err error) {
 	path := filepath.Join(dir, stateFile)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return createState(dir, path, fresh, fsync)
+		s, err := createState(dir, path, fresh, fsync)
+		return s, fresh, true, err
 	}
 	if err != nil {
-		return nil, state{}, fmt.Errorf("journal %s: %w", dir, err)
+		return nil, state{}, false, fmt.Errorf("journal %s: %w", dir, err)
 	}
-	s := &stateStore{f: f, path: path, fsync: fsync}
-	st, err := s.read()
-	if err != nil {
+	s = &stateStore{f: f, path: path, fsync: fsync}
+	if st, err = s.read(); err != nil {
 		_ = f.Close()
-		return nil, state{}, fmt.Errorf("journal %s: %s is damaged (%v): move the directory aside to start an empty queue", dir, stateFile, err)
+		return nil, state{}, false, fmt.Errorf("journal %s: %s is damaged (%v): remove it to store again every entry the segment files hold (those stored already are stored twice), or move the directory aside to drop them", dir, stateFile, err)
 	}
-	return s, st, nil
+	return s, st, false, nil
 }
 
-func createState(dir, path string, fresh state, fsync bool) (*stateStore, state, error) {
+// createState makes the state file with both slots written as zeros,
+// not left as a hole: the blocks are the file's from then on, so a state
+// write never needs free space, and a queue that filled its disk can
+// still record what it stores and drain.
+func createState(dir, path string, fresh state, fsync bool) (*stateStore, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 	if err != nil {
-		return nil, state{}, fmt.Errorf("journal %s: %w", dir, err)
+		return nil, fmt.Errorf("journal %s: %w", dir, err)
 	}
 	s := &stateStore{f: f, path: path, fsync: fsync}
-	if err := f.Truncate(2 * stateSlot); err != nil {
-		return nil, state{}, errors.Join(fmt.Errorf("journal %s: %w", dir, err), f.Close())
+	fail := func(err error) (*stateStore, error) {
+		// Removed, so the next Open does not find an empty state file.
+		return nil, errors.Join(fmt.Errorf("journal %s: %w", dir, err), f.Close(), os.Remove(path))
+	}
+	if _, err := f.WriteAt(make([]byte, 2*stateSlot), 0); err != nil {
+		return fail(err)
 	}
 	if err := s.write(fresh); err != nil {
-		return nil, state{}, errors.Join(err, f.Close())
+		return fail(err)
 	}
 	if fsync {
-		if err := syncDir(dir); err != nil {
-			return nil, state{}, errors.Join(fmt.Errorf("journal %s: %w", dir, err), f.Close())
+		if err := errors.Join(f.Sync(), syncDir(dir)); err != nil {
+			return fail(err)
 		}
 	}
-	return s, fresh, nil
+	return s, nil
 }
 
 // read returns the state of the valid slot with the higher sequence.
@@ -130,7 +139,7 @@ func (s *stateStore) write(st state) error {
 	binary.LittleEndian.PutUint32(b[8:12], uint32(len(body)))
 	binary.LittleEndian.PutUint32(b[12:16], crc32.Checksum(body, castagnoli)^uint32(seq))
 	copy(b[slotHeader:], body)
-	if _, err := s.f.WriteAt(b, int64(seq%2)*stateSlot); err != nil {
+	if _, err := stateWriteAt(s.f, b, int64(seq%2)*stateSlot); err != nil {
 		return fmt.Errorf("journal state: %w", err)
 	}
 	if s.fsync {
@@ -143,3 +152,6 @@ func (s *stateStore) write(st state) error {
 }
 
 func (s *stateStore) close() error { return s.f.Close() }
+
+// stateWriteAt writes a slot; a var for tests (a failing disk).
+var stateWriteAt = func(f *os.File, b []byte, off int64) (int, error) { return f.WriteAt(b, off) }
