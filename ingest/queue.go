@@ -216,12 +216,8 @@ func (q *diskQueue) consume(signal string, j *journal.Journal, prep prepare) {
 	q.consumers.Go(func() {
 		defer close(readyc)
 		for wait := retryMin; ; {
-			for out.Load() > 0 && j.Waiting() < ahead {
-				select {
-				case <-freed:
-				case <-q.stop.Done():
-					return
-				}
+			for out.Load() > 0 && j.Waiting() < ahead && q.stop.Err() == nil {
+				j.WaitBytes(q.stop, ahead, freed)
 			}
 			g, payloads, err := j.Next(q.stop, q.opts.InsertBytes)
 			if q.stop.Err() != nil || errors.Is(err, journal.ErrClosed) {

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -687,12 +686,7 @@ func TestQueueTwoGroupsOut(t *testing.T) {
 	release := func() { once.Do(func() { close(bs.release) }) }
 	t.Cleanup(release)
 	<-bs.entered
-	groups := func() int {
-		b, _ := os.ReadFile(filepath.Join(dir, "traces", "state.json"))
-		var st struct{ Groups [][2]uint64 }
-		_ = json.Unmarshal(b, &st)
-		return len(st.Groups)
-	}
+	groups := p.queue.traces.Groups
 	waitFor(t, "the next group prepared", func() bool { return groups() >= 2 })
 	// Nothing signals that the consumer holds back; a third group would
 	// be recorded within milliseconds.

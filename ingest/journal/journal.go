@@ -72,9 +72,9 @@ type Journal struct {
 	opts Options
 	id   string // made with the directory: tokens of a new journal never repeat an old one's
 
-	wmu  sync.Mutex // serialises appends: the tail file's writes and rotation
-	tail *os.File   // the last segment, open for appends (under wmu)
-	lock *os.File   // holds the directory's lock while open
+	wmu  sync.Mutex  // serialises appends: the tail file's writes and rotation
+	tail *os.File    // the last segment, open for appends (under wmu)
+	lock *os.File    // holds the directory's lock while open
 	st   *stateStore // the state file (under mu)
 
 	mu      sync.Mutex
@@ -86,6 +86,7 @@ type Journal struct {
 	groups  []Group    // recorded and not done, in order, from done on
 	handed  int        // how many of groups Next has handed out since Open
 	pending int64      // bytes of the entries from done on
+	grouped int64      // bytes of the entries groups hold (a part of pending)
 	closed  bool
 	broken  error // an append failed and could not be undone: no more appends
 }
@@ -374,6 +375,9 @@ func (j *Journal) check() error {
 			}
 		}
 	}
+	for _, g := range j.groups {
+		j.grouped += j.bytesOf(g)
+	}
 	return nil
 }
 
@@ -558,6 +562,7 @@ func (j *Journal) Next(ctx context.Context, maxBytes int64) (Group, [][]byte, er
 			}
 		}
 		j.groups = append(j.groups, g)
+		j.grouped += j.bytesOf(g)
 		if err := j.save(); err != nil {
 			j.groups = j.groups[:len(j.groups)-1]
 			return Group{}, nil, err
@@ -691,9 +696,9 @@ func (j *Journal) Done(g Group) error {
 	if j.handed == 0 || j.groups[0] != g {
 		return fmt.Errorf("journal %s: Done for entries %d to %d, which are not the oldest group out", j.dir, g.First, g.End)
 	}
-	for seq := g.First; seq < g.End; seq++ {
-		j.pending -= j.sizeOf(seq)
-	}
+	n := j.bytesOf(g)
+	j.pending -= n
+	j.grouped -= n
 	j.done = g.End
 	j.groups = j.groups[1:]
 	j.handed--
@@ -753,6 +758,13 @@ func (j *Journal) find(seq uint64) (*segment, int, bool) {
 	return s, i, true
 }
 
+// Groups is how many groups are recorded and not done.
+func (j *Journal) Groups() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.groups)
+}
+
 // Pending is the bytes appended and not yet stored, headers included.
 func (j *Journal) Pending() int64 {
 	j.mu.Lock()
@@ -764,8 +776,41 @@ func (j *Journal) Pending() int64 {
 func (j *Journal) Waiting() int64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.pending - j.grouped
+}
+
+// WaitBytes returns once at least n bytes wait that no group holds, wake
+// is signalled, ctx ends or the journal closes: the consumer waits so
+// for a group worth taking while an insert runs.
+func (j *Journal) WaitBytes(ctx context.Context, n int64, wake <-chan struct{}) {
+	woken := false
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		select {
+		case <-wake:
+			j.mu.Lock()
+			woken = true
+			j.changed.Broadcast()
+			j.mu.Unlock()
+		case <-ctx.Done():
+			j.mu.Lock()
+			j.changed.Broadcast()
+			j.mu.Unlock()
+		case <-quit:
+		}
+	}()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for !woken && ctx.Err() == nil && !j.closed && j.pending-j.grouped < n {
+		j.changed.Wait()
+	}
+}
+
+// bytesOf is the bytes of g's entries (under mu).
+func (j *Journal) bytesOf(g Group) int64 {
 	var n int64
-	for seq := j.recordedEnd(); seq < j.next; seq++ {
+	for seq := g.First; seq < g.End; seq++ {
 		n += j.sizeOf(seq)
 	}
 	return n

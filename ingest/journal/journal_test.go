@@ -536,3 +536,45 @@ func TestTornStateSlot(t *testing.T) {
 		t.Fatalf("Open with both state slots damaged: %v, want an error naming %s", err, stateFile)
 	}
 }
+
+// TestWaiting: Waiting counts the bytes no group holds, across Next, Done
+// and a reopen with a group recorded; WaitBytes returns once that many
+// wait, or when woken.
+func TestWaiting(t *testing.T) {
+	entry := int64(headerSize + len("entry-000"))
+	dir := t.TempDir()
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 4)
+	if w := j.Waiting(); w != 4*entry {
+		t.Fatalf("Waiting %d, want %d", w, 4*entry)
+	}
+	g, _ := next(t, j, 2*entry)
+	if w := j.Waiting(); w != 2*entry {
+		t.Fatalf("Waiting %d after a group of 2, want %d", w, 2*entry)
+	}
+	_ = j.Close()
+	j2 := open(t, dir, Options{})
+	if w := j2.Waiting(); w != 2*entry {
+		t.Fatalf("Waiting %d after reopen with the group recorded, want %d", w, 2*entry)
+	}
+	if g2, _ := next(t, j2, 1<<20); g2 != g {
+		t.Fatalf("group %v after reopen, want %v", g2, g)
+	}
+	if err := j2.Done(g); err != nil {
+		t.Fatal(err)
+	}
+	if w, p := j2.Waiting(), j2.Pending(); w != 2*entry || p != 2*entry {
+		t.Fatalf("after Done: Waiting %d Pending %d, want %d each", w, p, 2*entry)
+	}
+	done := make(chan struct{})
+	go func() { j2.WaitBytes(context.Background(), 3*entry, nil); close(done) }()
+	appendN(t, j2, 4, 1)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitBytes did not return once enough bytes waited")
+	}
+	wake := make(chan struct{}, 1)
+	wake <- struct{}{}
+	j2.WaitBytes(context.Background(), 1<<30, wake) // returns: woken
+}
