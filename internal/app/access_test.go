@@ -64,6 +64,7 @@ func TestOTLPTokenAndTLS(t *testing.T) {
 	if gErr != nil || hErr != nil {
 		t.Fatalf("with the token: gRPC %v, HTTP %v", gErr, hErr)
 	}
+	waitDrained(t, a)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}
 	resp, err := client.Get("https://" + a.HTTPAddr() + "/api/v1/stats")
 	if err != nil {

@@ -263,18 +263,29 @@ func (a *App) buildIngest() error {
 	return nil
 }
 
-// queueOptions are the persistent queue's: always on a collector (in
-// <data-dir>/queue unless queue.dir says), on the all-in-one when
-// queue.dir is set.
+// queueOptions are the persistent queue's: on wherever OTLP is received,
+// the collector and the all-in-one, in <data-dir>/queue unless queue.dir
+// says; off (acknowledge once stored) with queue.enabled: false.
 func (a *App) queueOptions() *ingest.QueueOptions {
 	q := a.cfg.Queue
-	if q.Dir == "" && a.opts.Role != RoleCollector {
+	if q.Enabled != nil && !*q.Enabled {
 		return nil
 	}
 	if q.Dir == "" {
-		q.Dir = filepath.Join(a.opts.DataDir, "queue")
+		q.Dir = filepath.Join(a.opts.DataDir, defaultQueueDir(a.opts.Database))
 	}
 	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, InsertBytes: q.InsertBytes}
+}
+
+// defaultQueueDir is the queue's dir in the data dir: "queue", or for a
+// database other than the default one "queue-<database>", so flowslos
+// sharing a data dir with databases of their own (as tests do) keep
+// queues of their own too.
+func defaultQueueDir(database string) string {
+	if database == "" || database == DefaultOptions().Database {
+		return "queue"
+	}
+	return "queue-" + database
 }
 
 func (a *App) buildServer() error {

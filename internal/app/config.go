@@ -38,7 +38,9 @@ type Config struct {
 //	  max_bytes: 1073741824   # per signal; beyond it clients get 503 / Unavailable
 //	  fsync: true             # false: a machine crash may lose the last seconds
 //	  insert_bytes: 8388608   # the most queued bytes one insert takes
+//	  enabled: true           # false: acknowledge once stored in ClickHouse
 type QueueConfig struct {
+	Enabled     *bool  `yaml:"enabled"`
 	Dir         string `yaml:"dir"`
 	MaxBytes    int64  `yaml:"max_bytes"`
 	FSync       *bool  `yaml:"fsync"`

@@ -100,8 +100,10 @@ func TestQueueOptions(t *testing.T) {
 	}{
 		{RoleCollector, QueueConfig{}, filepath.Join("/data", "queue")},
 		{RoleCollector, QueueConfig{Dir: "/q"}, "/q"},
-		{RoleAll, QueueConfig{}, ""},
+		{RoleAll, QueueConfig{}, filepath.Join("/data", "queue")},
 		{RoleAll, QueueConfig{Dir: "/q", FSync: &no}, "/q"},
+		{RoleAll, QueueConfig{Enabled: &no}, ""},
+		{RoleCollector, QueueConfig{Enabled: &no, Dir: "/q"}, ""},
 	} {
 		a := &App{opts: Options{Role: tc.role, DataDir: "/data"}, cfg: Config{Queue: tc.q}}
 		got := a.queueOptions()

@@ -308,7 +308,7 @@ func waitDrained(t *testing.T, a *App) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("the queue did not drain within 60 s of ClickHouse coming up")
+			t.Fatal("the queue did not drain within 60 s")
 		}
 	}
 }

@@ -32,6 +32,7 @@ func TestUsageAPIAndPage(t *testing.T) {
 	if err := exp.ExportSpans(ctx, loginSpans(0, 300)); err != nil {
 		t.Fatal(err)
 	}
+	waitDrained(t, a)
 	base := "http://" + a.HTTPAddr()
 	code, body := get(t, base+"/api/v1/usage")
 	if code != http.StatusOK {
