@@ -23,6 +23,12 @@ func (f *flowslo) runBounded(t *testing.T, scenario string, duration time.Durati
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Acknowledged means queued: wait until it is stored.
+	for deadline := time.Now().Add(30 * time.Second); !f.app.Drained(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the queue did not drain within 30 s of the demo's end")
+		}
+	}
 	return res
 }
 

@@ -14,7 +14,8 @@
 // transient failures within a bound. Overload, memory pressure, shutdown and
 // failed inserts answer with retryable errors carrying a retry hint.
 //
-// With a persistent queue (QueueOptions; always on `flowslo collector`)
+// With a persistent queue (QueueOptions; on by default in both roles that
+// receive OTLP, `flowslo serve` and `flowslo collector`)
 // the promise changes to: a success answer means the data is on the
 // queue's disk, from where it is inserted, retried without end. The queue
 // is flowslo's own journal (package ingest/journal): each insert takes

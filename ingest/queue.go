@@ -163,9 +163,12 @@ func (q *diskQueue) start() {
 	q.consume("logs", q.logs, q.sink.prepareLogs)
 }
 
-// shutdown stops the consumers (the groups out stay queued for the next
-// start, under the same tokens), then closes the journals.
+// shutdown stores what is queued while the store takes it and ctx
+// allows (keeping shutdownMargin), then stops the consumers (what is left
+// stays queued for the next start, under the same tokens) and closes the
+// journals.
 func (q *diskQueue) shutdown(ctx context.Context) error {
+	q.drain(ctx)
 	q.cancel()
 	stopped := make(chan struct{})
 	go func() { q.consumers.Wait(); close(stopped) }()
@@ -179,6 +182,20 @@ func (q *diskQueue) shutdown(ctx context.Context) error {
 		err = fmt.Errorf("queue consumers still inserting: %w", ctx.Err())
 	}
 	return errors.Join(err, q.traces.Close(), q.logs.Close())
+}
+
+// drain waits until both queues are empty, an insert fails (a store that
+// is down would hold the shutdown to its end) or ctx's deadline is near.
+// Nothing signals a drained journal; shutdown polls.
+func (q *diskQueue) drain(ctx context.Context) {
+	deadline := time.Now().Add(untilDeadline(ctx, shutdownMargin))
+	for q.traces.Pending()+q.logs.Pending() > 0 && q.sink.health.problem() == nil && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // ready is a group of queued batches decoded and converted to rows,

@@ -44,8 +44,15 @@ func TestDemoAgainstServeExitsByItself(t *testing.T) {
 	}
 	spans, _ := strconv.ParseUint(m[1], 10, 64)
 	logs, _ := strconv.ParseUint(m[2], 10, 64)
-	_, body := httpGet(t, "http://"+s.httpAddr+"/api/v1/stats")
-	if want := fmt.Sprintf(`{"spans":%d,"logs":%d}`, spans, logs); strings.TrimSpace(body) != want || spans == 0 {
+	// Acknowledged means on the queue's disk: stored a moment later.
+	want := fmt.Sprintf(`{"spans":%d,"logs":%d}`, spans, logs)
+	var body string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if _, body = httpGet(t, "http://"+s.httpAddr+"/api/v1/stats"); strings.TrimSpace(body) == want || time.Now().After(deadline) {
+			break
+		}
+	}
+	if strings.TrimSpace(body) != want || spans == 0 {
 		t.Errorf("stats %s, want %s (what the demo says was acknowledged)", body, want)
 	}
 	// The history counts: login events from before the live part began.

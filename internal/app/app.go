@@ -263,6 +263,16 @@ func (a *App) buildIngest() error {
 	return nil
 }
 
+// Drained reports whether the persistent queue, if any, has stored
+// everything it acknowledged.
+func (a *App) Drained() bool {
+	if a.ingest == nil {
+		return true
+	}
+	tr, lg, _ := a.ingest.QueueDepth()
+	return tr == 0 && lg == 0
+}
+
 // queueOptions are the persistent queue's: on wherever OTLP is received,
 // the collector and the all-in-one, in <data-dir>/queue unless queue.dir
 // says; off (acknowledge once stored) with queue.enabled: false.

@@ -304,7 +304,7 @@ func readyz(t *testing.T, base string) (int, string) {
 func waitDrained(t *testing.T, a *App) {
 	t.Helper()
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if tr, lg, _ := a.ingest.QueueDepth(); tr == 0 && lg == 0 {
+		if a.Drained() {
 			return
 		}
 		if time.Now().After(deadline) {
