@@ -222,7 +222,7 @@ func firingMessage(in msgInput, kind Kind) *Message {
 	if in.detail != nil && in.detail.TopSlice != nil {
 		s := in.detail.TopSlice
 		m.TopSlice = s
-		m.Fields = append(m.Fields, Field{Label: "Most responsible", Code: s.Key + "=" + s.Value, Value: pct(s.Share) + " of bad events"})
+		m.Fields = append(m.Fields, Field{Label: "Most responsible", Code: s.Key + "=" + sliceValue(s.Value), Value: pct(s.Share) + " of bad events"})
 	}
 	if in.detail != nil && len(in.detail.TraceIDs) > 0 {
 		m.Examples = in.detail.TraceIDs[:min(3, len(in.detail.TraceIDs))]
@@ -377,4 +377,13 @@ func dur(d time.Duration) string {
 		return fmt.Sprintf("%dd", days)
 	}
 	return fmt.Sprintf("%dd %dh", days, hours)
+}
+
+// sliceValue is how a slice value reads in a message: the events whose
+// attribute is missing share the empty value, which would read as nothing.
+func sliceValue(v string) string {
+	if v == "" {
+		return "(not set)"
+	}
+	return v
 }

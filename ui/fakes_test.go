@@ -267,6 +267,7 @@ func (d *demo) engine() *fakeEngine {
 				{Slice: `resource.attributes["service.version"]`, Value: "4.1.3", Bad: 370, Total: 160_000, SLOBad: 2200},
 				{Slice: `attributes["app.platform"]`, Value: "android", Bad: 1650, Total: 90_000, SLOBad: 2200},
 				{Slice: `attributes["app.platform"]`, Value: xssName, Bad: 550, Total: 111_000, SLOBad: 2200},
+				{Slice: `attributes["app.platform"]`, Value: "", Bad: 20, Total: 900, SLOBad: 2200},
 			}, nil
 		},
 		examples: func(_ context.Context, name string, _, to time.Time, limit int) ([]engine.Example, error) {

@@ -61,6 +61,10 @@ func TestPagesRenderWithData(t *testing.T) {
 			t.Errorf("%s: %d %s", p, w.Code, w.Body.String())
 		}
 	}
+	// A slice value of events without the attribute reads as such.
+	if w := get(t, h, "/slos/login-success"); !strings.Contains(w.Body.String(), "(not set)</em>") {
+		t.Error("the SLO page shows an empty slice value as nothing, want (not set)")
+	}
 	for p, code := range map[string]int{"/slos/nope": 404, "/traces/not-hex!": 400, "/traces/abcdef": 404, "/services?range=2y": 400} {
 		if w := get(t, h, p); w.Code != code || !strings.Contains(w.Body.String(), "<html") {
 			t.Errorf("%s: %d, want %d as a page", p, w.Code, code)
