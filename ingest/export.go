@@ -22,10 +22,12 @@ type decoded[T any] struct {
 	items  int
 	toRows func(rows []T, c *conversion) []T
 	// keep and put are the queued path's: keep leaves out of the request
-	// the items c's window refuses, put queues what is left (size: the
-	// request's bytes, which bound how many requests one batch merges).
+	// the items c's window refuses, put queues what is left: body as it
+	// came when raw (protobuf, nothing left out), else marshalled again
+	// (size: the request's bytes, which bound how many requests one batch
+	// merges).
 	keep func(c *conversion)
-	put  func(q *diskQueue, size int64) error
+	put  func(q *diskQueue, body []byte, raw bool, size int64) error
 }
 
 // signalPath is one signal's way from request bytes to stored rows and
@@ -89,7 +91,7 @@ func (s *signalPath[T]) store(ctx context.Context, fp fingerprint, body []byte, 
 		return s.enqueueRows(fp, req, int64(len(body)))
 	}
 	if s.queue != nil {
-		return s.enqueue(fp, req, int64(len(body)))
+		return s.enqueue(fp, req, body, json)
 	}
 	rows, out, bp := s.convert(req)
 	if len(rows) == 0 {
@@ -156,7 +158,7 @@ func (s *signalPath[T]) enqueueRows(fp fingerprint, req decoded[T], size int64) 
 
 // enqueue acknowledges a request once it is on the persistent queue,
 // its out-of-window items left out and answered by partial success.
-func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], size int64) (outcome, error) {
+func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], body []byte, json bool) (outcome, error) {
 	conv := newConversion(s.limits, s.name, s.retention, time.Now())
 	req.keep(conv)
 	out := outcome{rejected: conv.rejected, message: conv.rangeMessage(s.items)}
@@ -164,7 +166,7 @@ func (s *signalPath[T]) enqueue(fp fingerprint, req decoded[T], size int64) (out
 	n := req.items - int(conv.rejected)
 	var err error
 	if n > 0 {
-		err = req.put(s.queue, size)
+		err = req.put(s.queue, body, !json && conv.rejected == 0, int64(len(body)))
 	}
 	s.settle(fp, out, n, err)
 	return out, err

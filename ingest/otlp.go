@@ -56,7 +56,13 @@ func decodeTraces(body []byte, json bool) (decoded[store.Span], error) {
 	return decoded[store.Span]{items: td.SpanCount(),
 		toRows: func(rows []store.Span, c *conversion) []store.Span { return spansToRows(rows, td, c) },
 		keep:   func(c *conversion) { keepSpans(td, c) },
-		put:    func(q *diskQueue, size int64) error { return q.tracesIn.submit(td, size) },
+		put: func(q *diskQueue, body []byte, raw bool, size int64) error {
+			e, err := newOTLPEntry(body, raw, req.MarshalProto)
+			if err != nil {
+				return err
+			}
+			return q.tracesIn.submit(e, size)
+		},
 	}, nil
 }
 
@@ -79,7 +85,13 @@ func decodeLogs(body []byte, json bool) (decoded[store.LogRecord], error) {
 	return decoded[store.LogRecord]{items: ld.LogRecordCount(),
 		toRows: func(rows []store.LogRecord, c *conversion) []store.LogRecord { return logsToRows(rows, ld, c) },
 		keep:   func(c *conversion) { keepLogs(ld, c) },
-		put:    func(q *diskQueue, size int64) error { return q.logsIn.submit(ld, size) },
+		put: func(q *diskQueue, body []byte, raw bool, size int64) error {
+			e, err := newOTLPEntry(body, raw, req.MarshalProto)
+			if err != nil {
+				return err
+			}
+			return q.logsIn.submit(e, size)
+		},
 	}, nil
 }
 

@@ -56,8 +56,8 @@ type diskQueue struct {
 	// tracesIn and logsIn merge concurrent requests into one queued
 	// batch of OTLP; tracesRows and logsRows, used instead with a row
 	// store, into one batch of encoded rows.
-	tracesIn   *coalescer[ptrace.Traces]
-	logsIn     *coalescer[plog.Logs]
+	tracesIn   *coalescer[*otlpEntry]
+	logsIn     *coalescer[*otlpEntry]
 	tracesRows *coalescer[*rowBatch]
 	logsRows   *coalescer[*rowBatch]
 
@@ -112,26 +112,13 @@ func newDiskQueue(o QueueOptions, timeout time.Duration, maxRequest int64, s *si
 // buildCoalescers makes each signal's coalescers: OTLP entries, and rows
 // entries when the store is a row store.
 func (q *diskQueue) buildCoalescers(maxRequest int64) {
-	q.tracesIn = &coalescer[ptrace.Traces]{maxBytes: maxRequest,
-		put: func(td ptrace.Traces) error {
-			b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
-			if err != nil {
-				return err
-			}
-			return q.enqueue("traces", q.traces, append([]byte{entryOTLP}, b...))
-		},
-		merge: func(dst, src ptrace.Traces) { src.ResourceSpans().MoveAndAppendTo(dst.ResourceSpans()) },
+	otlpTo := func(signal string, j *journal.Journal) *coalescer[*otlpEntry] {
+		return &coalescer[*otlpEntry]{maxBytes: maxRequest,
+			put:   func(e *otlpEntry) error { return q.enqueue(signal, j, e.b) },
+			merge: func(dst, src *otlpEntry) { dst.b = append(dst.b, src.b[1:]...) },
+		}
 	}
-	q.logsIn = &coalescer[plog.Logs]{maxBytes: maxRequest,
-		put: func(ld plog.Logs) error {
-			b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-			if err != nil {
-				return err
-			}
-			return q.enqueue("logs", q.logs, append([]byte{entryOTLP}, b...))
-		},
-		merge: func(dst, src plog.Logs) { src.ResourceLogs().MoveAndAppendTo(dst.ResourceLogs()) },
-	}
+	q.tracesIn, q.logsIn = otlpTo("traces", q.traces), otlpTo("logs", q.logs)
 	rs := q.sink.rows
 	if rs == nil {
 		return

@@ -560,13 +560,13 @@ func (c *countingStore) InsertLogRowsOnce(ctx context.Context, token string, row
 func (c *countingStore) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.inserts }
 
 // queuedTraces is one queued batch: n spans of trace batch.
-func queuedTraces(t *testing.T, batch, n int) ptrace.Traces {
+func queuedTraces(t *testing.T, batch, n int) *otlpEntry {
 	t.Helper()
-	req := ptraceotlp.NewExportRequest()
-	if err := req.UnmarshalProto(tracesBody(t, batch, n, 10)); err != nil {
+	e, err := newOTLPEntry(tracesBody(t, batch, n, 10), true, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return req.Traces()
+	return e
 }
 
 // TestQueueCrashAfterMergedInsert: the process dies after a merged insert
@@ -701,4 +701,90 @@ func TestQueueTwoGroupsOut(t *testing.T) {
 	if got := countRows(t, st, "otel_traces", "SpanId"); len(got) != 7200 {
 		t.Errorf("%d spans stored, want 7200", len(got))
 	}
+}
+
+// TestQueueKeepsWhatWasChecked: what the queue keeps is what the checks
+// let through, whichever way it is kept: a protobuf request with spans
+// outside the accepted range (kept without them), a JSON request, and protobuf
+// requests kept as they came and merged by concatenation while the store
+// was down. Every span let through is stored once, the refused ones never.
+func TestQueueKeepsWhatWasChecked(t *testing.T) { bothEntryKinds(t, testQueueKeepsWhatWasChecked) }
+
+func testQueueKeepsWhatWasChecked(t *testing.T, wrap func(*flakyStore) store.Store) {
+	st := openCHDB(t)
+	f := newFlaky(st)
+	f.set(true, false, 0)
+	p := startQueued(t, wrap(f), QueueOptions{}, nil)
+	url := "http://" + p.HTTPAddr() + "/v1/traces"
+	post := func(body []byte, ctype string) {
+		t.Helper()
+		r, err := http.Post(url, ctype, bytes.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("%s request: %d", ctype, r.StatusCode)
+		}
+	}
+	// 5 spans now, 3 two hours ahead (refused by partial success; spans
+	// past retention would do too, but ClickHouse drops those at insert).
+	mixed := ptrace.NewTraces()
+	ss := mixed.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	now := time.Now()
+	for i := range 8 {
+		at := now
+		if i >= 5 {
+			at = now.Add(2 * time.Hour)
+		}
+		s := ss.AppendEmpty()
+		s.SetName("op")
+		s.SetTraceID([16]byte{9, 9})
+		s.SetSpanID([8]byte{9, byte(i), 1})
+		s.SetStartTimestamp(pcommon.NewTimestampFromTime(at))
+		s.SetEndTimestamp(pcommon.NewTimestampFromTime(at))
+	}
+	body, err := ptraceotlp.NewExportRequestFromTraces(mixed).MarshalProto()
+	if err != nil {
+		t.Fatal(err)
+	}
+	post(body, protoType)
+	js, err := ptraceotlp.NewExportRequestFromTraces(queuedTracesOf(t, 500, 4)).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	post(js, "application/json")
+	var wg sync.WaitGroup
+	for b := range 10 {
+		wg.Go(func() { post(tracesBody(t, 600+b, 7, 10), protoType) })
+	}
+	wg.Wait()
+	f.set(false, false, 0)
+	waitFor(t, "the queue to drain", func() bool { return drained(p) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	if len(got) != 5+4+70 {
+		t.Errorf("%d spans stored, want 79 (5 in retention, 4 from JSON, 70 from 10 requests)", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("span %s stored %d times", id, n)
+		}
+	}
+	for i := 5; i < 8; i++ {
+		if id := fmt.Sprintf("09%02x010000000000", i); got[id] != 0 {
+			t.Errorf("span %s, refused as too far ahead, was stored", id)
+		}
+	}
+}
+
+// queuedTracesOf is tracesBody's request as pdata.
+func queuedTracesOf(t *testing.T, batch, n int) ptrace.Traces {
+	t.Helper()
+	req := ptraceotlp.NewExportRequest()
+	if err := req.UnmarshalProto(tracesBody(t, batch, n, 10)); err != nil {
+		t.Fatal(err)
+	}
+	return req.Traces()
 }

@@ -20,6 +20,26 @@ const (
 	entryRows byte = 2
 )
 
+// otlpEntry is an OTLP entry being built: its kind byte, then an
+// ExportTrace/LogsServiceRequest in protobuf. Requests merge by
+// concatenation: both messages hold only a repeated field, and protobuf
+// reads concatenated messages as one with the lists joined.
+type otlpEntry struct{ b []byte }
+
+// newOTLPEntry makes the entry of a request: its received protobuf body
+// as it is (raw: nothing left out of it, not JSON), else marshal's.
+func newOTLPEntry(body []byte, raw bool, marshal func() ([]byte, error)) (*otlpEntry, error) {
+	if !raw {
+		var err error
+		if body, err = marshal(); err != nil {
+			return nil, err
+		}
+	}
+	b := make([]byte, 1, 1+len(body))
+	b[0] = entryOTLP
+	return &otlpEntry{b: append(b, body...)}, nil
+}
+
 // rowStore is a store that takes rows it encoded itself (store/chdb).
 type rowStore interface {
 	store.TokenInserter
