@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -700,5 +701,58 @@ func TestQueueTwoGroupsOut(t *testing.T) {
 	waitFor(t, "the queue to drain", func() bool { return drained(p) })
 	if got := countRows(t, st, "otel_traces", "SpanId"); len(got) != 7200 {
 		t.Errorf("%d spans stored, want 7200", len(got))
+	}
+}
+
+// TestQueueMixedEntries: a queue dir holding OTLP entries (queued while the
+// store took no rows) and then rows entries, opened with the embedded
+// store, stores them as one group; repeated after a crash between the
+// insert and its record, the group is stored once.
+func TestQueueMixedEntries(t *testing.T) {
+	st := openCHDB(t)
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	queueTo := func(s store.Store, from, to int) *Pipeline {
+		p, err := New(Options{GRPCAddr: "127.0.0.1:0", Store: s, Logger: quiet, Registerer: prometheus.NewRegistry(), Queue: &QueueOptions{Dir: dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := from; b < to; b++ {
+			if _, err := p.traces.export(context.Background(), tracesBody(t, b, 30, 10), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	closeQueue := func(p *Pipeline) { _ = p.queue.traces.Close(); _ = p.queue.logs.Close() }
+	closeQueue(queueTo(newFlaky(st), 0, 3)) // OTLP entries
+	p := queueTo(st, 3, 6)                  // rows entries after them
+	q := p.queue
+	g, payloads, err := q.traces.Next(context.Background(), q.opts.InsertBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := ""
+	for _, pl := range payloads {
+		kinds += fmt.Sprint(pl[0])
+	}
+	if kinds != "111222" {
+		t.Fatalf("group of entry kinds %s, want 111222 (three OTLP, three rows)", kinds)
+	}
+	if err := q.sink.pushTraceEntries(context.Background(), q.traces.Token(g), payloads); err != nil {
+		t.Fatal(err)
+	}
+	closeQueue(p) // the crash: the insert landed, Done never ran
+
+	p2 := startQueued(t, st, QueueOptions{Dir: dir}, nil)
+	waitFor(t, "the restarted queue to drain", func() bool { return drained(p2) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	if len(got) != 180 {
+		t.Errorf("%d spans stored, want 180", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Fatalf("span %s stored %d times", id, n)
+		}
 	}
 }
