@@ -28,9 +28,9 @@ import (
 type QueueOptions struct {
 	// Dir holds the queue's files; created if missing. Required.
 	Dir string
-	// MaxBytes bounds each signal's queue, in bytes of OTLP protobuf;
-	// beyond it clients get 503 / Unavailable with Retry-After. Default
-	// 1 GiB.
+	// MaxBytes bounds each signal's queue, in bytes as queued (OTLP
+	// protobuf, or the encoded rows with a row store); beyond it clients
+	// get 503 / Unavailable with Retry-After. Default 1 GiB.
 	MaxBytes int64
 	// NoFSync skips the fsync after each write: a process crash still
 	// loses nothing (the kernel has the pages), a machine crash may lose
