@@ -159,10 +159,14 @@ func refuseOldQueue(dir string) error {
 }
 
 // LeftQueued is how many bytes the queue in dir holds that were
-// acknowledged and are not stored yet: 0 when dir holds no queue. A
+// acknowledged and are not stored yet: 0 when dir holds no queue, an
+// error when it holds an earlier flowslo's (which cannot be read). A
 // flowslo started with its queue turned off must not ignore them (they
 // would never be stored); it refuses to start instead (internal/app).
 func LeftQueued(dir string) (int64, error) {
+	if err := refuseOldQueue(dir); err != nil {
+		return 0, err
+	}
 	var total int64
 	for _, signal := range []string{"traces", "logs"} {
 		d := filepath.Join(dir, signal)

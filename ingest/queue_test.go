@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/flowslo/flowslo/ingest/journal"
 	"github.com/flowslo/flowslo/store"
 )
 
@@ -754,5 +755,33 @@ func TestQueueMixedEntries(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("span %s stored %d times", id, n)
 		}
+	}
+}
+
+// TestLeftQueued: what a queue dir holds unstored, for a flowslo started
+// with its queue off: nothing for a missing or drained dir, the entries'
+// bytes otherwise, and an error for an earlier flowslo's queue.
+func TestLeftQueued(t *testing.T) {
+	dir := t.TempDir()
+	if n, err := LeftQueued(filepath.Join(dir, "none")); n != 0 || err != nil {
+		t.Fatalf("missing dir: %d, %v", n, err)
+	}
+	j, err := journal.Open(filepath.Join(dir, "logs"), journal.Options{MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if n, err := LeftQueued(dir); n < 100 || err != nil {
+		t.Fatalf("a queued entry of 100 bytes: %d, %v", n, err)
+	}
+	old := t.TempDir()
+	if err := os.WriteFile(filepath.Join(old, "exporter_otlp_traces"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LeftQueued(old); err == nil || !strings.Contains(err.Error(), "earlier flowslo") {
+		t.Fatalf("an earlier flowslo's queue: %v, want an error saying so", err)
 	}
 }
