@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // Limits bound what one span or log record may carry, the way the OTel
@@ -136,4 +138,76 @@ func (c *conversion) str(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// maxCopiedBytes bounds the bytes of resource and scope attributes one
+// request copies into its rows: every row carries its resource's and
+// scope's attributes, so a request of 1 MiB (a resource of 128 values of
+// 8 KiB and 300 tiny spans) made 300 MiB of rows and took 2 GB of memory
+// (the rows encoded, queued, read back and inserted hold ~10 times their
+// size at the peak), and a few such requests took the server down. 64 MiB
+// leaves room for a collector's batch of 8192 spans under 8 KiB of
+// resource attributes. A var for tests.
+var maxCopiedBytes int64 = 64 << 20
+
+// errCopied refuses a request whose rows would copy its resource and
+// scope attributes beyond maxCopiedBytes.
+type errCopied struct{ copied, items int64 }
+
+func (e errCopied) Error() string {
+	return fmt.Sprintf("its %d items would copy at least %d MiB of resource and scope attributes into their rows, over the limit of %d MiB: send fewer items per request (the SDKs' default batch is 512) or smaller resource attributes",
+		e.items, e.copied/mib, maxCopiedBytes/mib)
+}
+
+// checkCopied says whether items sharing attributes of attrBytes each, as
+// counted so far into *copied, stay within maxCopiedBytes.
+func checkCopied(copied *int64, attrBytes int64, items int) bool {
+	*copied += attrBytes * int64(items)
+	return *copied <= maxCopiedBytes
+}
+
+// attrBytes is about what m's attributes take in a row: keys and values
+// as text (a value over ValueLength is cut later; counted whole here,
+// before any limit, since it is bounded by the request's size anyway).
+func attrBytes(m pcommon.Map) int64 {
+	var n int64
+	for k, v := range m.All() {
+		n += int64(len(k))
+		if v.Type() == pcommon.ValueTypeStr {
+			n += int64(len(v.Str()))
+		} else {
+			n += int64(len(v.AsString()))
+		}
+	}
+	return n
+}
+
+// copiedTraces checks td against maxCopiedBytes.
+func copiedTraces(td ptrace.Traces) error {
+	var copied int64
+	for _, rs := range td.ResourceSpans().All() {
+		res := attrBytes(rs.Resource().Attributes()) + int64(len(rs.SchemaUrl()))
+		for _, ss := range rs.ScopeSpans().All() {
+			sc := attrBytes(ss.Scope().Attributes()) + int64(len(ss.Scope().Name())+len(ss.Scope().Version()))
+			if !checkCopied(&copied, res+sc, ss.Spans().Len()) {
+				return errCopied{copied, int64(td.SpanCount())}
+			}
+		}
+	}
+	return nil
+}
+
+// copiedLogs checks ld against maxCopiedBytes.
+func copiedLogs(ld plog.Logs) error {
+	var copied int64
+	for _, rl := range ld.ResourceLogs().All() {
+		res := attrBytes(rl.Resource().Attributes()) + int64(len(rl.SchemaUrl()))
+		for _, sl := range rl.ScopeLogs().All() {
+			sc := attrBytes(sl.Scope().Attributes()) + int64(len(sl.Scope().Name())+len(sl.Scope().Version())+len(sl.SchemaUrl()))
+			if !checkCopied(&copied, res+sc, sl.LogRecords().Len()) {
+				return errCopied{copied, int64(ld.LogRecordCount())}
+			}
+		}
+	}
+	return nil
 }

@@ -53,6 +53,9 @@ func decodeTraces(body []byte, json bool) (decoded[store.Span], error) {
 		return decoded[store.Span]{}, err
 	}
 	td := req.Traces()
+	if err := copiedTraces(td); err != nil {
+		return decoded[store.Span]{}, err
+	}
 	return decoded[store.Span]{items: td.SpanCount(),
 		toRows: func(rows []store.Span, c *conversion) []store.Span { return spansToRows(rows, td, c) },
 		keep:   func(c *conversion) { keepSpans(td, c) },
@@ -82,6 +85,9 @@ func decodeLogs(body []byte, json bool) (decoded[store.LogRecord], error) {
 		return decoded[store.LogRecord]{}, err
 	}
 	ld := req.Logs()
+	if err := copiedLogs(ld); err != nil {
+		return decoded[store.LogRecord]{}, err
+	}
 	return decoded[store.LogRecord]{items: ld.LogRecordCount(),
 		toRows: func(rows []store.LogRecord, c *conversion) []store.LogRecord { return logsToRows(rows, ld, c) },
 		keep:   func(c *conversion) { keepLogs(ld, c) },

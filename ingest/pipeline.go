@@ -137,7 +137,7 @@ func (p *Pipeline) registerQueue() error {
 	for _, signal := range []string{"traces", "logs"} {
 		g := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "flowslo_ingest_persistent_queue_bytes",
-			Help:        "Bytes (OTLP protobuf) acknowledged and waiting in the persistent queue to be stored.",
+			Help:        "Bytes (OTLP protobuf, or with the embedded store encoded rows) acknowledged and waiting in the persistent queue to be stored.",
 			ConstLabels: prometheus.Labels{"signal": signal},
 		}, func() float64 { return float64(p.queue.Depth(signal)) })
 		if err := p.opts.Registerer.Register(g); err != nil {

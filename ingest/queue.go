@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -26,9 +28,9 @@ import (
 type QueueOptions struct {
 	// Dir holds the queue's files; created if missing. Required.
 	Dir string
-	// MaxBytes bounds each signal's queue, in bytes of OTLP protobuf;
-	// beyond it clients get 503 / Unavailable with Retry-After. Default
-	// 1 GiB.
+	// MaxBytes bounds each signal's queue, in bytes as queued (OTLP
+	// protobuf, or the encoded rows with a row store); beyond it clients
+	// get 503 / Unavailable with Retry-After. Default 1 GiB.
 	MaxBytes int64
 	// NoFSync skips the fsync after each write: a process crash still
 	// loses nothing (the kernel has the pages), a machine crash may lose
@@ -141,6 +143,33 @@ func refuseOldQueue(dir string) error {
 		return nil
 	}
 	return fmt.Errorf("queue dir %s holds a queue written by an earlier flowslo (%s): run that version until its queue has drained (flowslo_ingest_persistent_queue_bytes 0), or remove those files to drop what they hold", dir, filepath.Base(old[0]))
+}
+
+// LeftQueued is how many bytes the queue in dir holds that were
+// acknowledged and are not stored yet: 0 when dir holds no queue, an
+// error when it holds an earlier flowslo's (which cannot be read). A
+// flowslo started with its queue turned off must not ignore them (they
+// would never be stored); it refuses to start instead (internal/app).
+func LeftQueued(dir string) (int64, error) {
+	if err := refuseOldQueue(dir); err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, signal := range []string{"traces", "logs"} {
+		d := filepath.Join(dir, signal)
+		if _, err := os.Stat(d); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		j, err := journal.Open(d, journal.Options{MaxBytes: math.MaxInt64})
+		if err != nil {
+			return 0, fmt.Errorf("queue dir %s: %w", dir, err)
+		}
+		total += j.Pending()
+		if err := j.Close(); err != nil {
+			return 0, fmt.Errorf("queue dir %s: %w", dir, err)
+		}
+	}
+	return total, nil
 }
 
 // start runs one consumer per signal, which first stores what an earlier

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -23,6 +24,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/flowslo/flowslo/ingest/journal"
 	"github.com/flowslo/flowslo/store"
 )
 
@@ -787,4 +789,85 @@ func queuedTracesOf(t *testing.T, batch, n int) ptrace.Traces {
 		t.Fatal(err)
 	}
 	return req.Traces()
+}
+
+// TestQueueMixedEntries: a queue dir holding OTLP entries (queued while the
+// store took no rows) and then rows entries, opened with the embedded
+// store, stores them as one group; repeated after a crash between the
+// insert and its record, the group is stored once.
+func TestQueueMixedEntries(t *testing.T) {
+	st := openCHDB(t)
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	queueTo := func(s store.Store, from, to int) *Pipeline {
+		p, err := New(Options{GRPCAddr: "127.0.0.1:0", Store: s, Logger: quiet, Registerer: prometheus.NewRegistry(), Queue: &QueueOptions{Dir: dir}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for b := from; b < to; b++ {
+			if _, err := p.traces.export(context.Background(), tracesBody(t, b, 30, 10), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	closeQueue := func(p *Pipeline) { _ = p.queue.traces.Close(); _ = p.queue.logs.Close() }
+	closeQueue(queueTo(newFlaky(st), 0, 3)) // OTLP entries
+	p := queueTo(st, 3, 6)                  // rows entries after them
+	q := p.queue
+	g, payloads, err := q.traces.Next(context.Background(), q.opts.InsertBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := ""
+	for _, pl := range payloads {
+		kinds += fmt.Sprint(pl[0])
+	}
+	if kinds != "111222" {
+		t.Fatalf("group of entry kinds %s, want 111222 (three OTLP, three rows)", kinds)
+	}
+	if err := q.sink.pushTraceEntries(context.Background(), q.traces.Token(g), payloads); err != nil {
+		t.Fatal(err)
+	}
+	closeQueue(p) // the crash: the insert landed, Done never ran
+
+	p2 := startQueued(t, st, QueueOptions{Dir: dir}, nil)
+	waitFor(t, "the restarted queue to drain", func() bool { return drained(p2) })
+	got := countRows(t, st, "otel_traces", "SpanId")
+	if len(got) != 180 {
+		t.Errorf("%d spans stored, want 180", len(got))
+	}
+	for id, n := range got {
+		if n != 1 {
+			t.Fatalf("span %s stored %d times", id, n)
+		}
+	}
+}
+
+// TestLeftQueued: what a queue dir holds unstored, for a flowslo started
+// with its queue off: nothing for a missing or drained dir, the entries'
+// bytes otherwise, and an error for an earlier flowslo's queue.
+func TestLeftQueued(t *testing.T) {
+	dir := t.TempDir()
+	if n, err := LeftQueued(filepath.Join(dir, "none")); n != 0 || err != nil {
+		t.Fatalf("missing dir: %d, %v", n, err)
+	}
+	j, err := journal.Open(filepath.Join(dir, "logs"), journal.Options{MaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if n, err := LeftQueued(dir); n < 100 || err != nil {
+		t.Fatalf("a queued entry of 100 bytes: %d, %v", n, err)
+	}
+	old := t.TempDir()
+	if err := os.WriteFile(filepath.Join(old, "exporter_otlp_traces"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LeftQueued(old); err == nil || !strings.Contains(err.Error(), "earlier flowslo") {
+		t.Fatalf("an earlier flowslo's queue: %v, want an error saying so", err)
+	}
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
@@ -32,7 +34,12 @@ func main() {
 	out := flag.String("out", "acked.txt", "file the acknowledged span IDs are appended to")
 	dur := flag.Duration("for", 10*time.Second, "how long to send")
 	service := flag.String("service", "qkill", "service.name")
+	signal := flag.String("signal", "traces", "traces or logs (log records carry the IDs as their trace and span IDs)")
 	flag.Parse()
+	build, check := request, tracesOK
+	if *signal == "logs" {
+		build, check = logsRequest, logsOK
+	}
 
 	f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -47,8 +54,8 @@ func main() {
 	for c := 0; c < *clients; c++ {
 		wg.Go(func() {
 			for seq := 0; time.Now().Before(end); seq++ {
-				body, ids := request(*service, uint8(*run), uint16(c), uint32(seq), *n)
-				ok := post(*url, body)
+				body, ids := build(*service, uint8(*run), uint16(c), uint32(seq), *n)
+				ok := post(*url, body, check)
 				mu.Lock()
 				if ok {
 					acked++
@@ -74,6 +81,44 @@ func main() {
 	fmt.Printf("run %d: %d requests acknowledged (%d spans), %d not\n", *run, acked, acked**n, failed)
 }
 
+// itemIDs are the trace and span ID of item i of a request: they say run,
+// client, seq and index.
+func itemIDs(run uint8, client uint16, seq uint32, i int) ([16]byte, [8]byte) {
+	var sid [8]byte
+	sid[0] = run
+	binary.BigEndian.PutUint16(sid[1:3], client)
+	binary.BigEndian.PutUint32(sid[3:7], seq)
+	sid[7] = byte(i)
+	var tid [16]byte
+	copy(tid[:], sid[:])
+	binary.BigEndian.PutUint32(tid[8:12], uint32(i))
+	tid[15] = 1
+	return tid, sid
+}
+
+// logsRequest builds one request of n log records carrying the IDs of
+// ids.
+func logsRequest(service string, run uint8, client uint16, seq uint32, n int) ([]byte, []string) {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", service)
+	recs := rl.ScopeLogs().AppendEmpty().LogRecords()
+	now := time.Now()
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		tid, sid := itemIDs(run, client, seq, i)
+		r := recs.AppendEmpty()
+		r.SetTraceID(tid)
+		r.SetSpanID(sid)
+		r.SetTimestamp(pcommon.NewTimestampFromTime(now))
+		r.SetSeverityText("INFO")
+		r.Body().SetStr("log line xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")
+		out = append(out, hex.EncodeToString(tid[:])+" "+hex.EncodeToString(sid[:]))
+	}
+	body, _ := plogotlp.NewExportRequestFromLogs(ld).MarshalProto()
+	return body, out
+}
+
 // request builds one request of n spans whose IDs say run, client, seq
 // and index.
 func request(service string, run uint8, client uint16, seq uint32, n int) ([]byte, []string) {
@@ -84,15 +129,7 @@ func request(service string, run uint8, client uint16, seq uint32, n int) ([]byt
 	now := time.Now()
 	ids := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		var sid [8]byte
-		sid[0] = run
-		binary.BigEndian.PutUint16(sid[1:3], client)
-		binary.BigEndian.PutUint32(sid[3:7], seq)
-		sid[7] = byte(i)
-		var tid [16]byte
-		copy(tid[:], sid[:])
-		binary.BigEndian.PutUint32(tid[8:12], uint32(i))
-		tid[15] = 1
+		tid, sid := itemIDs(run, client, seq, i)
 		sp := ss.AppendEmpty()
 		sp.SetTraceID(tid)
 		sp.SetSpanID(sid)
@@ -107,8 +144,18 @@ func request(service string, run uint8, client uint16, seq uint32, n int) ([]byt
 	return body, ids
 }
 
-// post sends body and says whether every span was acknowledged.
-func post(url string, body []byte) bool {
+func tracesOK(b []byte) bool {
+	r := ptraceotlp.NewExportResponse()
+	return r.UnmarshalProto(b) == nil && r.PartialSuccess().RejectedSpans() == 0
+}
+
+func logsOK(b []byte) bool {
+	r := plogotlp.NewExportResponse()
+	return r.UnmarshalProto(b) == nil && r.PartialSuccess().RejectedLogRecords() == 0
+}
+
+// post sends body and says whether every item was acknowledged.
+func post(url string, body []byte, ok func([]byte) bool) bool {
 	resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(body))
 	if err != nil {
 		return false
@@ -118,9 +165,5 @@ func post(url string, body []byte) bool {
 	if resp.StatusCode != http.StatusOK {
 		return false
 	}
-	r := ptraceotlp.NewExportResponse()
-	if err := r.UnmarshalProto(b); err != nil {
-		return false
-	}
-	return r.PartialSuccess().RejectedSpans() == 0
+	return ok(b)
 }

@@ -240,6 +240,12 @@ func (a *App) buildIngest() error {
 	if err != nil {
 		return err
 	}
+	queue := a.queueOptions()
+	if queue == nil {
+		if err := a.noQueueLeft(); err != nil {
+			return err
+		}
+	}
 	p, err := ingest.New(ingest.Options{
 		GRPCAddr:    a.opts.OTLPGRPCAddr,
 		HTTPAddr:    a.opts.OTLPHTTPAddr,
@@ -254,7 +260,7 @@ func (a *App) buildIngest() error {
 		Retention:       time.Duration(a.cfg.Storage.RetentionDays()) * 24 * time.Hour,
 		TracesRetention: a.cfg.Storage.SignalRetention("traces"),
 		LogsRetention:   a.cfg.Storage.SignalRetention("logs"),
-		Queue:           a.queueOptions(),
+		Queue:           queue,
 	})
 	if err != nil {
 		return fmt.Errorf("build ingest pipeline: %w", err)
@@ -285,6 +291,24 @@ func (a *App) queueOptions() *ingest.QueueOptions {
 		q.Dir = filepath.Join(a.opts.DataDir, defaultQueueDir(a.opts.Database))
 	}
 	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, InsertBytes: q.InsertBytes}
+}
+
+// noQueueLeft refuses to start with the queue turned off on a queue dir
+// that still holds what it acknowledged: ignored, it would never be
+// stored.
+func (a *App) noQueueLeft() error {
+	dir := a.cfg.Queue.Dir
+	if dir == "" {
+		dir = filepath.Join(a.opts.DataDir, defaultQueueDir(a.opts.Database))
+	}
+	left, err := ingest.LeftQueued(dir)
+	if err != nil {
+		return fmt.Errorf("queue.enabled is false, and reading the queue left in %s failed: %w", dir, err)
+	}
+	if left > 0 {
+		return fmt.Errorf("queue.enabled is false, but the queue in %s holds %d bytes acknowledged and not stored yet: start once with the queue enabled until it has drained (flowslo_ingest_persistent_queue_bytes 0), then turn it off; or remove %s to drop them", dir, left, dir)
+	}
+	return nil
 }
 
 // defaultQueueDir is the queue's dir in the data dir: "queue", or for a
