@@ -441,16 +441,6 @@ func noWindow(lim Limits) *conversion {
 	return &conversion{lim: lim, maxTime: math.MaxUint64}
 }
 
-// pushTraceEntries stores one group of queued trace batches as one
-// insert under token.
-func (s *sink) pushTraceEntries(ctx context.Context, token string, payloads [][]byte) error {
-	n, insert, err := s.prepareTraces(payloads)
-	if err != nil {
-		return err
-	}
-	return s.push(ctx, "traces", token, 0, n, insert)
-}
-
 // prepareTraces makes one insert of a group's trace entries: with a row
 // store, the rows concatenated (OTLP entries converted and encoded first),
 // split by rows if refused as bad data; otherwise the OTLP batches merged

@@ -871,3 +871,13 @@ func TestLeftQueued(t *testing.T) {
 		t.Fatalf("an earlier flowslo's queue: %v, want an error saying so", err)
 	}
 }
+
+// pushTraceEntries stores one group of queued trace batches as one insert
+// under token, as the consumer's two steps do.
+func (s *sink) pushTraceEntries(ctx context.Context, token string, payloads [][]byte) error {
+	n, insert, err := s.prepareTraces(payloads)
+	if err != nil {
+		return err
+	}
+	return s.push(ctx, "traces", token, 0, n, insert)
+}
