@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -178,9 +179,20 @@ func TestManyDaysStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	p := startPipeline(t, st, func(o *Options) { o.Retention = 180 * 24 * time.Hour })
-	ex := newExporters(t, p)
-	if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpansOnDays(0, 150)); err != nil {
+	// 150 parts in one request take 4 s on an idle 2-core machine and four
+	// times that under the whole suite: this test is about partitions, so
+	// neither the insert nor the client may give up on time.
+	p := startPipeline(t, st, func(o *Options) {
+		o.Retention = 180 * 24 * time.Hour
+		o.InsertTimeout = 2 * time.Minute
+	})
+	exp, err := otlptracegrpc.New(context.Background(), otlptracegrpc.WithEndpoint(p.GRPCAddr()), otlptracegrpc.WithInsecure(),
+		otlptracegrpc.WithRetry(otlptracegrpc.RetryConfig{Enabled: false}), otlptracegrpc.WithTimeout(2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+	if err := exp.ExportSpans(context.Background(), makeSpansOnDays(0, 150)); err != nil {
 		t.Fatal(err)
 	}
 	days := chdbtest.CountBy(t, st, "SELECT toString(toDate(Timestamp)), count() FROM otel_traces GROUP BY 1")

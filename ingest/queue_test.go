@@ -881,3 +881,46 @@ func (s *sink) pushTraceEntries(ctx context.Context, token string, payloads [][]
 	}
 	return s.push(ctx, "traces", token, 0, n, insert)
 }
+
+// TestQueueLingers: under a steady flow the queue inserts at most every
+// InsertLinger (an hour here) unless a quarter of InsertBytes waits: the
+// first batch after a quiet spell goes at once, small ones that follow
+// wait, enough bytes end the wait, and a shutdown stores what lingers.
+func TestQueueLingers(t *testing.T) { bothEntryKinds(t, testQueueLingers) }
+
+func testQueueLingers(t *testing.T, wrap func(*flakyStore) store.Store) {
+	cs := &countingStore{Store: openCHDB(t)}
+	p := startQueued(t, wrap(newFlaky(cs)), QueueOptions{InsertLinger: time.Hour, InsertBytes: 64 << 10}, nil)
+	ex := newExporters(t, p)
+	stored := func() int { return len(countRows(t, cs, "otel_traces", "SpanId")) }
+	send := func(b, n int) {
+		t.Helper()
+		if err := ex.traceGRPC.ExportSpans(context.Background(), makeSpans(b, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(0, 1)
+	waitFor(t, "the first batch stored at once", func() bool { return stored() == 1 })
+	send(1, 1)
+	send(2, 1)
+	time.Sleep(300 * time.Millisecond)
+	if n := stored(); n != 1 {
+		t.Fatalf("%d spans stored while two small batches should linger, want 1", n)
+	}
+	send(3, 300) // over 16 KiB: a quarter of InsertBytes
+	waitFor(t, "the batches that waited stored", func() bool { return stored() == 303 })
+	// The first alone; the two small ones together, with the large one
+	// or before it (as InsertBytes allows); not each alone.
+	if n := cs.count(); n > 3 {
+		t.Errorf("%d inserts, want at most 3", n)
+	}
+	send(6, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(countRows(t, cs, "otel_traces", "SpanId")); n != 304 {
+		t.Errorf("%d spans stored after shutdown, want the lingering one too (304)", n)
+	}
+}

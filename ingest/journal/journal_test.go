@@ -578,3 +578,69 @@ func TestWaiting(t *testing.T) {
 	wake <- struct{}{}
 	j2.WaitBytes(context.Background(), 1<<30, wake) // returns: woken
 }
+
+// TestZerosAhead: the tail file is grown by aheadBytes of zeros at a
+// time, so most appends stay within its size (their fdatasync changes no
+// metadata). A closed tail is cut after its last entry; zeros a crash
+// left after the entries, in the tail or in an older segment, end the
+// entries there without being taken for damage, and appends go on after
+// the last entry.
+func TestZerosAhead(t *testing.T) {
+	dir := t.TempDir()
+	const seg = 1 << 30
+	j := open(t, dir, Options{SegmentBytes: seg})
+	entry := int64(headerSize + len("entry-000"))
+	appendN(t, j, 0, 1)
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	size := func() int64 {
+		t.Helper()
+		info, err := os.Stat(segs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.Size()
+	}
+	if got := size(); got != entry+aheadBytes {
+		t.Fatalf("tail after one append: %d bytes, want the entry and %d of zeros ahead", got, aheadBytes)
+	}
+	appendN(t, j, 1, 2)
+	if got := size(); got != entry+aheadBytes {
+		t.Fatalf("tail after three appends: %d bytes, want the size the first left (no growth)", got)
+	}
+	_ = j.Close()
+	if got := size(); got != 3*entry {
+		t.Fatalf("tail after Close: %d bytes, want its 3 entries' %d", got, 3*entry)
+	}
+
+	// A crash before the cut: zeros after the entries.
+	truncate(t, segs[0], 3*entry+1000)
+	var damaged []uint64
+	j2 := open(t, dir, Options{SegmentBytes: seg, Damaged: func(seq uint64, _ error) { damaged = append(damaged, seq) }})
+	appendN(t, j2, 3, 1)
+	if g, got := next(t, j2, 1<<20); g != (Group{0, 4}) || strings.Join(got, ",") != "entry-000,entry-001,entry-002,entry-003" || damaged != nil {
+		t.Fatalf("after zeros left in the tail: %v %v (damaged %v), want entries 0 to 3", g, got, damaged)
+	}
+	_ = j2.Close()
+
+	// Zeros left at the end of a segment that is no longer the tail.
+	j3 := open(t, dir, Options{SegmentBytes: 4 * entry})
+	appendN(t, j3, 4, 1) // the first segment is full: a new one starts
+	_ = j3.Close()
+	truncate(t, segs[0], 4*entry+500)
+	j4 := open(t, dir, Options{SegmentBytes: 4 * entry, Damaged: func(seq uint64, _ error) { damaged = append(damaged, seq) }})
+	// The group recorded before is handed out first, as it was.
+	g1, got1 := next(t, j4, 1<<20)
+	g2, got2 := next(t, j4, 1<<20)
+	if g1 != (Group{0, 4}) || len(got1) != 4 || g2 != (Group{4, 5}) || len(got2) != 1 || got2[0] != "entry-004" || damaged != nil {
+		t.Fatalf("after zeros left in an older segment: %v %v, %v %v (damaged %v), want entries 0 to 3, then 4", g1, got1, g2, got2, damaged)
+	}
+}
+
+// TestEmptyEntryRefused: an empty payload would be a header of zeros,
+// which marks where the entries end.
+func TestEmptyEntryRefused(t *testing.T) {
+	j := open(t, t.TempDir(), Options{})
+	if err := j.Append(nil); err == nil {
+		t.Fatal("an empty entry was appended")
+	}
+}

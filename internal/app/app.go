@@ -290,7 +290,7 @@ func (a *App) queueOptions() *ingest.QueueOptions {
 	if q.Dir == "" {
 		q.Dir = filepath.Join(a.opts.DataDir, defaultQueueDir(a.opts.Database))
 	}
-	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, InsertBytes: q.InsertBytes}
+	return &ingest.QueueOptions{Dir: q.Dir, MaxBytes: q.MaxBytes, NoFSync: q.FSync != nil && !*q.FSync, InsertBytes: q.InsertBytes, InsertLinger: q.InsertLinger}
 }
 
 // noQueueLeft refuses to start with the queue turned off on a queue dir

@@ -38,6 +38,7 @@ type Config struct {
 //	  max_bytes: 1073741824   # per signal; beyond it clients get 503 / Unavailable
 //	  fsync: true             # false: a machine crash may lose the last seconds
 //	  insert_bytes: 8388608   # the most queued bytes one insert takes
+//	  insert_linger: 250ms    # under a steady flow, the least time between two inserts
 //	  enabled: true           # false: acknowledge once stored in ClickHouse
 type QueueConfig struct {
 	Enabled     *bool  `yaml:"enabled"`
@@ -45,6 +46,8 @@ type QueueConfig struct {
 	MaxBytes    int64  `yaml:"max_bytes"`
 	FSync       *bool  `yaml:"fsync"`
 	InsertBytes int64  `yaml:"insert_bytes"`
+	// InsertLinger: see ingest.QueueOptions.InsertLinger.
+	InsertLinger time.Duration `yaml:"insert_linger"`
 }
 
 func (q QueueConfig) validate() error {
@@ -54,6 +57,9 @@ func (q QueueConfig) validate() error {
 	}
 	if q.InsertBytes != 0 && (q.InsertBytes < 64<<10 || q.InsertBytes > 1<<30) {
 		errs = append(errs, fmt.Errorf("queue.insert_bytes %d is out of range: write 65536 (64 KiB) to 1073741824 (1 GiB), e.g. 8388608 (8 MiB)", q.InsertBytes))
+	}
+	if q.InsertLinger < 0 || q.InsertLinger > 10*time.Second {
+		errs = append(errs, fmt.Errorf("queue.insert_linger %s is out of range: write 0s to 10s, e.g. 250ms (0s: the default)", q.InsertLinger))
 	}
 	return errors.Join(errs...)
 }

@@ -47,10 +47,11 @@ readiness:
 queue:
   max_bytes: -1
   insert_bytes: 100
+  insert_linger: 1m
 `)
 	_, err = LoadConfig(bad)
 	for _, want := range []string{"storage.retention 2h0m0s is too short", "alerting.evaluation_interval 1h0m0s is out of range", "readiness.low_budget_percent 140 is out of range",
-		"queue.max_bytes -1 is negative", "queue.insert_bytes 100 is out of range"} {
+		"queue.max_bytes -1 is negative", "queue.insert_bytes 100 is out of range", "queue.insert_linger 1m0s is out of range"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("bad config error %v lacks %q", err, want)
 		}
