@@ -69,7 +69,9 @@ func benchTargets() []benchTarget {
 		{"flowslo-queue-nofsync", func(tb testing.TB) (string, *Pipeline) { return queued(tb, QueueOptions{NoFSync: true}) }},
 		// As before InsertLinger: each insert takes what waits the moment
 		// the one before ends.
-		{"flowslo-queue-nolinger", func(tb testing.TB) (string, *Pipeline) { return queued(tb, QueueOptions{InsertLinger: time.Nanosecond}) }},
+		{"flowslo-queue-nolinger", func(tb testing.TB) (string, *Pipeline) {
+			return queued(tb, QueueOptions{InsertLinger: time.Nanosecond})
+		}},
 		// The journal (fsync) in front of a store that drops everything:
 		// a collector whose ClickHouse runs on other machines.
 		{"flowslo-queue-nop", func(tb testing.TB) (string, *Pipeline) { return queuedTo(tb, tokenNop{&fakeStore{}}, QueueOptions{}) }},

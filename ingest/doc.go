@@ -19,7 +19,9 @@
 // the promise changes to: a success answer means the data is on the
 // queue's disk, from where it is inserted, retried without end. The queue
 // is flowslo's own journal (package ingest/journal): each insert takes
-// every batch waiting, up to QueueOptions.InsertBytes, recorded on disk as
+// every batch waiting, up to QueueOptions.InsertBytes (under a steady flow
+// at most every QueueOptions.InsertLinger, so that inserts are few and
+// large), recorded on disk as
 // a range of the journal before it is inserted under a token naming that
 // range, so a retry, even after a crash, repeats the same rows under the
 // same token and is stored once. Only a full queue is refused.

@@ -537,9 +537,10 @@ func (j *Journal) trim() bool {
 var aheadBytes int64 = 4 << 20 // a variable for BenchmarkAppend
 
 // write puts one entry at the tail's end (at), followed by zeros when
-// it would grow the file (see aheadBytes). A failed write is cut off
-// again, so the next entry starts where this one would have; if even
-// that fails, the journal takes no more appends.
+// it would grow the file (see aheadBytes); if those find no room, the
+// entry goes alone. A failed write is cut off again, so the next entry
+// starts where this one would have; if even that fails, the journal
+// takes no more appends.
 func (j *Journal) write(payload []byte, at int64) error {
 	size := int64(headerSize + len(payload))
 	var grow int64
@@ -550,24 +551,44 @@ func (j *Journal) write(payload []byte, at int64) error {
 	binary.LittleEndian.PutUint32(buf[0:4], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(buf[4:8], crc32.Checksum(payload, castagnoli))
 	buf = append(buf, payload...)
-	buf = buf[:size+grow] // make zeroed the bytes ahead
-	_, err := j.tail.WriteAt(buf, at)
-	if err == nil && !j.opts.NoFSync {
-		err = datasync(j.tail)
+	err := j.writeSynced(buf[:size+grow], at) // the bytes ahead are make's zeros
+	if grow > 0 && errors.Is(err, syscall.ENOSPC) {
+		if broken := j.cutTail(at, err); broken != nil {
+			return broken
+		}
+		grow = 0
+		err = j.writeSynced(buf[:size], at)
 	}
 	if err == nil {
 		j.tailAlloc = max(j.tailAlloc, at+size+grow)
 		return nil
 	}
 	err = fmt.Errorf("journal %s: append: %w", j.dir, err)
+	if broken := j.cutTail(at, err); broken != nil {
+		return broken
+	}
+	return err
+}
+
+func (j *Journal) writeSynced(buf []byte, at int64) error {
+	_, err := j.tail.WriteAt(buf, at)
+	if err == nil && !j.opts.NoFSync {
+		err = datasync(j.tail)
+	}
+	return err
+}
+
+// cutTail cuts the tail file at at, after a write that failed with
+// cause. If even that fails, the journal is broken, and that is returned.
+func (j *Journal) cutTail(at int64, cause error) error {
 	j.tailAlloc = at
 	if terr := j.tail.Truncate(at); terr != nil {
 		j.mu.Lock()
-		j.broken = fmt.Errorf("%w; cutting it off failed too (%v): restart to recover", err, terr)
+		j.broken = fmt.Errorf("%w; cutting it off failed too (%v): restart to recover", cause, terr)
 		j.mu.Unlock()
 		return j.broken
 	}
-	return err
+	return nil
 }
 
 // Next returns the next group to store and its entries' payloads. The

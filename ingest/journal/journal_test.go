@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -642,5 +643,25 @@ func TestEmptyEntryRefused(t *testing.T) {
 	j := open(t, t.TempDir(), Options{})
 	if err := j.Append(nil); err == nil {
 		t.Fatal("an empty entry was appended")
+	}
+}
+
+// TestZerosAheadWithoutRoom: on a disk without room for the zeros ahead
+// (a 1 MiB tmpfs, where they would take 4), the entry is written alone
+// and kept: the zeros are an optimisation, never a reason to refuse.
+func TestZerosAheadWithoutRoom(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	j := open(t, dir, Options{})
+	appendN(t, j, 0, 2)
+	if g, got := next(t, j, 1<<20); g != (Group{0, 2}) || strings.Join(got, ",") != "entry-000,entry-001" {
+		t.Fatalf("on a small disk: %v %v, want both entries", g, got)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	if info, err := os.Stat(segs[0]); err != nil || info.Size() != 2*int64(headerSize+len("entry-000")) {
+		t.Fatalf("segment on a small disk: %v %v, want just its two entries", info.Size(), err)
 	}
 }
