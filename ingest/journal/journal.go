@@ -130,6 +130,10 @@ func (j *Journal) state() state {
 	for _, g := range j.groups {
 		st.Groups = append(st.Groups, [2]uint64{g.First, g.End})
 	}
+	if n := len(j.segs); n > 0 && j.segs[n-1].path != "" {
+		tail := j.segs[n-1].first
+		st.Tail = &tail
+	}
 	return st
 }
 
@@ -196,6 +200,7 @@ func (j *Journal) take(st state, fresh bool) error {
 	if err := j.loadSegments(); err != nil {
 		return err
 	}
+	j.findTailGone(st)
 	if fresh {
 		if err := j.begin(); err != nil {
 			return err
@@ -206,6 +211,32 @@ func (j *Journal) take(st state, fresh bool) error {
 	}
 	j.dropStored()
 	return j.openTail()
+}
+
+// findTailGone looks for the newest segment the state records (st.Tail)
+// among the segments found, and says (Options.Damaged) if it is gone: its
+// entries were acknowledged and no other file tells how many there were.
+// The numbers up to it are kept for lost entries, so the entries appended
+// from now on are numbered after the segments that are still there.
+func (j *Journal) findTailGone(st state) {
+	if st.Tail == nil || *st.Tail < j.done {
+		return
+	}
+	tail := *st.Tail
+	for _, s := range j.segs {
+		if s.first >= tail {
+			return // there, or the record is older than the segments
+		}
+	}
+	name := filepath.Join(j.dir, fmt.Sprintf("%020d%s", tail, segmentExt))
+	if j.next < tail {
+		j.segs = append(j.segs, &segment{first: j.next, lost: tail - j.next,
+			damage: fmt.Sprintf("entries %d to %d are missing: the segment files up to %s are gone", j.next, tail, name)})
+		j.next = tail
+	}
+	if j.opts.Damaged != nil {
+		j.opts.Damaged(tail, fmt.Errorf("journal %s: the newest segment file %s is gone: the entries acknowledged into it (from %d on, how many is not known) are lost", j.dir, name, tail))
+	}
 }
 
 // begin writes the first state file. Segments without one (it was
@@ -396,7 +427,7 @@ func (j *Journal) check() error {
 
 // openTail opens the last segment for appends, or starts one.
 func (j *Journal) openTail() error {
-	if len(j.segs) == 0 {
+	if len(j.segs) == 0 || j.segs[len(j.segs)-1].path == "" {
 		_, err := j.rotate()
 		return err
 	}
@@ -426,6 +457,10 @@ func (j *Journal) rotate() (*segment, error) {
 	j.tail, j.tailAlloc = f, 0
 	j.mu.Lock()
 	j.segs = append(j.segs, s)
+	// Recorded so that losing this file is found (findTailGone). A
+	// failed write is not the append's failure: the next state write
+	// records it.
+	_ = j.save()
 	j.mu.Unlock()
 	return s, nil
 }

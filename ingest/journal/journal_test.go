@@ -665,3 +665,64 @@ func TestZerosAheadWithoutRoom(t *testing.T) {
 		t.Fatalf("segment on a small disk: %v %v, want just its two entries", info.Size(), err)
 	}
 }
+
+// TestNewestSegmentGone: the state records where the newest segment
+// starts, so losing that file (which no other file tells of) is said at
+// Open, naming it; entries in older segments are kept, and appends go on
+// after them. With the segment before it gone too, those entries are
+// lost entries, each told as it is reached. A tail that Trim replaced is
+// no loss and is not told.
+func TestNewestSegmentGone(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		remove  []int // segments (of 3, 2 entries each) removed
+		want    string
+		damaged []uint64
+	}{
+		{"newest", []int{2}, "entry-000,entry-001,entry-002,entry-003,entry-006", []uint64{4}},
+		{"newest two", []int{1, 2}, "entry-000,entry-001,entry-006", []uint64{4, 2, 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j := open(t, dir, Options{SegmentBytes: 20})
+			appendN(t, j, 0, 6)
+			_ = j.Close()
+			segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+			if len(segs) != 3 {
+				t.Fatalf("%d segments, want 3", len(segs))
+			}
+			for _, i := range tc.remove {
+				remove(t, segs[i])
+			}
+			var damaged []uint64
+			var why []string
+			j2 := open(t, dir, Options{SegmentBytes: 20, Damaged: func(seq uint64, err error) {
+				damaged, why = append(damaged, seq), append(why, err.Error())
+			}})
+			if len(why) == 0 || !strings.Contains(why[0], filepath.Base(segs[2])) || !strings.Contains(why[0], "gone") {
+				t.Fatalf("told at Open: %q, want the newest segment's name and that it is gone", why)
+			}
+			appendN(t, j2, 6, 1)
+			g, got := next(t, j2, 1<<20)
+			if strings.Join(got, ",") != tc.want || g.End != 5 || fmt.Sprint(damaged) != fmt.Sprint(tc.damaged) {
+				t.Fatalf("after the loss: %v %v, told of %v; want %s up to entry 4, told of %v", g, got, damaged, tc.want, tc.damaged)
+			}
+		})
+	}
+	t.Run("trimmed tail", func(t *testing.T) {
+		dir := t.TempDir()
+		j := open(t, dir, Options{})
+		appendN(t, j, 0, 2)
+		g, _ := next(t, j, 1<<20)
+		if err := j.Done(g); err != nil || !j.Trim() {
+			t.Fatalf("Done %v, or Trim kept a stored tail", err)
+		}
+		_ = j.Close()
+		var damaged []uint64
+		j2 := open(t, dir, Options{Damaged: func(seq uint64, _ error) { damaged = append(damaged, seq) }})
+		appendN(t, j2, 2, 1)
+		if g, got := next(t, j2, 1<<20); g != (Group{2, 3}) || got[0] != "entry-002" || damaged != nil {
+			t.Fatalf("after Trim: %v %v, told of %v; want entry 2 and nothing told", g, got, damaged)
+		}
+	})
+}

@@ -33,6 +33,11 @@ type state struct {
 	ID     string      `json:"id"`
 	Done   uint64      `json:"done"`
 	Groups [][2]uint64 `json:"groups,omitempty"` // recorded and not done: [first, end)
+	// Tail is the first sequence number of the newest segment, recorded
+	// when it starts: a newest segment file gone (the one file no other
+	// tells of) is then found and said at Open. Absent in state files
+	// written before it was.
+	Tail *uint64 `json:"tail,omitempty"`
 }
 
 // stateStore writes the state file's slots.
