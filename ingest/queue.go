@@ -483,21 +483,13 @@ func (s *sink) prepareTraces(payloads [][]byte) (int, insertRange, error) {
 		return len(b.lens), b.rowRanges(rs.InsertSpanRowsOnce), nil
 	}
 	td := ptrace.NewTraces()
-	var um ptrace.ProtoUnmarshaler
-	for _, p := range payloads {
-		otlp, err := otlpPayload(p)
-		if err != nil {
-			return 0, nil, err
-		}
-		part, err := um.UnmarshalTraces(otlp)
-		if err != nil {
-			s.undecodable("traces", err)
-			continue
-		}
+	all, err := decodeEntries(s, "traces", payloads, s.traceEntry, func(part ptrace.Traces) {
 		part.ResourceSpans().MoveAndAppendTo(td.ResourceSpans())
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	rss := td.ResourceSpans()
-	all := spanRange(make([]store.Span, 0, td.SpanCount()), rss, 0, rss.Len(), noWindow(s.limits))
 	return rss.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
 		rows := all
 		if lo != 0 || hi != rss.Len() {
@@ -517,21 +509,13 @@ func (s *sink) prepareLogs(payloads [][]byte) (int, insertRange, error) {
 		return len(b.lens), b.rowRanges(rs.InsertLogRowsOnce), nil
 	}
 	ld := plog.NewLogs()
-	var um plog.ProtoUnmarshaler
-	for _, p := range payloads {
-		otlp, err := otlpPayload(p)
-		if err != nil {
-			return 0, nil, err
-		}
-		part, err := um.UnmarshalLogs(otlp)
-		if err != nil {
-			s.undecodable("logs", err)
-			continue
-		}
+	all, err := decodeEntries(s, "logs", payloads, s.logEntry, func(part plog.Logs) {
 		part.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	rls := ld.ResourceLogs()
-	all := logRange(make([]store.LogRecord, 0, ld.LogRecordCount()), rls, 0, rls.Len(), noWindow(s.limits))
 	return rls.Len(), func(ctx context.Context, token string, lo, hi int) (int, error) {
 		rows := all
 		if lo != 0 || hi != rls.Len() {
@@ -552,22 +536,14 @@ func otlpPayload(p []byte) ([]byte, error) {
 
 // otlpSpans converts an OTLP entry's protobuf to rows.
 func (s *sink) otlpSpans(otlp []byte) ([]store.Span, error) {
-	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(otlp)
-	if err != nil {
-		return nil, err
-	}
-	rss := td.ResourceSpans()
-	return spanRange(make([]store.Span, 0, td.SpanCount()), rss, 0, rss.Len(), noWindow(s.limits)), nil
+	_, rows, err := s.traceEntry(otlp)
+	return rows, err
 }
 
 // otlpLogs converts an OTLP entry's protobuf to rows.
 func (s *sink) otlpLogs(otlp []byte) ([]store.LogRecord, error) {
-	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(otlp)
-	if err != nil {
-		return nil, err
-	}
-	rls := ld.ResourceLogs()
-	return logRange(make([]store.LogRecord, 0, ld.LogRecordCount()), rls, 0, rls.Len(), noWindow(s.limits)), nil
+	_, rows, err := s.logEntry(otlp)
+	return rows, err
 }
 
 // rowsGroup concatenates a group's entries as rows for a row store: rows
