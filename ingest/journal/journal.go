@@ -587,7 +587,7 @@ func (j *Journal) write(payload []byte, at int64) error {
 	binary.LittleEndian.PutUint32(buf[4:8], crc32.Checksum(payload, castagnoli))
 	buf = append(buf, payload...)
 	err := j.writeSynced(buf[:size+grow], at) // the bytes ahead are make's zeros
-	if grow > 0 && errors.Is(err, syscall.ENOSPC) {
+	if grow > 0 && noRoom(err) {
 		if broken := j.cutTail(at, err); broken != nil {
 			return broken
 		}
@@ -603,6 +603,13 @@ func (j *Journal) write(payload []byte, at int64) error {
 		return broken
 	}
 	return err
+}
+
+// noRoom says whether err is a write's refusal for want of room: a full
+// disk, a disk quota, or a file size limit (ulimit -f), any of which the
+// zeros ahead may meet where the entry alone fits.
+func noRoom(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
 }
 
 func (j *Journal) writeSynced(buf []byte, at int64) error {
