@@ -386,6 +386,9 @@ func (q *diskQueue) enqueue(signal string, j *journal.Journal, payload []byte) e
 	if err != nil && j.Trim() { // the disk its stored tail held is back
 		err = q.diskLow()
 	}
+	if err != nil && int64(len(payload))+64 <= j.Ahead() {
+		err = nil // it goes into zeros the journal wrote ahead: no disk taken
+	}
 	if err == nil {
 		err = j.Append(payload)
 	}

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -77,8 +78,9 @@ type Journal struct {
 	// tailAlloc is the tail file's size (under wmu): its entries, then
 	// zeros written ahead of them (see write).
 	tailAlloc int64
-	lock      *os.File    // holds the directory's lock while open
-	st        *stateStore // the state file (under mu)
+	ahead     atomic.Int64 // the zeros after the tail's last entry (see Ahead)
+	lock      *os.File     // holds the directory's lock while open
+	st        *stateStore  // the state file (under mu)
 
 	mu      sync.Mutex
 	changed *sync.Cond // an append, a Done or Close
@@ -437,6 +439,7 @@ func (j *Journal) openTail() error {
 		return fmt.Errorf("journal %s: %w", j.dir, err)
 	}
 	j.tail, j.tailAlloc = f, s.size // index cut the file after its last entry
+	j.ahead.Store(0)
 	return nil
 }
 
@@ -455,6 +458,7 @@ func (j *Journal) rotate() (*segment, error) {
 	}
 	_ = j.closeTail() // only its zeros are at stake
 	j.tail, j.tailAlloc = f, 0
+	j.ahead.Store(0)
 	j.mu.Lock()
 	j.segs = append(j.segs, s)
 	// Recorded so that losing this file is found (findTailGone). A
@@ -464,6 +468,12 @@ func (j *Journal) rotate() (*segment, error) {
 	j.mu.Unlock()
 	return s, nil
 }
+
+// Ahead is the bytes of zeros written ahead after the tail's entries:
+// disk the next appends write into without taking more. A free-space
+// check counts them as free, or the zeros would make a nearly full disk
+// refuse appends that need no more of it.
+func (j *Journal) Ahead() int64 { return j.ahead.Load() }
 
 // closeTail closes the tail file (under wmu), cut after its last entry:
 // the zeros written ahead are given back. Every write through it was
@@ -579,7 +589,7 @@ var aheadBytes int64 = 4 << 20 // a variable for BenchmarkAppend
 func (j *Journal) write(payload []byte, at int64) error {
 	size := int64(headerSize + len(payload))
 	var grow int64
-	if at+size > j.tailAlloc {
+	if at+size > j.tailAlloc && !j.opts.NoFSync { // without fdatasync they gain nothing
 		grow = min(aheadBytes, j.opts.SegmentBytes)
 	}
 	buf := make([]byte, headerSize, size+grow)
@@ -596,6 +606,7 @@ func (j *Journal) write(payload []byte, at int64) error {
 	}
 	if err == nil {
 		j.tailAlloc = max(j.tailAlloc, at+size+grow)
+		j.ahead.Store(j.tailAlloc - (at + size))
 		return nil
 	}
 	err = fmt.Errorf("journal %s: append: %w", j.dir, err)
@@ -624,6 +635,7 @@ func (j *Journal) writeSynced(buf []byte, at int64) error {
 // cause. If even that fails, the journal is broken, and that is returned.
 func (j *Journal) cutTail(at int64, cause error) error {
 	j.tailAlloc = at
+	j.ahead.Store(0)
 	if terr := j.tail.Truncate(at); terr != nil {
 		j.mu.Lock()
 		j.broken = fmt.Errorf("%w; cutting it off failed too (%v): restart to recover", cause, terr)

@@ -726,3 +726,47 @@ func TestNewestSegmentGone(t *testing.T) {
 		}
 	})
 }
+
+// TestZerosAheadUnderFileSizeLimit: under a file size limit (ulimit -f,
+// systemd's LimitFSIZE) the zeros ahead fail with EFBIG rather than
+// ENOSPC, and a disk quota gives EDQUOT: either way the entry alone fits
+// and is written (found by a review: every append was refused).
+func TestZerosAheadUnderFileSizeLimit(t *testing.T) {
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skip(err)
+	}
+	j := open(t, t.TempDir(), Options{})
+	lim := old
+	lim.Cur = 1 << 20 // the entries fit, their 4 MiB of zeros do not
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skip(err)
+	}
+	var errs []error
+	for i := range 3 {
+		errs = append(errs, j.Append([]byte(fmt.Sprintf("entry-%03d", i))))
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("append %d under a 1 MiB file size limit: %v", i, err)
+		}
+	}
+	if g, got := next(t, j, 1<<20); g != (Group{0, 3}) || len(got) != 3 {
+		t.Fatalf("after appends under the limit: %v %v, want entries 0 to 2", g, got)
+	}
+}
+
+// TestNoZerosWithoutFSync: without fdatasync the zeros ahead gain
+// nothing, so none are written.
+func TestNoZerosWithoutFSync(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir, Options{NoFSync: true})
+	appendN(t, j, 0, 2)
+	segs, _ := filepath.Glob(filepath.Join(dir, "*"+segmentExt))
+	if info, err := os.Stat(segs[0]); err != nil || info.Size() != 2*int64(headerSize+len("entry-000")) || j.Ahead() != 0 {
+		t.Fatalf("tail without fsync: %v bytes (%v), %d ahead; want just its entries", info.Size(), err, j.Ahead())
+	}
+}

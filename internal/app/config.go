@@ -38,7 +38,7 @@ type Config struct {
 //	  max_bytes: 1073741824   # per signal; beyond it clients get 503 / Unavailable
 //	  fsync: true             # false: a machine crash may lose the last seconds
 //	  insert_bytes: 8388608   # the most queued bytes one insert takes
-//	  insert_linger: 250ms    # under a steady flow, the least time between two inserts
+//	  insert_linger: 250ms    # under a steady flow, the least time between two inserts (0s: 250ms)
 //	  enabled: true           # false: acknowledge once stored in ClickHouse
 type QueueConfig struct {
 	Enabled     *bool  `yaml:"enabled"`
